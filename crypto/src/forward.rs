@@ -1,0 +1,362 @@
+//! Forwarding: after review, a facilitator re-encrypts a message to its recipient (and to the
+//! case's facilitators) and signs a forward statement binding the original ciphertext's hash,
+//! the forwarded ciphertext's hash and whether it was redacted.
+//!
+//! An unredacted forward carries the author's own signed letter, so the recipient verifies
+//! the author's signature as well as the facilitator's. A redacted forward carries a
+//! [`RedactedLetter`] signed by the facilitator, naming the hash of the original it came from.
+
+use serde::{Deserialize, Serialize};
+
+use crate::agefile;
+use crate::error::{CryptoError, Result};
+use crate::hash::Sha256Hash;
+use crate::identity::Identity;
+use crate::ids::{AccountId, Id, MessageKind, Role};
+use crate::keycard::KeyCard;
+use crate::seal::{
+    AttachmentBlob, AttachmentRef, Letter, OpenedMessage, check_ciphertext, check_letter_shape,
+};
+use crate::statement::{SignedStatement, Statement, StatementKind};
+use crate::{FORMAT_VERSION, MAX_MESSAGE_BYTES};
+
+/// A facilitator's signed approval to carry a message to one recipient.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Forward {
+    /// Format version.
+    pub v: u32,
+    /// The case.
+    pub case_id: Id,
+    /// The original message.
+    pub message_id: Id,
+    /// The facilitator who approved it.
+    pub facilitator: AccountId,
+    /// The person it is carried to.
+    pub recipient: AccountId,
+    /// That person's role.
+    pub recipient_role: Role,
+    /// SHA-256 of the original message's ciphertext (as in its envelope).
+    pub original_sha256: Sha256Hash,
+    /// SHA-256 of the forwarded ciphertext.
+    pub forwarded_sha256: Sha256Hash,
+    /// Size of the forwarded ciphertext in bytes.
+    pub forwarded_size: u64,
+    /// Whether the facilitator changed the text or dropped attachments.
+    pub redacted: bool,
+    /// The forwarded attachment blobs (re-encrypted to the recipient), in order.
+    pub attachments: Vec<AttachmentBlob>,
+    /// The facilitator's sequence number.
+    pub seq: u64,
+    /// When it was approved (Unix seconds, UTC).
+    pub created_at: i64,
+}
+
+impl Statement for Forward {
+    const KIND: StatementKind = StatementKind::Forward;
+
+    fn signer(&self) -> &AccountId {
+        &self.facilitator
+    }
+}
+
+/// A redacted version of a letter, signed by the facilitator who redacted it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedactedLetter {
+    /// Format version.
+    pub v: u32,
+    /// The case.
+    pub case_id: Id,
+    /// The original message id.
+    pub message_id: Id,
+    /// Letter, question or answer.
+    pub kind: MessageKind,
+    /// The original author.
+    pub author: AccountId,
+    /// The role of the person it is for.
+    pub recipient_role: Role,
+    /// The question an answer answers.
+    pub in_reply_to: Option<Id>,
+    /// When the author wrote it.
+    pub created_at: i64,
+    /// The redacted text.
+    pub body: String,
+    /// The attachments kept, in order.
+    pub attachments: Vec<AttachmentRef>,
+    /// The facilitator who redacted it.
+    pub redacted_by: AccountId,
+    /// [`SignedStatement::body_hash`] of the author's original signed letter, so the original
+    /// can later be shown to be the source.
+    pub original_letter_sha256: Sha256Hash,
+}
+
+impl Statement for RedactedLetter {
+    const KIND: StatementKind = StatementKind::RedactedLetter;
+
+    fn signer(&self) -> &AccountId {
+        &self.redacted_by
+    }
+}
+
+/// What a facilitator forwards.
+pub struct ForwardRequest<'a> {
+    /// The message as opened and verified by the facilitator.
+    pub original: &'a OpenedMessage,
+    /// The recipient's verified key card.
+    pub recipient: &'a KeyCard,
+    /// `None` forwards the author's letter as it is; `Some` forwards a redacted version.
+    pub redaction: Option<Redaction>,
+    /// Other facilitators of the case, who can then re-read what was sent.
+    pub co_facilitators: &'a [age::x25519::Recipient],
+    /// The forwarded attachment blobs (re-encrypted to the same recipients), one per
+    /// attachment kept, in order.
+    pub attachments: Vec<AttachmentBlob>,
+    /// The facilitator's sequence number.
+    pub seq: u64,
+    /// Now (Unix seconds, UTC).
+    pub created_at: i64,
+}
+
+/// A facilitator's redaction of a letter.
+#[derive(Clone, Debug)]
+pub struct Redaction {
+    /// The redacted text.
+    pub body: String,
+    /// Indices (into the original's attachments) of the attachments kept.
+    pub keep_attachments: Vec<usize>,
+}
+
+/// A forward ready to submit: the signed statement and the ciphertext for the recipient.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ForwardedMessage {
+    /// The signed [`Forward`].
+    pub forward: SignedStatement,
+    /// The age file holding the author's signed letter or the signed redacted letter.
+    pub ciphertext: Vec<u8>,
+}
+
+/// Prepares a forward as `facilitator`.
+pub fn forward(facilitator: &Identity, req: ForwardRequest<'_>) -> Result<ForwardedMessage> {
+    let letter = &req.original.letter;
+    let role = letter.recipient_role;
+    let (payload, redacted, kept) = match &req.redaction {
+        None => (
+            req.original.signed_letter.clone(),
+            false,
+            letter.attachments.len(),
+        ),
+        Some(r) => {
+            let attachments = r
+                .keep_attachments
+                .iter()
+                .map(|&i| {
+                    letter.attachments.get(i).cloned().ok_or_else(|| {
+                        CryptoError::invalid("redaction", format!("no attachment number {i}"))
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let redacted = RedactedLetter {
+                v: FORMAT_VERSION,
+                case_id: letter.case_id.clone(),
+                message_id: letter.message_id.clone(),
+                kind: letter.kind,
+                author: letter.author.clone(),
+                recipient_role: role,
+                in_reply_to: letter.in_reply_to.clone(),
+                created_at: letter.created_at,
+                body: r.body.clone(),
+                attachments,
+                redacted_by: facilitator.account_id().clone(),
+                original_letter_sha256: req.original.signed_letter.body_hash(),
+            };
+            check_redacted(&redacted)?;
+            let kept = redacted.attachments.len();
+            (facilitator.sign(&redacted)?, true, kept)
+        }
+    };
+    if req.attachments.len() != kept {
+        return Err(CryptoError::mismatch(
+            "attachment count",
+            kept,
+            req.attachments.len(),
+        ));
+    }
+    let own = facilitator.recipient();
+    let set = agefile::recipient_set(
+        std::iter::once(req.recipient.recipient())
+            .chain(req.co_facilitators)
+            .chain(std::iter::once(&own)),
+    )?;
+    let ciphertext = agefile::encrypt(&set, &payload.to_json())?;
+    let statement = Forward {
+        v: FORMAT_VERSION,
+        case_id: letter.case_id.clone(),
+        message_id: letter.message_id.clone(),
+        facilitator: facilitator.account_id().clone(),
+        recipient: req.recipient.account_id().clone(),
+        recipient_role: role,
+        original_sha256: req.original.envelope.ciphertext_sha256,
+        forwarded_sha256: Sha256Hash::of(&ciphertext),
+        forwarded_size: ciphertext.len() as u64,
+        redacted,
+        attachments: req.attachments,
+        seq: req.seq,
+        created_at: req.created_at,
+    };
+    Ok(ForwardedMessage {
+        forward: facilitator.sign(&statement)?,
+        ciphertext,
+    })
+}
+
+/// A forwarded message as its recipient reads it, fully verified.
+#[derive(Clone, Debug)]
+pub struct DeliveredMessage {
+    /// The verified forward statement.
+    pub forward: Forward,
+    /// The letter's kind.
+    pub kind: MessageKind,
+    /// The original author.
+    pub author: AccountId,
+    /// The question an answer answers.
+    pub in_reply_to: Option<Id>,
+    /// When the author wrote it.
+    pub created_at: i64,
+    /// The text (redacted if `redacted`).
+    pub body: String,
+    /// Attachments, in order (pair with `forward.attachments`).
+    pub attachments: Vec<AttachmentRef>,
+    /// True when the facilitator changed it; then the author's signature is not carried.
+    pub redacted: bool,
+    /// Who approved it.
+    pub approved_by: AccountId,
+}
+
+/// Opens a forwarded message as its recipient. `facilitator` is the key card of the
+/// facilitator the forward claims approved it (the caller checks, from the trail, that this
+/// facilitator was allocated to the case); `author` is the original author's key card.
+pub fn open_forwarded(
+    identity: &Identity,
+    forward: &SignedStatement,
+    ciphertext: &[u8],
+    facilitator: &KeyCard,
+    author: &KeyCard,
+    case_id: &Id,
+) -> Result<DeliveredMessage> {
+    let fwd: Forward = forward.open(facilitator)?;
+    if &fwd.case_id != case_id {
+        return Err(CryptoError::mismatch("case", case_id, &fwd.case_id));
+    }
+    if &fwd.recipient != identity.account_id() {
+        return Err(CryptoError::mismatch(
+            "recipient",
+            identity.account_id(),
+            &fwd.recipient,
+        ));
+    }
+    check_ciphertext(ciphertext, &fwd.forwarded_sha256, fwd.forwarded_size)?;
+    let plaintext = agefile::decrypt(identity.age_identity(), ciphertext, MAX_MESSAGE_BYTES)?;
+    let inner = SignedStatement::from_json(&plaintext)?;
+    let delivered = match (inner.kind, fwd.redacted) {
+        (StatementKind::Letter, false) => {
+            let letter: Letter = inner.open(author)?;
+            check_same(
+                &fwd,
+                &letter.case_id,
+                &letter.message_id,
+                letter.recipient_role,
+            )?;
+            check_letter_shape(
+                letter.v,
+                letter.kind,
+                letter.in_reply_to.as_ref(),
+                letter.recipient_role,
+                &letter.body,
+            )?;
+            DeliveredMessage {
+                kind: letter.kind,
+                author: letter.author,
+                in_reply_to: letter.in_reply_to,
+                created_at: letter.created_at,
+                body: letter.body,
+                attachments: letter.attachments,
+                redacted: false,
+                approved_by: fwd.facilitator.clone(),
+                forward: fwd,
+            }
+        }
+        (StatementKind::RedactedLetter, true) => {
+            let r: RedactedLetter = inner.open(facilitator)?;
+            check_same(&fwd, &r.case_id, &r.message_id, r.recipient_role)?;
+            if &r.author != author.account_id() {
+                return Err(CryptoError::mismatch(
+                    "author",
+                    author.account_id(),
+                    &r.author,
+                ));
+            }
+            check_redacted(&r)?;
+            DeliveredMessage {
+                kind: r.kind,
+                author: r.author,
+                in_reply_to: r.in_reply_to,
+                created_at: r.created_at,
+                body: r.body,
+                attachments: r.attachments,
+                redacted: true,
+                approved_by: fwd.facilitator.clone(),
+                forward: fwd,
+            }
+        }
+        (found, redacted) => {
+            return Err(CryptoError::WrongKind {
+                expected: if redacted {
+                    StatementKind::RedactedLetter.as_str()
+                } else {
+                    StatementKind::Letter.as_str()
+                },
+                found: found.as_str().to_owned(),
+            });
+        }
+    };
+    if delivered.attachments.len() != delivered.forward.attachments.len() {
+        return Err(CryptoError::mismatch(
+            "attachment count",
+            delivered.forward.attachments.len(),
+            delivered.attachments.len(),
+        ));
+    }
+    Ok(delivered)
+}
+
+fn check_same(fwd: &Forward, case_id: &Id, message_id: &Id, role: Role) -> Result<()> {
+    if case_id != &fwd.case_id {
+        return Err(CryptoError::mismatch("case", &fwd.case_id, case_id));
+    }
+    if message_id != &fwd.message_id {
+        return Err(CryptoError::mismatch(
+            "message id",
+            &fwd.message_id,
+            message_id,
+        ));
+    }
+    if role != fwd.recipient_role {
+        return Err(CryptoError::mismatch(
+            "recipient role",
+            fwd.recipient_role,
+            role,
+        ));
+    }
+    Ok(())
+}
+
+fn check_redacted(r: &RedactedLetter) -> Result<()> {
+    check_letter_shape(
+        r.v,
+        r.kind,
+        r.in_reply_to.as_ref(),
+        r.recipient_role,
+        &r.body,
+    )
+}

@@ -1,0 +1,160 @@
+//! A person's private identity: an Ed25519 signing key and an age X25519 identity.
+
+use std::fmt;
+use std::str::FromStr;
+
+use age::secrecy::ExposeSecret;
+use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
+use zeroize::Zeroizing;
+
+use crate::error::{CryptoError, Result};
+use crate::ids::AccountId;
+use crate::keycard::{KeyCard, KeyCardBody};
+use crate::statement::{SignedStatement, Statement, signing_input};
+
+/// Longest display name, in characters.
+pub const MAX_DISPLAY_NAME_CHARS: usize = 100;
+
+/// A person's private keys. Not `Clone`, not serialisable, and its `Debug` shows only the
+/// account id; both secrets are zeroized when it is dropped.
+pub struct Identity {
+    display_name: String,
+    signing: SigningKey,
+    decryption: age::x25519::Identity,
+    account_id: AccountId,
+}
+
+impl Identity {
+    /// Generates fresh keys for a person who will be shown as `display_name`.
+    pub fn generate(display_name: &str) -> Result<Self> {
+        let signing = SigningKey::generate(&mut rand::rngs::OsRng);
+        Self::from_parts(display_name, signing, age::x25519::Identity::generate())
+    }
+
+    fn from_parts(
+        display_name: &str,
+        signing: SigningKey,
+        decryption: age::x25519::Identity,
+    ) -> Result<Self> {
+        check_display_name(display_name)?;
+        let account_id = AccountId::for_signing_key(signing.verifying_key().as_bytes());
+        Ok(Self {
+            display_name: display_name.to_owned(),
+            signing,
+            decryption,
+            account_id,
+        })
+    }
+
+    /// Rebuilds an identity from its secret encodings (as held in a keystore).
+    pub(crate) fn from_secrets(
+        display_name: &str,
+        signing_secret: &[u8; 32],
+        age_secret: &str,
+    ) -> Result<Self> {
+        let signing = SigningKey::from_bytes(signing_secret);
+        let decryption = age::x25519::Identity::from_str(age_secret)
+            .map_err(|e| CryptoError::malformed("age identity", e))?;
+        Self::from_parts(display_name, signing, decryption)
+    }
+
+    /// The Ed25519 secret key bytes, for the keystore only.
+    pub(crate) fn signing_secret(&self) -> Zeroizing<[u8; 32]> {
+        Zeroizing::new(self.signing.to_bytes())
+    }
+
+    /// The age identity in its `AGE-SECRET-KEY-1…` encoding. Handle with care: this is the
+    /// key that opens every message sent to this person (for example, to hand to another age
+    /// implementation).
+    pub fn age_secret_key(&self) -> Zeroizing<String> {
+        Zeroizing::new(self.decryption.to_string().expose_secret().to_owned())
+    }
+
+    /// The self-certifying account id.
+    pub fn account_id(&self) -> &AccountId {
+        &self.account_id
+    }
+
+    /// The name shown to others.
+    pub fn display_name(&self) -> &str {
+        &self.display_name
+    }
+
+    /// The Ed25519 public key.
+    pub fn verifying_key(&self) -> VerifyingKey {
+        self.signing.verifying_key()
+    }
+
+    /// The age recipient others encrypt to.
+    pub fn recipient(&self) -> age::x25519::Recipient {
+        self.decryption.to_public()
+    }
+
+    pub(crate) fn age_identity(&self) -> &age::x25519::Identity {
+        &self.decryption
+    }
+
+    /// Signs `body` as a statement of its kind. Refuses a body that names another signer.
+    pub fn sign<T: Statement>(&self, body: &T) -> Result<SignedStatement> {
+        if body.signer() != &self.account_id {
+            return Err(CryptoError::WrongSigner {
+                expected: body.signer().to_string(),
+                found: self.account_id.to_string(),
+            });
+        }
+        let bytes =
+            serde_json::to_vec(body).map_err(|e| CryptoError::malformed(T::KIND.as_str(), e))?;
+        Ok(self.sign_bytes(T::KIND, bytes))
+    }
+
+    /// Signs exact bytes as a statement of `kind` (for bytes built elsewhere, such as by a
+    /// browser client's format). The bytes are not checked.
+    pub fn sign_bytes(&self, kind: crate::StatementKind, body: Vec<u8>) -> SignedStatement {
+        let sig = self.signing.sign(&signing_input(kind, &body)).to_bytes();
+        SignedStatement {
+            kind,
+            signer: self.account_id.clone(),
+            body,
+            sig,
+        }
+    }
+
+    /// This person's public key card, self-signed.
+    pub fn key_card(&self, created_at: i64) -> Result<KeyCard> {
+        let body = KeyCardBody {
+            v: crate::FORMAT_VERSION,
+            account_id: self.account_id.clone(),
+            display_name: self.display_name.clone(),
+            signing_key: self.verifying_key().to_bytes(),
+            age_recipient: self.recipient().to_string(),
+            created_at,
+        };
+        KeyCard::verify(self.sign(&body)?)
+    }
+}
+
+impl fmt::Debug for Identity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Identity")
+            .field("account_id", &self.account_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Display names: 1–100 characters, no control characters, no leading/trailing space.
+pub(crate) fn check_display_name(name: &str) -> Result<()> {
+    let chars = name.chars().count();
+    if chars == 0 || chars > MAX_DISPLAY_NAME_CHARS {
+        return Err(CryptoError::invalid(
+            "display name",
+            format!("must be 1 to {MAX_DISPLAY_NAME_CHARS} characters"),
+        ));
+    }
+    if name.chars().any(char::is_control) || name.trim() != name {
+        return Err(CryptoError::invalid(
+            "display name",
+            "must not contain control characters or start or end with spaces",
+        ));
+    }
+    Ok(())
+}

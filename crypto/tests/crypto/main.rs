@@ -1,0 +1,12 @@
+//! The crypto core's tests, in one binary: known-answer vectors, pinned wire formats,
+//! round-trips, tampering, keystore, attachments and interop with another age implementation.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod attachments;
+mod common;
+mod interop;
+mod keystore;
+mod rfc8032;
+mod roundtrip;
+mod tamper;
+mod vectors;
