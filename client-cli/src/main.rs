@@ -1,0 +1,20 @@
+//! The `ferry` binary: see the library for the commands.
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let mut stdout = std::io::stdout().lock();
+    match ferry_cli::run(std::env::args_os(), &mut stdout) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => match e.downcast_ref::<clap::Error>() {
+            Some(clap_err) => {
+                let _ = clap_err.print();
+                ExitCode::from(clap_err.exit_code().clamp(0, 255) as u8)
+            }
+            None => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
