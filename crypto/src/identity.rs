@@ -58,6 +58,41 @@ impl Identity {
         Self::from_parts(display_name, signing, decryption)
     }
 
+    /// Both secrets and the display name as one line of text (for a server's own key file;
+    /// people keep theirs in a [`crate::keystore::Keystore`]). Write it with mode 0600.
+    pub fn export_secret(&self) -> Zeroizing<String> {
+        Zeroizing::new(format!(
+            "ferry-identity-v1 {} {} {}",
+            crate::b64::encode(self.signing_secret().as_slice()),
+            self.age_secret_key().as_str(),
+            crate::b64::encode(self.display_name.as_bytes()),
+        ))
+    }
+
+    /// Reads what [`Identity::export_secret`] wrote.
+    pub fn import_secret(text: &str) -> Result<Self> {
+        let bad = || {
+            CryptoError::malformed(
+                "identity file",
+                "expected `ferry-identity-v1 <key> <age key> <name>`",
+            )
+        };
+        let mut parts = text.split_whitespace();
+        if parts.next() != Some("ferry-identity-v1") {
+            return Err(bad());
+        }
+        let signing =
+            Zeroizing::new(crate::b64::decode(parts.next().ok_or_else(bad)?).map_err(|_| bad())?);
+        let signing: &[u8; 32] = signing.as_slice().try_into().map_err(|_| bad())?;
+        let age_secret = parts.next().ok_or_else(bad)?;
+        let name = crate::b64::decode(parts.next().ok_or_else(bad)?).map_err(|_| bad())?;
+        let name = String::from_utf8(name).map_err(|_| bad())?;
+        if parts.next().is_some() {
+            return Err(bad());
+        }
+        Self::from_secrets(&name, signing, age_secret)
+    }
+
     /// The Ed25519 secret key bytes, for the keystore only.
     pub(crate) fn signing_secret(&self) -> Zeroizing<[u8; 32]> {
         Zeroizing::new(self.signing.to_bytes())

@@ -356,3 +356,25 @@ fn check_letter(letter: &Letter) -> Result<()> {
         &letter.body,
     )
 }
+
+/// Seals any signed statement (a facilitator's note, say) to `recipients` and the signer.
+pub fn seal_signed<T: Statement>(
+    signer: &Identity,
+    body: &T,
+    recipients: &[age::x25519::Recipient],
+) -> Result<Vec<u8>> {
+    let signed = signer.sign(body)?;
+    let own = signer.recipient();
+    let set = agefile::recipient_set(recipients.iter().chain(std::iter::once(&own)))?;
+    agefile::encrypt(&set, &signed.to_json())
+}
+
+/// Opens what [`seal_signed`] sealed, verifying it was signed by the holder of `signer`.
+pub fn open_signed<T: Statement>(
+    identity: &Identity,
+    ciphertext: &[u8],
+    signer: &KeyCard,
+) -> Result<T> {
+    let plaintext = agefile::decrypt(identity.age_identity(), ciphertext, MAX_MESSAGE_BYTES)?;
+    SignedStatement::from_json(&plaintext)?.open(signer)
+}

@@ -59,6 +59,7 @@ statement_kinds! {
     RiskAssessment => "risk-assessment", "A coordinator recording the outcome of the risk assessment.";
     CaseState => "case-state", "A coordinator pausing, resuming or closing a case.";
     Session => "session", "A person answering a server's login challenge.";
+    Note => "note", "A facilitator's note (sealed): to an author on return, or on a withheld message.";
 }
 
 impl std::fmt::Display for StatementKind {

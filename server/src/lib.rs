@@ -1,43 +1,89 @@
-//! Ferry's server: the JSON API under `/v1`.
+//! Ferry's server: the JSON API under `/v1`, storage, and the trail of signed events.
 //!
 //! The entry point takes a bound listener and a shutdown future, so tests and `ferry demo`
 //! run the real server on `127.0.0.1:0` and stop it cleanly.
 #![forbid(unsafe_code)]
 
-use std::future::Future;
+pub mod auth;
+pub mod blobs;
+pub mod cases;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod extract;
+pub mod init;
+pub mod intake;
+pub mod routes;
+pub mod trail;
+pub mod wire;
 
-use axum::routing::get;
-use axum::{Json, Router};
-use serde::Serialize;
+use std::future::Future;
+use std::sync::Arc;
+
+use ferry_crypto::{Identity, KeyCard};
+use sqlx::AnyPool;
 use tokio::net::TcpListener;
 
-/// What `GET /v1/health` answers.
-#[derive(Debug, Serialize)]
-pub struct Health {
-    /// Always `"ok"` when the server answers.
-    pub status: &'static str,
-    /// The server's version.
-    pub version: &'static str,
+pub use config::Config;
+
+/// Shared state of a running server.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub pool: AnyPool,
+    /// SQLite or PostgreSQL.
+    pub backend: db::Backend,
+    /// Configuration.
+    pub config: Arc<Config>,
+    /// The server's own identity (signs bootstrap invitations; later, checkpoints).
+    pub server_identity: Arc<Identity>,
+    /// The server's key card.
+    pub server_card: Arc<KeyCard>,
 }
 
-/// The API's routes.
-pub fn router() -> Router {
-    Router::new().route("/v1/health", get(health))
-}
-
-async fn health() -> Json<Health> {
-    Json(Health {
-        status: "ok",
-        version: env!("CARGO_PKG_VERSION"),
-    })
+impl AppState {
+    /// Opens the database (creating and migrating it) and the server key (creating it and
+    /// registering its key card on first start).
+    pub async fn open(config: Config) -> anyhow::Result<Self> {
+        let (pool, backend) = db::connect(&config.database_url).await?;
+        let identity = init::load_or_create_key(&config.server_key)?;
+        let card = init::register_server(&pool, &identity).await?;
+        std::fs::create_dir_all(&config.blob_dir).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot create the attachment directory {}: {e}",
+                config.blob_dir.display()
+            )
+        })?;
+        Ok(Self {
+            pool,
+            backend,
+            config: Arc::new(config),
+            server_identity: Arc::new(identity),
+            server_card: Arc::new(card),
+        })
+    }
 }
 
 /// Serves the API on `listener` until `shutdown` completes.
 pub async fn serve(
     listener: TcpListener,
+    state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router())
+    axum::serve(listener, routes::router(state))
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+/// Now, in Unix seconds.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}
+
+/// 256 random bits as hex, for challenges, tokens and ids.
+pub fn random_token() -> String {
+    hex::encode(rand::random::<[u8; 32]>())
 }

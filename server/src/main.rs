@@ -1,15 +1,32 @@
-//! `ferry-server`: serves Ferry's API.
+//! `ferry-server`: serves Ferry's API. `ferry-server init` creates the server key and prints a
+//! one-time enrolment code for the first coordinator.
+
+use std::path::PathBuf;
 
 use anyhow::Context;
-use clap::Parser;
+use clap::{Parser, Subcommand};
+use ferry_server::{AppState, Config, config};
 
-/// Ferry's relay server.
+/// Ferry's relay server. With no set-up it serves on 127.0.0.1:8080 with SQLite in ./ferry.db.
 #[derive(Parser)]
-#[command(version, about)]
+#[command(version, about, after_help = config::ENV_HELP)]
 struct Args {
-    /// Address to listen on.
-    #[arg(long, env = "FERRY_LISTEN", default_value = "127.0.0.1:8080")]
-    listen: String,
+    /// A TOML configuration file (keys as in the list below, lower case, without FERRY_).
+    #[arg(long, env = "FERRY_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Create the database and server key if needed, and print a one-time enrolment code for
+    /// a coordinator (run it again for another).
+    Init,
+    /// Print the OpenAPI document.
+    Openapi,
 }
 
 #[tokio::main]
@@ -19,15 +36,48 @@ async fn main() -> anyhow::Result<()> {
             tracing_subscriber::EnvFilter::try_from_env("FERRY_LOG")
                 .unwrap_or_else(|_| "info".into()),
         )
+        .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
-    let listener = tokio::net::TcpListener::bind(&args.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
-    tracing::info!(address = %listener.local_addr()?, "ferry-server listening");
-    ferry_server::serve(listener, async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
-    Ok(())
+    if let Some(Command::Openapi) = args.command {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&ferry_server::routes::openapi())?
+        );
+        return Ok(());
+    }
+    let config = Config::load(args.config.as_deref())?;
+    tracing::info!(?config, "starting");
+    let state = AppState::open(config.clone()).await?;
+    match args.command {
+        Some(Command::Init) => {
+            let code = ferry_server::init::invite_coordinator(&state).await?;
+            println!("Server key: {}", config.server_key.display());
+            println!(
+                "Server key card fingerprint: {}",
+                state.server_card.fingerprint().safety_number()
+            );
+            println!();
+            println!("One-time enrolment code for the first coordinator (valid 7 days):");
+            println!();
+            println!("    {code}");
+            println!();
+            println!(
+                "They enrol with:  ferry enrol http://{} {code} --name \"Their Name\"",
+                config.listen
+            );
+            Ok(())
+        }
+        _ => {
+            let listener = tokio::net::TcpListener::bind(&config.listen)
+                .await
+                .with_context(|| format!("cannot listen on {}", config.listen))?;
+            tracing::info!(address = %listener.local_addr()?, "ferry-server listening");
+            ferry_server::serve(listener, state, async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await?;
+            Ok(())
+        }
+    }
 }

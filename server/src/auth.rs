@@ -1,0 +1,141 @@
+//! Sessions: a person signs a server challenge with their Ed25519 key and gets a short-lived
+//! bearer token. Challenges and tokens are random; tokens are stored only as hashes.
+
+use axum::extract::{FromRef, FromRequestParts, State};
+use axum::http::request::Parts;
+use ferry_crypto::actions::Session;
+use ferry_crypto::{AccountId, Sha256Hash};
+use sqlx::Row;
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Body;
+use crate::intake::load_card;
+use crate::wire::{Challenge, SessionRequest, SessionToken};
+use crate::{AppState, now, random_token};
+
+/// How long a challenge may be answered, in seconds.
+const CHALLENGE_SECONDS: i64 = 120;
+
+/// The authenticated caller.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    /// Their account.
+    pub account_id: AccountId,
+    /// Their service-wide role, if staff.
+    pub staff_role: Option<String>,
+}
+
+impl Caller {
+    /// Fails unless the caller holds the service-wide `role`.
+    pub fn require_staff(&self, role: &str) -> ApiResult<()> {
+        if self.staff_role.as_deref() == Some(role) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(
+                "wrong_role",
+                format!("only a {role} may do this"),
+            ))
+        }
+    }
+}
+
+fn token_hash(token: &str) -> String {
+    Sha256Hash::of_parts(&[b"ferry/v1/session-token\0", token.as_bytes()]).to_hex()
+}
+
+impl<S> FromRequestParts<S> for Caller
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let app = AppState::from_ref(state);
+        let token = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(|| {
+                ApiError::unauthorized("log in first: send Authorization: Bearer <token>")
+            })?;
+        let row = sqlx::query(
+            "SELECT s.account_id, a.staff_role FROM sessions s \
+             JOIN accounts a ON a.account_id = s.account_id \
+             WHERE s.token_hash = $1 AND s.expires_at > $2",
+        )
+        .bind(token_hash(token.trim()))
+        .bind(now())
+        .fetch_optional(&app.pool)
+        .await?
+        .ok_or_else(|| {
+            ApiError::unauthorized("this session has expired or is not valid; log in again")
+        })?;
+        let account: String = row.try_get(0)?;
+        Ok(Caller {
+            account_id: AccountId::try_from(account).map_err(ApiError::internal)?,
+            staff_role: row.try_get(1)?,
+        })
+    }
+}
+
+/// Issues a login challenge.
+#[utoipa::path(post, path = "/v1/session/challenge", tag = "session",
+    responses((status = 200, body = Challenge)))]
+pub async fn challenge(State(app): State<AppState>) -> ApiResult<axum::Json<Challenge>> {
+    let challenge = random_token();
+    let expires_at = now() + CHALLENGE_SECONDS;
+    sqlx::query("DELETE FROM challenges WHERE expires_at < $1")
+        .bind(now())
+        .execute(&app.pool)
+        .await?;
+    sqlx::query("INSERT INTO challenges (challenge, expires_at) VALUES ($1, $2)")
+        .bind(&challenge)
+        .bind(expires_at)
+        .execute(&app.pool)
+        .await?;
+    Ok(axum::Json(Challenge {
+        challenge,
+        expires_at,
+    }))
+}
+
+/// Exchanges a signed challenge for a session token.
+#[utoipa::path(post, path = "/v1/session", tag = "session", request_body = SessionRequest,
+    responses((status = 200, body = SessionToken), (status = 401, body = crate::wire::ErrorBody)))]
+pub async fn login(
+    State(app): State<AppState>,
+    Body(req): Body<SessionRequest>,
+) -> ApiResult<axum::Json<SessionToken>> {
+    let statement = req.statement;
+    let card = load_card(&app.pool, &statement.signer)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("unknown account: enrol first"))?;
+    let session: Session = statement.open(&card)?;
+    // Single use: the challenge is deleted as it is accepted.
+    let used = sqlx::query("DELETE FROM challenges WHERE challenge = $1 AND expires_at > $2")
+        .bind(&session.challenge)
+        .bind(now())
+        .execute(&app.pool)
+        .await?
+        .rows_affected();
+    if used != 1 {
+        return Err(ApiError::unauthorized(
+            "that challenge has expired or was already used; ask for a new one",
+        ));
+    }
+    let token = random_token();
+    let expires_at = now() + app.config.session_seconds;
+    sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+        .bind(now())
+        .execute(&app.pool)
+        .await?;
+    sqlx::query("INSERT INTO sessions (token_hash, account_id, expires_at) VALUES ($1, $2, $3)")
+        .bind(token_hash(&token))
+        .bind(session.account_id.as_str())
+        .bind(expires_at)
+        .execute(&app.pool)
+        .await?;
+    Ok(axum::Json(SessionToken { token, expires_at }))
+}

@@ -1,0 +1,129 @@
+//! Server configuration: environment variables, optionally a TOML file, defaults that let the
+//! server start with no set-up at all.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Everything the server can be told.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address to listen on (`FERRY_LISTEN`).
+    pub listen: String,
+    /// `sqlite://…` or `postgres://…` (`FERRY_DATABASE_URL`).
+    pub database_url: String,
+    /// The server's own key file (`FERRY_SERVER_KEY`).
+    pub server_key: PathBuf,
+    /// Where encrypted attachments are stored (`FERRY_BLOB_DIR`).
+    pub blob_dir: PathBuf,
+    /// Largest encrypted attachment accepted, in bytes (`FERRY_MAX_ATTACHMENT_BYTES`).
+    pub max_attachment_bytes: u64,
+    /// Largest JSON request body, in bytes (`FERRY_MAX_BODY_BYTES`).
+    pub max_body_bytes: usize,
+    /// Lifetime of a session token in seconds (`FERRY_SESSION_SECONDS`).
+    pub session_seconds: i64,
+    /// Lifetime of the bootstrap coordinator invitation in seconds.
+    pub bootstrap_invitation_seconds: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            database_url: "sqlite://ferry.db".into(),
+            server_key: "ferry-server.key".into(),
+            blob_dir: "ferry-blobs".into(),
+            max_attachment_bytes: 4 << 30,
+            max_body_bytes: 4 << 20,
+            session_seconds: 15 * 60,
+            bootstrap_invitation_seconds: 7 * 24 * 3600,
+        }
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("server_key", &self.server_key)
+            .field("blob_dir", &self.blob_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The environment variables the server reads, with what each sets.
+pub const ENV_HELP: &str = "\
+Configuration (environment variables override the --config TOML file, which overrides defaults):
+  FERRY_LISTEN                address to listen on              [default: 127.0.0.1:8080]
+  FERRY_DATABASE_URL          sqlite://PATH or postgres://...   [default: sqlite://ferry.db]
+  FERRY_SERVER_KEY            the server's key file (0600)      [default: ferry-server.key]
+  FERRY_BLOB_DIR              encrypted attachments directory   [default: ferry-blobs]
+  FERRY_MAX_ATTACHMENT_BYTES  largest attachment accepted       [default: 4294967296]
+  FERRY_MAX_BODY_BYTES        largest JSON request body         [default: 4194304]
+  FERRY_SESSION_SECONDS       session token lifetime            [default: 900]
+  FERRY_LOG                   log filter, e.g. info or debug    [default: info]
+TOML keys are the same names in lower case without the FERRY_ prefix.";
+
+impl Config {
+    /// Defaults, then the TOML file if given, then environment variables.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let mut config = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+                toml::from_str(&text).map_err(|e| {
+                    anyhow::anyhow!("{} is not valid configuration: {e}", path.display())
+                })?
+            }
+            None => Config::default(),
+        };
+        config.apply_env(|name| std::env::var(name).ok())?;
+        Ok(config)
+    }
+
+    /// Overrides fields from environment variables (through `get`, for tests).
+    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+        fn num<T: std::str::FromStr>(name: &str, value: String) -> anyhow::Result<T> {
+            value
+                .parse()
+                .map_err(|_| anyhow::anyhow!("{name} must be a number, not {value:?}"))
+        }
+        if let Some(v) = get("FERRY_LISTEN") {
+            self.listen = v;
+        }
+        if let Some(v) = get("FERRY_DATABASE_URL") {
+            self.database_url = v;
+        }
+        if let Some(v) = get("FERRY_SERVER_KEY") {
+            self.server_key = v.into();
+        }
+        if let Some(v) = get("FERRY_BLOB_DIR") {
+            self.blob_dir = v.into();
+        }
+        if let Some(v) = get("FERRY_MAX_ATTACHMENT_BYTES") {
+            self.max_attachment_bytes = num("FERRY_MAX_ATTACHMENT_BYTES", v)?;
+        }
+        if let Some(v) = get("FERRY_MAX_BODY_BYTES") {
+            self.max_body_bytes = num("FERRY_MAX_BODY_BYTES", v)?;
+        }
+        if let Some(v) = get("FERRY_SESSION_SECONDS") {
+            self.session_seconds = num("FERRY_SESSION_SECONDS", v)?;
+        }
+        Ok(())
+    }
+}
+
+/// A database URL with any password replaced, for logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}

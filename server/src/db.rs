@@ -1,0 +1,71 @@
+//! Storage: one portable query layer over sqlx's `Any` driver; SQLite (embedded default,
+//! WAL, `synchronous=FULL`) or PostgreSQL chosen by URL. Dialect differences live in
+//! `migrations/sqlite` and `migrations/postgres`.
+
+use std::str::FromStr;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor, Transaction};
+
+/// A database transaction.
+pub type Tx = Transaction<'static, sqlx::Any>;
+
+/// Which database is behind the pool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// Opens (creating if needed) and migrates the database at `url`.
+pub async fn connect(url: &str) -> anyhow::Result<(AnyPool, Backend)> {
+    sqlx::any::install_default_drivers();
+    let (url, backend) = if let Some(rest) = url.strip_prefix("sqlite:") {
+        let mut url = format!("sqlite:{rest}");
+        if !rest.contains('?') {
+            url.push_str("?mode=rwc");
+        }
+        (url, Backend::Sqlite)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        (url.to_owned(), Backend::Postgres)
+    } else {
+        anyhow::bail!("FERRY_DATABASE_URL must start with sqlite: or postgres://");
+    };
+    let options = AnyConnectOptions::from_str(&url)?;
+    let pool = AnyPoolOptions::new()
+        .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                if backend == Backend::Sqlite {
+                    // WAL for concurrent readers; FULL so a commit is on disk before we answer;
+                    // writers queue on the lock instead of failing.
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000;",
+                    )
+                    .await?;
+                }
+                Ok(())
+            })
+        })
+        .connect_with(options)
+        .await?;
+    match backend {
+        Backend::Sqlite => sqlx::migrate!("../migrations/sqlite").run(&pool).await?,
+        Backend::Postgres => sqlx::migrate!("../migrations/postgres").run(&pool).await?,
+    }
+    Ok((pool, backend))
+}
+
+/// Begins a write transaction and takes the log-head lock first, so that writers queue in
+/// order (SQLite: the write lock is taken at once, no read-to-write upgrade; PostgreSQL: a
+/// row lock every replica's writers wait on).
+pub async fn begin_write(pool: &AnyPool) -> Result<Tx, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("UPDATE log_head SET size = size WHERE id = 1")
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
+}

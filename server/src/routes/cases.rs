@@ -1,0 +1,509 @@
+//! Case management: open, allocate, invite, risk assessment, pause/resume/close, consent,
+//! withdrawal and key verification. Every change is a signed statement and an event.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use ferry_crypto::actions::{
+    Allocation, CaseAction, CaseOpen, CaseState, Consent, Invitation, KeyVerification,
+    RiskAssessment, RiskOutcome, Withdrawal, invitation_hash, plausible_invitation_code,
+};
+use ferry_crypto::{AccountId, Role, SignedStatement};
+use sqlx::Row;
+
+use crate::auth::Caller;
+use crate::db::{self, Tx};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Body;
+use crate::intake::{accept, load_card};
+use crate::wire::{Accepted, CaseView, InvitationRequest, StatementRequest};
+use crate::{AppState, cases, now, trail};
+
+/// Longest an invitation may stay open, in seconds.
+const MAX_INVITATION_SECONDS: i64 = 30 * 24 * 3600;
+
+const ANY_MEMBER: &[Role] = &Role::ALL;
+
+fn same_case(path: &str, signed: &ferry_crypto::Id) -> ApiResult<()> {
+    if signed.as_str() == path {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(
+            "mismatch",
+            format!("the statement is for case {signed}, not case {path}"),
+        ))
+    }
+}
+
+async fn finish(
+    mut tx: Tx,
+    case_id: Option<&str>,
+    statement: &SignedStatement,
+    now: i64,
+) -> ApiResult<Json<Accepted>> {
+    let event = trail::append(&mut tx, case_id, statement, now).await?;
+    let case_state = match case_id {
+        Some(case) => Some(cases::activate_if_ready(&mut tx, case, now).await?),
+        None => None,
+    };
+    tx.commit().await?;
+    Ok(Json(Accepted {
+        event,
+        case_state,
+        id: None,
+        state: None,
+    }))
+}
+
+/// Fails unless the caller is a coordinator, or an auditor or member of the case.
+async fn require_view(app: &AppState, caller: &Caller, case_id: &str) -> ApiResult<()> {
+    match caller.staff_role.as_deref() {
+        Some("coordinator") => cases::load(&app.pool, case_id).await.map(|_| ()),
+        _ => cases::require_member(&app.pool, case_id, &caller.account_id, ANY_MEMBER)
+            .await
+            .map(|_| ()),
+    }
+}
+
+/// Cases the caller can see: every case for coordinators, their own for everyone else.
+#[utoipa::path(get, path = "/v1/cases", tag = "cases", security(("bearer" = [])),
+    responses((status = 200, body = Vec<CaseView>)))]
+pub async fn list_cases(
+    State(app): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<CaseView>>> {
+    let ids: Vec<String> = if caller.staff_role.as_deref() == Some("coordinator") {
+        sqlx::query("SELECT case_id FROM cases ORDER BY created_at, case_id")
+            .fetch_all(&app.pool)
+            .await?
+    } else {
+        sqlx::query(
+            "SELECT c.case_id FROM cases c JOIN members m ON m.case_id = c.case_id \
+             WHERE m.account_id = $1 ORDER BY c.created_at, c.case_id",
+        )
+        .bind(caller.account_id.as_str())
+        .fetch_all(&app.pool)
+        .await?
+    }
+    .into_iter()
+    .map(|r| r.try_get(0))
+    .collect::<Result<_, _>>()?;
+    let mut conn = app.pool.acquire().await?;
+    let mut out = vec![];
+    for id in ids {
+        out.push(cases::view(&mut conn, &id).await?);
+    }
+    Ok(Json(out))
+}
+
+/// Opens a case from a referral (coordinators).
+#[utoipa::path(post, path = "/v1/cases", tag = "cases", security(("bearer" = [])),
+    request_body = StatementRequest,
+    responses((status = 200, body = Accepted), (status = 403, body = crate::wire::ErrorBody),
+        (status = 409, body = crate::wire::ErrorBody)))]
+pub async fn open_case(
+    State(app): State<AppState>,
+    caller: Caller,
+    Body(req): Body<StatementRequest>,
+) -> ApiResult<Json<Accepted>> {
+    caller.require_staff("coordinator")?;
+    let now = now();
+    let mut tx = db::begin_write(&app.pool).await?;
+    let open: CaseOpen = accept(&mut tx, &caller, &req.statement).await?;
+    cases::check_text("reference", &open.reference, 80)?;
+    cases::check_text("category", &open.category, 60)?;
+    cases::check_label("sensitivity", &open.sensitivity)?;
+    sqlx::query(
+        "INSERT INTO cases (case_id, reference, category, sensitivity, state, opened_by, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, 'referred', $5, $6, $6)",
+    )
+    .bind(open.case_id.as_str())
+    .bind(&open.reference)
+    .bind(&open.category)
+    .bind(&open.sensitivity)
+    .bind(caller.account_id.as_str())
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    finish(tx, Some(open.case_id.as_str()), &req.statement, now).await
+}
+
+/// A case's metadata, members and message counts (never content).
+#[utoipa::path(get, path = "/v1/cases/{case_id}", tag = "cases", security(("bearer" = [])),
+    params(("case_id" = String, Path, description = "Case id")),
+    responses((status = 200, body = CaseView), (status = 404, body = crate::wire::ErrorBody)))]
+pub async fn show_case(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(case_id): Path<String>,
+) -> ApiResult<Json<CaseView>> {
+    require_view(&app, &caller, &case_id).await?;
+    let mut conn = app.pool.acquire().await?;
+    Ok(Json(cases::view(&mut conn, &case_id).await?))
+}
+
+/// Allocates a facilitator (coordinators). A sensitive case needs a facilitator holding the
+/// matching accreditation; a case has at most two facilitators.
+#[utoipa::path(post, path = "/v1/cases/{case_id}/allocations", tag = "cases", security(("bearer" = [])),
+    params(("case_id" = String, Path, description = "Case id")), request_body = StatementRequest,
+    responses((status = 200, body = Accepted), (status = 403, body = crate::wire::ErrorBody),
+        (status = 409, body = crate::wire::ErrorBody)))]
+pub async fn allocate(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(case_id): Path<String>,
+    Body(req): Body<StatementRequest>,
+) -> ApiResult<Json<Accepted>> {
+    caller.require_staff("coordinator")?;
+    let now = now();
+    let mut tx = db::begin_write(&app.pool).await?;
+    let alloc: Allocation = accept(&mut tx, &caller, &req.statement).await?;
+    same_case(&case_id, &alloc.case_id)?;
+    let case = cases::load(&mut *tx, &case_id).await?;
+    if case.state == "closed" {
+        return Err(ApiError::conflict("case_closed", "this case is closed"));
+    }
+    let row = sqlx::query("SELECT staff_role, accreditations FROM accounts WHERE account_id = $1")
+        .bind(alloc.facilitator.as_str())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| ApiError::not_found("facilitator"))?;
+    if row.try_get::<Option<String>, _>(0)?.as_deref() != Some("facilitator") {
+        return Err(ApiError::bad_request(
+            "not_a_facilitator",
+            "that account is not a facilitator",
+        ));
+    }
+    let accreditations: String = row.try_get(1)?;
+    if case.sensitivity != "standard" && !accreditations.split(',').any(|a| a == case.sensitivity) {
+        return Err(ApiError::forbidden(
+            "not_accredited",
+            format!(
+                "this case is sensitive ({}); only a facilitator accredited for it may be allocated",
+                case.sensitivity
+            ),
+        ));
+    }
+    let count: i64 =
+        sqlx::query("SELECT COUNT(*) FROM members WHERE case_id = $1 AND role = 'facilitator'")
+            .bind(&case_id)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+    if count >= 2 {
+        return Err(ApiError::conflict(
+            "too_many_facilitators",
+            "a case has at most two facilitators",
+        ));
+    }
+    sqlx::query(
+        "INSERT INTO members (case_id, account_id, role, consent, joined_at) VALUES ($1, $2, 'facilitator', 'none', $3)",
+    )
+    .bind(&case_id)
+    .bind(alloc.facilitator.as_str())
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| match ApiError::from(e) {
+        err if err.code == "already_exists" => {
+            ApiError::conflict("already_member", "this facilitator is already in this case")
+        }
+        err => err,
+    })?;
+    if case.state == "referred" {
+        cases::set_state(&mut tx, &case_id, "preparing", now).await?;
+    }
+    finish(tx, Some(&case_id), &req.statement, now).await
+}
+
+async fn store_invitation(tx: &mut Tx, inv: &Invitation, code: &str, now: i64) -> ApiResult<()> {
+    if !plausible_invitation_code(code) || invitation_hash(code) != inv.invitation {
+        return Err(ApiError::bad_request(
+            "weak_or_mismatched_code",
+            "the invitation code must be a strong Ferry code matching the signed hash",
+        ));
+    }
+    if inv.expires_at <= now || inv.expires_at > now + MAX_INVITATION_SECONDS {
+        return Err(ApiError::bad_request(
+            "invalid_expiry",
+            "an invitation must expire in the future and within 30 days",
+        ));
+    }
+    for a in &inv.accreditations {
+        cases::check_label("accreditation", a)?;
+    }
+    sqlx::query(
+        "INSERT INTO invitations (code_hash, case_id, role, accreditations, created_by, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(inv.invitation.to_hex())
+    .bind(inv.case_id.as_ref().map(|c| c.as_str()))
+    .bind(inv.role.as_str())
+    .bind(inv.accreditations.join(","))
+    .bind(inv.coordinator.as_str())
+    .bind(inv.expires_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Invites a person to a role in a case (coordinators): harmed, responsible, supporter or
+/// auditor.
+#[utoipa::path(post, path = "/v1/cases/{case_id}/invitations", tag = "cases", security(("bearer" = [])),
+    params(("case_id" = String, Path, description = "Case id")), request_body = InvitationRequest,
+    responses((status = 200, body = Accepted), (status = 400, body = crate::wire::ErrorBody)))]
+pub async fn invite_to_case(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(case_id): Path<String>,
+    Body(req): Body<InvitationRequest>,
+) -> ApiResult<Json<Accepted>> {
+    caller.require_staff("coordinator")?;
+    let now = now();
+    let mut tx = db::begin_write(&app.pool).await?;
+    let inv: Invitation = accept(&mut tx, &caller, &req.statement).await?;
+    let signed_case = inv
+        .case_id
+        .as_ref()
+        .ok_or_else(|| ApiError::bad_request("mismatch", "a case invitation must name the case"))?;
+    same_case(&case_id, signed_case)?;
+    if !matches!(
+        inv.role,
+        Role::Harmed | Role::Responsible | Role::Supporter | Role::Auditor
+    ) {
+        return Err(ApiError::bad_request(
+            "wrong_role",
+            "a case invitation is for a harmed, responsible or supporting person, or an auditor",
+        ));
+    }
+    if cases::load(&mut *tx, &case_id).await?.state == "closed" {
+        return Err(ApiError::conflict("case_closed", "this case is closed"));
+    }
+    store_invitation(&mut tx, &inv, &req.code, now).await?;
+    finish(tx, Some(&case_id), &req.statement, now).await
+}
+
+/// Invites a member of staff (coordinators): a coordinator, a facilitator (with
+/// accreditations) or an auditor.
+#[utoipa::path(post, path = "/v1/invitations", tag = "enrolment", security(("bearer" = [])),
+    request_body = InvitationRequest,
+    responses((status = 200, body = Accepted), (status = 400, body = crate::wire::ErrorBody)))]
+pub async fn invite_staff(
+    State(app): State<AppState>,
+    caller: Caller,
+    Body(req): Body<InvitationRequest>,
+) -> ApiResult<Json<Accepted>> {
+    caller.require_staff("coordinator")?;
+    let now = now();
+    let mut tx = db::begin_write(&app.pool).await?;
+    let inv: Invitation = accept(&mut tx, &caller, &req.statement).await?;
+    if inv.case_id.is_some()
+        || !matches!(
+            inv.role,
+            Role::Coordinator | Role::Facilitator | Role::Auditor
+        )
+    {
+        return Err(ApiError::bad_request(
+            "wrong_role",
+            "a staff invitation is for a coordinator, facilitator or auditor, with no case",
+        ));
+    }
+    store_invitation(&mut tx, &inv, &req.code, now).await?;
+    finish(tx, None, &req.statement, now).await
+}
+
+/// Records the risk assessment outcome (coordinators).
+#[utoipa::path(post, path = "/v1/cases/{case_id}/risk-assessment", tag = "cases", security(("bearer" = [])),
+    params(("case_id" = String, Path, description = "Case id")), request_body = StatementRequest,
+    responses((status = 200, body = Accepted)))]
+pub async fn risk_assessment(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(case_id): Path<String>,
+    Body(req): Body<StatementRequest>,
+) -> ApiResult<Json<Accepted>> {
+    caller.require_staff("coordinator")?;
+    let now = now();
+    let mut tx = db::begin_write(&app.pool).await?;
+    let risk: RiskAssessment = accept(&mut tx, &caller, &req.statement).await?;
+    same_case(&case_id, &risk.case_id)?;
+    let case = cases::load(&mut *tx, &case_id).await?;
+    if case.state == "closed" {
+        return Err(ApiError::conflict("case_closed", "this case is closed"));
+    }
+    let outcome = match risk.outcome {
+        RiskOutcome::Proceed => "proceed",
+        RiskOutcome::DoNotProceed => "do_not_proceed",
+    };
+    sqlx::query("UPDATE cases SET risk_outcome = $1, updated_at = $2 WHERE case_id = $3")
+        .bind(outcome)
+        .bind(now)
+        .bind(&case_id)
+        .execute(&mut *tx)
+        .await?;
+    if risk.outcome == RiskOutcome::DoNotProceed && case.state == "active" {
+        cases::set_state(&mut tx, &case_id, "paused", now).await?;
+    }
+    finish(tx, Some(&case_id), &req.statement, now).await
+}
+
+/// Pauses, resumes or closes a case (coordinators). Resuming needs every participant's
+/// consent; forwards held while paused are released on resume and cancelled on close.
+#[utoipa::path(post, path = "/v1/cases/{case_id}/state", tag = "cases", security(("bearer" = [])),
+    params(("case_id" = String, Path, description = "Case id")), request_body = StatementRequest,
+    responses((status = 200, body = Accepted), (status = 409, body = crate::wire::ErrorBody)))]
+pub async fn change_state(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(case_id): Path<String>,
+    Body(req): Body<StatementRequest>,
+) -> ApiResult<Json<Accepted>> {
+    caller.require_staff("coordinator")?;
+    let now = now();
+    let mut tx = db::begin_write(&app.pool).await?;
+    let change: CaseState = accept(&mut tx, &caller, &req.statement).await?;
+    same_case(&case_id, &change.case_id)?;
+    let case = cases::load(&mut *tx, &case_id).await?;
+    match (change.action, case.state.as_str()) {
+        (_, "closed") => return Err(ApiError::conflict("case_closed", "this case is closed")),
+        (CaseAction::Pause, "active" | "preparing") => {
+            cases::set_state(&mut tx, &case_id, "paused", now).await?;
+        }
+        (CaseAction::Resume, "paused") => {
+            if let Some(why) = cases::not_ready(&mut tx, &case).await? {
+                return Err(ApiError::conflict(
+                    "not_ready",
+                    format!("the case cannot resume: {why}"),
+                ));
+            }
+            cases::set_state(&mut tx, &case_id, "active", now).await?;
+            cases::release_held(&mut tx, &case_id, now).await?;
+        }
+        (CaseAction::Close, _) => {
+            cases::set_state(&mut tx, &case_id, "closed", now).await?;
+            sqlx::query("UPDATE deliveries SET state = 'cancelled' WHERE case_id = $1 AND state IN ('held', 'uploading')")
+                .bind(&case_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        (action, state) => {
+            return Err(ApiError::conflict(
+                "wrong_state",
+                format!(
+                    "a {state} case cannot be {}",
+                    match action {
+                        CaseAction::Pause => "paused",
+                        CaseAction::Resume => "resumed",
+                        CaseAction::Close => "closed",
+                    }
+                ),
+            ));
+        }
+    }
+    finish(tx, Some(&case_id), &req.statement, now).await
+}
+
+/// Records a participant's consent.
+#[utoipa::path(post, path = "/v1/cases/{case_id}/consent", tag = "cases", security(("bearer" = [])),
+    params(("case_id" = String, Path, description = "Case id")), request_body = StatementRequest,
+    responses((status = 200, body = Accepted)))]
+pub async fn consent(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(case_id): Path<String>,
+    Body(req): Body<StatementRequest>,
+) -> ApiResult<Json<Accepted>> {
+    let now = now();
+    let mut tx = db::begin_write(&app.pool).await?;
+    cases::require_member(
+        &mut *tx,
+        &case_id,
+        &caller.account_id,
+        &[Role::Harmed, Role::Responsible, Role::Supporter],
+    )
+    .await?;
+    let c: Consent = accept(&mut tx, &caller, &req.statement).await?;
+    same_case(&case_id, &c.case_id)?;
+    if cases::load(&mut *tx, &case_id).await?.state == "closed" {
+        return Err(ApiError::conflict("case_closed", "this case is closed"));
+    }
+    set_consent(&mut tx, &case_id, &caller.account_id, "given").await?;
+    finish(tx, Some(&case_id), &req.statement, now).await
+}
+
+/// Records a participant's withdrawal: the case pauses at once and nothing more is
+/// delivered until every participant consents again and a coordinator resumes it.
+#[utoipa::path(post, path = "/v1/cases/{case_id}/withdrawal", tag = "cases", security(("bearer" = [])),
+    params(("case_id" = String, Path, description = "Case id")), request_body = StatementRequest,
+    responses((status = 200, body = Accepted)))]
+pub async fn withdraw(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(case_id): Path<String>,
+    Body(req): Body<StatementRequest>,
+) -> ApiResult<Json<Accepted>> {
+    let now = now();
+    let mut tx = db::begin_write(&app.pool).await?;
+    cases::require_member(
+        &mut *tx,
+        &case_id,
+        &caller.account_id,
+        &[Role::Harmed, Role::Responsible, Role::Supporter],
+    )
+    .await?;
+    let w: Withdrawal = accept(&mut tx, &caller, &req.statement).await?;
+    same_case(&case_id, &w.case_id)?;
+    let case = cases::load(&mut *tx, &case_id).await?;
+    if case.state == "closed" {
+        return Err(ApiError::conflict("case_closed", "this case is closed"));
+    }
+    set_consent(&mut tx, &case_id, &caller.account_id, "withdrawn").await?;
+    if case.state == "active" {
+        cases::set_state(&mut tx, &case_id, "paused", now).await?;
+    }
+    finish(tx, Some(&case_id), &req.statement, now).await
+}
+
+async fn set_consent(
+    tx: &mut Tx,
+    case_id: &str,
+    account: &AccountId,
+    consent: &str,
+) -> ApiResult<()> {
+    sqlx::query("UPDATE members SET consent = $1 WHERE case_id = $2 AND account_id = $3")
+        .bind(consent)
+        .bind(case_id)
+        .bind(account.as_str())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Records that a facilitator read out a person's safety number and it matched.
+#[utoipa::path(post, path = "/v1/cases/{case_id}/key-verifications", tag = "cases", security(("bearer" = [])),
+    params(("case_id" = String, Path, description = "Case id")), request_body = StatementRequest,
+    responses((status = 200, body = Accepted), (status = 400, body = crate::wire::ErrorBody)))]
+pub async fn verify_key(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(case_id): Path<String>,
+    Body(req): Body<StatementRequest>,
+) -> ApiResult<Json<Accepted>> {
+    let now = now();
+    let mut tx = db::begin_write(&app.pool).await?;
+    cases::require_member(&mut *tx, &case_id, &caller.account_id, &[Role::Facilitator]).await?;
+    let kv: KeyVerification = accept(&mut tx, &caller, &req.statement).await?;
+    same_case(&case_id, &kv.case_id)?;
+    cases::member(&mut *tx, &case_id, &kv.subject)
+        .await?
+        .ok_or_else(|| ApiError::not_found("person in this case"))?;
+    let card = load_card(&mut *tx, &kv.subject)
+        .await?
+        .ok_or_else(|| ApiError::not_found("account"))?;
+    if card.fingerprint().0 != kv.fingerprint {
+        return Err(ApiError::bad_request(
+            "fingerprint_mismatch",
+            "the fingerprint verified is not the one on this person's key card",
+        ));
+    }
+    finish(tx, Some(&case_id), &req.statement, now).await
+}

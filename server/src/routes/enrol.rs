@@ -1,0 +1,133 @@
+//! Enrolment: a single-use, expiring invitation code binds a new key card to a role.
+
+use axum::Json;
+use axum::extract::State;
+use ferry_crypto::actions::{Enrolment, invitation_hash, plausible_invitation_code};
+use ferry_crypto::{KeyCard, Role};
+use sqlx::Row;
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Body;
+use crate::wire::{EnrolRequest, EnrolResponse};
+use crate::{AppState, cases, db, now, trail};
+
+/// Enrols a new person (or an existing one into another case) with an invitation code.
+#[utoipa::path(post, path = "/v1/enrol", tag = "enrolment", request_body = EnrolRequest,
+    responses((status = 200, body = EnrolResponse), (status = 400, body = crate::wire::ErrorBody),
+        (status = 403, body = crate::wire::ErrorBody)))]
+pub async fn enrol(
+    State(app): State<AppState>,
+    Body(req): Body<EnrolRequest>,
+) -> ApiResult<Json<EnrolResponse>> {
+    let invalid_code = || {
+        ApiError::forbidden(
+            "invalid_invitation",
+            "this invitation code is not valid: it may be mistyped, expired or already used",
+        )
+    };
+    if !plausible_invitation_code(&req.code) {
+        return Err(invalid_code());
+    }
+    let card = KeyCard::verify(req.key_card)?;
+    let enrolment: Enrolment = req.enrolment.open(&card)?;
+    let code_hash = invitation_hash(&req.code);
+    if enrolment.invitation != code_hash {
+        return Err(ApiError::bad_request(
+            "mismatch",
+            "the signed enrolment names a different invitation than the code given",
+        ));
+    }
+    let now = now();
+    let mut tx = db::begin_write(&app.pool).await?;
+    // Single use: only one enrolment can flip used_at.
+    let used = sqlx::query(
+        "UPDATE invitations SET used_at = $1, used_by = $2 \
+         WHERE code_hash = $3 AND used_at IS NULL AND expires_at > $1",
+    )
+    .bind(now)
+    .bind(card.account_id().as_str())
+    .bind(code_hash.to_hex())
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if used != 1 {
+        return Err(invalid_code());
+    }
+    let inv =
+        sqlx::query("SELECT case_id, role, accreditations FROM invitations WHERE code_hash = $1")
+            .bind(code_hash.to_hex())
+            .fetch_one(&mut *tx)
+            .await?;
+    let case_id: Option<String> = inv.try_get(0)?;
+    let role: String = inv.try_get(1)?;
+    let accreditations: String = inv.try_get(2)?;
+    let role: Role = role.parse().map_err(ApiError::internal)?;
+
+    let existing = sqlx::query("SELECT staff_role FROM accounts WHERE account_id = $1")
+        .bind(card.account_id().as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+    let is_new = existing.is_none();
+    if is_new {
+        sqlx::query(
+            "INSERT INTO accounts (account_id, display_name, key_card, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(card.account_id().as_str())
+        .bind(card.display_name())
+        .bind(card.to_json())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    match &case_id {
+        None => {
+            if let Some(row) = &existing
+                && row.try_get::<Option<String>, _>(0)?.is_some()
+            {
+                return Err(ApiError::conflict(
+                    "already_staff",
+                    "this account already holds a service-wide role",
+                ));
+            }
+            sqlx::query(
+                "UPDATE accounts SET staff_role = $1, accreditations = $2 WHERE account_id = $3",
+            )
+            .bind(role.as_str())
+            .bind(&accreditations)
+            .bind(card.account_id().as_str())
+            .execute(&mut *tx)
+            .await?;
+        }
+        Some(case) => {
+            let state = cases::load(&mut *tx, case).await?.state;
+            if state == "closed" {
+                return Err(ApiError::conflict("case_closed", "this case is closed"));
+            }
+            sqlx::query(
+                "INSERT INTO members (case_id, account_id, role, consent, joined_at) VALUES ($1, $2, $3, 'none', $4)",
+            )
+            .bind(case)
+            .bind(card.account_id().as_str())
+            .bind(role.as_str())
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| match ApiError::from(e) {
+                err if err.code == "already_exists" => {
+                    ApiError::conflict("already_member", "this person is already in this case")
+                }
+                err => err,
+            })?;
+        }
+    }
+    if is_new {
+        trail::append(&mut tx, case_id.as_deref(), card.statement(), now).await?;
+    }
+    trail::append(&mut tx, case_id.as_deref(), &req.enrolment, now).await?;
+    tx.commit().await?;
+    Ok(Json(EnrolResponse {
+        account_id: card.account_id().to_string(),
+        role: role.as_str().to_owned(),
+        case_id,
+    }))
+}

@@ -1,0 +1,788 @@
+//! Messages: submission of sealed letters, questions and answers; the facilitators' review
+//! queue; and their signed decisions (forward, return, withhold, escalate).
+
+use axum::Json;
+use axum::body::Body as RawBody;
+use axum::extract::{Path, State};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use ferry_crypto::actions::{Escalate, Return, Withhold};
+use ferry_crypto::forward::Forward;
+use ferry_crypto::seal::{AttachmentBlob, Envelope, check_ciphertext};
+use ferry_crypto::{Id, MAX_MESSAGE_BYTES, MessageKind, Role, SignedStatement};
+use sqlx::Row;
+
+use crate::auth::Caller;
+use crate::db::{self, Tx};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Body;
+use crate::intake::{accept, load_card};
+use crate::wire::{
+    Accepted, DecisionRequest, MessageDetail, MessageSummary, StatementRequest, SubmitRequest,
+    WithholdRequest,
+};
+use crate::{AppState, blobs, cases, now, trail};
+
+/// Most attachments on one message.
+const MAX_ATTACHMENTS: usize = 16;
+
+const PARTICIPANTS: &[Role] = &[Role::Harmed, Role::Responsible, Role::Supporter];
+
+pub(crate) fn decode_b64(what: &'static str, text: &str) -> ApiResult<Vec<u8>> {
+    if text.len() > MAX_MESSAGE_BYTES / 3 * 4 + 8 {
+        return Err(ApiError::new(
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("the {what} is larger than the server accepts"),
+        ));
+    }
+    B64.decode(text).map_err(|_| {
+        ApiError::bad_request("malformed_body", format!("the {what} is not valid base64"))
+    })
+}
+
+const SUMMARY_SQL: &str = "SELECT m.message_id, m.case_id, m.author, a.display_name, mem.role, m.kind, \
+    m.recipient_role, m.in_reply_to, m.state, m.created_at, \
+    (SELECT COUNT(*) FROM blobs b WHERE b.owner_id = m.message_id) \
+    FROM messages m JOIN accounts a ON a.account_id = m.author \
+    LEFT JOIN members mem ON mem.case_id = m.case_id AND mem.account_id = m.author";
+
+fn summary(row: &sqlx::any::AnyRow) -> Result<MessageSummary, sqlx::Error> {
+    Ok(MessageSummary {
+        message_id: row.try_get(0)?,
+        case_id: row.try_get(1)?,
+        author: row.try_get(2)?,
+        author_name: row.try_get(3)?,
+        author_role: row.try_get::<Option<String>, _>(4)?.unwrap_or_default(),
+        kind: row.try_get(5)?,
+        recipient_role: row.try_get(6)?,
+        in_reply_to: row.try_get(7)?,
+        state: row.try_get(8)?,
+        created_at: row.try_get(9)?,
+        attachments: row.try_get::<i64, _>(10)? as u64,
+    })
+}
+
+/// A message's stored row.
+struct Stored {
+    summary: MessageSummary,
+    envelope: SignedStatement,
+    ciphertext: Vec<u8>,
+}
+
+async fn load_message<'e, E>(db: E, case_id: &str, message_id: &str) -> ApiResult<Stored>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let sql = format!(
+        "SELECT m.message_id, m.case_id, m.author, a.display_name, mem.role, m.kind, \
+         m.recipient_role, m.in_reply_to, m.state, m.created_at, \
+         (SELECT COUNT(*) FROM blobs b WHERE b.owner_id = m.message_id), m.envelope, m.ciphertext \
+         FROM messages m JOIN accounts a ON a.account_id = m.author \
+         LEFT JOIN members mem ON mem.case_id = m.case_id AND mem.account_id = m.author \
+         WHERE m.case_id = $1 AND m.message_id = $2"
+    );
+    let row = sqlx::query(&sql)
+        .bind(case_id)
+        .bind(message_id)
+        .fetch_optional(db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("message"))?;
+    let envelope: Vec<u8> = row.try_get(11)?;
+    Ok(Stored {
+        summary: summary(&row)?,
+        envelope: SignedStatement::from_json(&envelope).map_err(ApiError::internal)?,
+        ciphertext: row.try_get(12)?,
+    })
+}
+
+fn envelope_of(stored: &Stored) -> ApiResult<Envelope> {
+    serde_json::from_slice(&stored.envelope.body).map_err(ApiError::internal)
+}
+
+/// Submits a sealed message (participants, while the case is active and they consent).
+#[utoipa::path(post, path = "/v1/cases/{case_id}/messages", tag = "messages", security(("bearer" = [])),
+    params(("case_id" = String, Path, description = "Case id")), request_body = SubmitRequest,
+    responses((status = 200, body = Accepted), (status = 409, body = crate::wire::ErrorBody),
+        (status = 422, body = crate::wire::ErrorBody)))]
+pub async fn submit(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(case_id): Path<String>,
+    Body(req): Body<SubmitRequest>,
+) -> ApiResult<Json<Accepted>> {
+    let ciphertext = decode_b64("ciphertext", &req.ciphertext)?;
+    let now = now();
+    let mut tx = db::begin_write(&app.pool).await?;
+    let member =
+        cases::require_member(&mut *tx, &case_id, &caller.account_id, PARTICIPANTS).await?;
+    let env: Envelope = accept(&mut tx, &caller, &req.envelope).await?;
+    if env.case_id.as_str() != case_id {
+        return Err(ApiError::bad_request(
+            "mismatch",
+            "the envelope is for another case",
+        ));
+    }
+    if member.consent != "given" {
+        return Err(ApiError::conflict(
+            "no_consent",
+            "record your consent before writing",
+        ));
+    }
+    let case = cases::load(&mut *tx, &case_id).await?;
+    if case.state != "active" {
+        return Err(ApiError::conflict(
+            "case_not_active",
+            format!(
+                "messages move only while a case is active; this case is {}",
+                case.state
+            ),
+        ));
+    }
+    if !env.recipient_role.is_participant() || env.recipient_role == member.role {
+        return Err(ApiError::bad_request(
+            "wrong_recipient",
+            "a message is addressed to the other party's role, and goes through the facilitator",
+        ));
+    }
+    check_ciphertext(&ciphertext, &env.ciphertext_sha256, env.ciphertext_size)?;
+    if env.attachments.len() > MAX_ATTACHMENTS {
+        return Err(ApiError::bad_request(
+            "too_many_attachments",
+            format!("at most {MAX_ATTACHMENTS} attachments"),
+        ));
+    }
+    for blob in &env.attachments {
+        if blob.size > app.config.max_attachment_bytes {
+            return Err(ApiError::new(
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                "an attachment is larger than the server accepts",
+            ));
+        }
+    }
+    check_reply(&mut tx, &case_id, &caller, &env).await?;
+    let pending = env.attachments.len() as i64;
+    let state = if pending > 0 {
+        "uploading"
+    } else {
+        "in_review"
+    };
+    sqlx::query(
+        "INSERT INTO messages (message_id, case_id, author, kind, recipient_role, in_reply_to, state, \
+         envelope, ciphertext, attachments_pending, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+    )
+    .bind(env.message_id.as_str())
+    .bind(&case_id)
+    .bind(caller.account_id.as_str())
+    .bind(env.kind.as_str())
+    .bind(env.recipient_role.as_str())
+    .bind(env.in_reply_to.as_ref().map(Id::as_str))
+    .bind(state)
+    .bind(req.envelope.to_json())
+    .bind(ciphertext)
+    .bind(pending)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    insert_blobs(&mut tx, env.message_id.as_str(), &env.attachments).await?;
+    let event = trail::append(&mut tx, Some(&case_id), &req.envelope, now).await?;
+    tx.commit().await?;
+    Ok(Json(Accepted {
+        event,
+        case_state: None,
+        id: Some(env.message_id.to_string()),
+        state: Some(state.into()),
+    }))
+}
+
+/// An answer must answer a question forwarded to its author; any other reply must refer to a
+/// message of the same case.
+async fn check_reply(tx: &mut Tx, case_id: &str, caller: &Caller, env: &Envelope) -> ApiResult<()> {
+    let Some(target) = &env.in_reply_to else {
+        return Ok(());
+    };
+    let n: i64 = if env.kind == MessageKind::Answer {
+        sqlx::query(
+            "SELECT COUNT(*) FROM deliveries d JOIN messages m ON m.message_id = d.message_id \
+             WHERE d.message_id = $1 AND d.case_id = $2 AND d.recipient = $3 AND d.kind = 'forward' \
+             AND m.kind = 'question' AND d.state IN ('released', 'read')",
+        )
+        .bind(target.as_str())
+        .bind(case_id)
+        .bind(caller.account_id.as_str())
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get(0)?
+    } else {
+        sqlx::query("SELECT COUNT(*) FROM messages WHERE message_id = $1 AND case_id = $2")
+            .bind(target.as_str())
+            .bind(case_id)
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get(0)?
+    };
+    if n == 0 {
+        return Err(ApiError::bad_request(
+            "bad_reply",
+            if env.kind == MessageKind::Answer {
+                "an answer must answer a question that was forwarded to you in this case"
+            } else {
+                "the message replied to is not in this case"
+            },
+        ));
+    }
+    Ok(())
+}
+
+async fn insert_blobs(tx: &mut Tx, owner: &str, blobs: &[AttachmentBlob]) -> ApiResult<()> {
+    for (i, blob) in blobs.iter().enumerate() {
+        sqlx::query("INSERT INTO blobs (owner_id, idx, sha256, size) VALUES ($1, $2, $3, $4)")
+            .bind(owner)
+            .bind(i as i64)
+            .bind(blob.sha256.to_hex())
+            .bind(blob.size as i64)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Messages of a case, without content: all of them for facilitators, coordinators and
+/// auditors; a participant's own for participants.
+#[utoipa::path(get, path = "/v1/cases/{case_id}/messages", tag = "messages", security(("bearer" = [])),
+    params(("case_id" = String, Path, description = "Case id")),
+    responses((status = 200, body = Vec<MessageSummary>)))]
+pub async fn list_messages(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(case_id): Path<String>,
+) -> ApiResult<Json<Vec<MessageSummary>>> {
+    let own_only = if caller.staff_role.as_deref() == Some("coordinator") {
+        cases::load(&app.pool, &case_id).await?;
+        false
+    } else {
+        let m = cases::require_member(&app.pool, &case_id, &caller.account_id, &Role::ALL).await?;
+        m.role.is_participant()
+    };
+    let sql = format!(
+        "{SUMMARY_SQL} WHERE m.case_id = $1 AND ($2 = 0 OR m.author = $3) ORDER BY m.created_at, m.message_id"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(&case_id)
+        .bind(i64::from(own_only))
+        .bind(caller.account_id.as_str())
+        .fetch_all(&app.pool)
+        .await?;
+    Ok(Json(rows.iter().map(summary).collect::<Result<_, _>>()?))
+}
+
+/// Messages waiting for review in every case the caller facilitates.
+#[utoipa::path(get, path = "/v1/review", tag = "messages", security(("bearer" = [])),
+    responses((status = 200, body = Vec<MessageSummary>)))]
+pub async fn review_queue(
+    State(app): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<MessageSummary>>> {
+    let sql = format!(
+        "{SUMMARY_SQL} WHERE m.state IN ('in_review', 'escalated') AND m.case_id IN \
+         (SELECT case_id FROM members WHERE account_id = $1 AND role = 'facilitator') \
+         ORDER BY m.created_at, m.message_id"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(caller.account_id.as_str())
+        .fetch_all(&app.pool)
+        .await?;
+    Ok(Json(rows.iter().map(summary).collect::<Result<_, _>>()?))
+}
+
+/// Fails unless the caller is one of the case's facilitators or the message's author.
+async fn require_reader(
+    app: &AppState,
+    caller: &Caller,
+    case_id: &str,
+    author: &str,
+) -> ApiResult<()> {
+    let m = cases::require_member(&app.pool, case_id, &caller.account_id, &Role::ALL).await?;
+    if m.role == Role::Facilitator || author == caller.account_id.as_str() {
+        Ok(())
+    } else {
+        Err(ApiError::not_found("message"))
+    }
+}
+
+/// A sealed message with its envelope, for the case's facilitators and its author.
+#[utoipa::path(get, path = "/v1/cases/{case_id}/messages/{message_id}", tag = "messages",
+    security(("bearer" = [])),
+    params(("case_id" = String, Path, description = "Case id"), ("message_id" = String, Path, description = "Message id")),
+    responses((status = 200, body = MessageDetail), (status = 404, body = crate::wire::ErrorBody)))]
+pub async fn get_message(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path((case_id, message_id)): Path<(String, String)>,
+) -> ApiResult<Json<MessageDetail>> {
+    let stored = load_message(&app.pool, &case_id, &message_id).await?;
+    require_reader(&app, &caller, &case_id, &stored.summary.author).await?;
+    let author = ferry_crypto::AccountId::try_from(stored.summary.author.clone())
+        .map_err(ApiError::internal)?;
+    let card = load_card(&app.pool, &author)
+        .await?
+        .ok_or_else(|| ApiError::not_found("account"))?;
+    Ok(Json(MessageDetail {
+        ciphertext: B64.encode(&stored.ciphertext),
+        envelope: stored.envelope,
+        summary: stored.summary,
+        author_card: card.statement().clone(),
+    }))
+}
+
+/// Uploads an attachment's encrypted blob (the author, after submitting the message).
+#[utoipa::path(put, path = "/v1/cases/{case_id}/messages/{message_id}/attachments/{idx}", tag = "messages",
+    security(("bearer" = [])),
+    params(("case_id" = String, Path, description = "Case id"), ("message_id" = String, Path, description = "Message id"),
+        ("idx" = u64, Path, description = "Attachment number, from 0")),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 200, body = Accepted), (status = 400, body = crate::wire::ErrorBody)))]
+pub async fn upload_attachment(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path((case_id, message_id, idx)): Path<(String, String, u64)>,
+    body: RawBody,
+) -> ApiResult<Json<Accepted>> {
+    let stored = load_message(&app.pool, &case_id, &message_id).await?;
+    if stored.summary.author != caller.account_id.as_str() {
+        return Err(ApiError::not_found("message"));
+    }
+    let blob = expected_blob(&app, &message_id, idx).await?;
+    blobs::store(&app.config.blob_dir, &message_id, idx, &blob, body).await?;
+    let mut tx = db::begin_write(&app.pool).await?;
+    let newly = mark_stored(&mut tx, &message_id, idx).await?;
+    if newly {
+        sqlx::query(
+            "UPDATE messages SET attachments_pending = attachments_pending - 1, \
+             state = CASE WHEN attachments_pending = 1 THEN 'in_review' ELSE state END, updated_at = $1 \
+             WHERE message_id = $2",
+        )
+        .bind(now())
+        .bind(&message_id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    let state: String = sqlx::query("SELECT state FROM messages WHERE message_id = $1")
+        .bind(&message_id)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+    tx.commit().await?;
+    Ok(Json(Accepted {
+        event: 0,
+        case_state: None,
+        id: Some(message_id),
+        state: Some(state),
+    }))
+}
+
+pub(crate) async fn expected_blob(
+    app: &AppState,
+    owner: &str,
+    idx: u64,
+) -> ApiResult<AttachmentBlob> {
+    let row = sqlx::query("SELECT sha256, size FROM blobs WHERE owner_id = $1 AND idx = $2")
+        .bind(owner)
+        .bind(idx as i64)
+        .fetch_optional(&app.pool)
+        .await?
+        .ok_or_else(|| ApiError::not_found("attachment"))?;
+    let sha: String = row.try_get(0)?;
+    Ok(AttachmentBlob {
+        sha256: ferry_crypto::Sha256Hash::from_hex(&sha).map_err(ApiError::internal)?,
+        size: row.try_get::<i64, _>(1)? as u64,
+    })
+}
+
+/// Marks a blob stored; true if it was not already.
+pub(crate) async fn mark_stored(tx: &mut Tx, owner: &str, idx: u64) -> ApiResult<bool> {
+    Ok(
+        sqlx::query("UPDATE blobs SET stored = 1 WHERE owner_id = $1 AND idx = $2 AND stored = 0")
+            .bind(owner)
+            .bind(idx as i64)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected()
+            == 1,
+    )
+}
+
+/// Downloads an attachment's encrypted blob (the case's facilitators and the author).
+#[utoipa::path(get, path = "/v1/cases/{case_id}/messages/{message_id}/attachments/{idx}", tag = "messages",
+    security(("bearer" = [])),
+    params(("case_id" = String, Path, description = "Case id"), ("message_id" = String, Path, description = "Message id"),
+        ("idx" = u64, Path, description = "Attachment number, from 0")),
+    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 404, body = crate::wire::ErrorBody)))]
+pub async fn download_attachment(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path((case_id, message_id, idx)): Path<(String, String, u64)>,
+) -> ApiResult<RawBody> {
+    let stored = load_message(&app.pool, &case_id, &message_id).await?;
+    require_reader(&app, &caller, &case_id, &stored.summary.author).await?;
+    blobs::read(&app.config.blob_dir, &message_id, idx).await
+}
+
+/// Loads the message a decision is about and checks the caller is one of its facilitators and
+/// the message is waiting for a decision.
+async fn decision_target(
+    tx: &mut Tx,
+    caller: &Caller,
+    case_id: &str,
+    message_id: &str,
+    signed_case: &Id,
+    signed_message: &Id,
+) -> ApiResult<Stored> {
+    cases::require_member(&mut **tx, case_id, &caller.account_id, &[Role::Facilitator]).await?;
+    if signed_case.as_str() != case_id || signed_message.as_str() != message_id {
+        return Err(ApiError::bad_request(
+            "mismatch",
+            "the decision is signed for another message",
+        ));
+    }
+    let stored = load_message(&mut **tx, case_id, message_id).await?;
+    Ok(stored)
+}
+
+fn require_undecided(stored: &Stored, also: &[&str]) -> ApiResult<()> {
+    let state = stored.summary.state.as_str();
+    if state == "in_review" || state == "escalated" || also.contains(&state) {
+        Ok(())
+    } else {
+        Err(ApiError::conflict(
+            "already_decided",
+            format!("this message is {state} and is not waiting for a decision"),
+        ))
+    }
+}
+
+fn same_original(stored: &Stored, original: &ferry_crypto::Sha256Hash) -> ApiResult<()> {
+    if envelope_of(stored)?.ciphertext_sha256 == *original {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(
+            "mismatch",
+            "the decision names a different ciphertext than the message's",
+        ))
+    }
+}
+
+async fn set_message_state(tx: &mut Tx, message_id: &str, state: &str, now: i64) -> ApiResult<()> {
+    sqlx::query("UPDATE messages SET state = $1, updated_at = $2 WHERE message_id = $3")
+        .bind(state)
+        .bind(now)
+        .bind(message_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Creates a delivery; it is released now if the case is active, held if paused.
+#[allow(clippy::too_many_arguments)]
+async fn deliver(
+    tx: &mut Tx,
+    case_id: &str,
+    message_id: &str,
+    recipient: &str,
+    kind: &str,
+    statement: &SignedStatement,
+    ciphertext: Vec<u8>,
+    attachments: &[AttachmentBlob],
+    now: i64,
+) -> ApiResult<(String, String)> {
+    let case = cases::load(&mut **tx, case_id).await?;
+    let state = match (case.state.as_str(), attachments.is_empty()) {
+        ("active", true) => "released",
+        ("paused", true) => "held",
+        ("active" | "paused", false) => "uploading",
+        (other, _) => {
+            return Err(ApiError::conflict(
+                "case_not_active",
+                format!("nothing is delivered in a {other} case"),
+            ));
+        }
+    };
+    let delivery_id = Id::random().to_string();
+    sqlx::query(
+        "INSERT INTO deliveries (delivery_id, case_id, message_id, recipient, kind, statement, ciphertext, \
+         state, attachments_pending, created_at, released_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(&delivery_id)
+    .bind(case_id)
+    .bind(message_id)
+    .bind(recipient)
+    .bind(kind)
+    .bind(statement.to_json())
+    .bind(ciphertext)
+    .bind(state)
+    .bind(attachments.len() as i64)
+    .bind(now)
+    .bind((state == "released").then_some(now))
+    .execute(&mut **tx)
+    .await?;
+    insert_blobs(tx, &delivery_id, attachments).await?;
+    Ok((delivery_id, state.to_owned()))
+}
+
+/// Forwards a reviewed message to its recipient (facilitators of the case). While the case is
+/// paused the forward is held, and released only if the case resumes.
+#[utoipa::path(post, path = "/v1/cases/{case_id}/messages/{message_id}/forward", tag = "decisions",
+    security(("bearer" = [])),
+    params(("case_id" = String, Path, description = "Case id"), ("message_id" = String, Path, description = "Message id")),
+    request_body = DecisionRequest,
+    responses((status = 200, body = Accepted), (status = 403, body = crate::wire::ErrorBody),
+        (status = 409, body = crate::wire::ErrorBody)))]
+pub async fn forward(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path((case_id, message_id)): Path<(String, String)>,
+    Body(req): Body<DecisionRequest>,
+) -> ApiResult<Json<Accepted>> {
+    let ciphertext = decode_b64("ciphertext", &req.ciphertext)?;
+    let now = now();
+    let mut tx = db::begin_write(&app.pool).await?;
+    cases::require_member(&mut *tx, &case_id, &caller.account_id, &[Role::Facilitator]).await?;
+    let fwd: Forward = accept(&mut tx, &caller, &req.statement).await?;
+    let stored = decision_target(
+        &mut tx,
+        &caller,
+        &case_id,
+        &message_id,
+        &fwd.case_id,
+        &fwd.message_id,
+    )
+    .await?;
+    require_undecided(&stored, &["forwarded"])?;
+    same_original(&stored, &fwd.original_sha256)?;
+    check_ciphertext(&ciphertext, &fwd.forwarded_sha256, fwd.forwarded_size)?;
+    let to = cases::member(&mut *tx, &case_id, &fwd.recipient)
+        .await?
+        .ok_or_else(|| {
+            ApiError::bad_request("wrong_recipient", "the recipient is not in this case")
+        })?;
+    if to.role.as_str() != stored.summary.recipient_role || fwd.recipient_role != to.role {
+        return Err(ApiError::bad_request(
+            "wrong_recipient",
+            format!(
+                "this message is for the {} role",
+                stored.summary.recipient_role
+            ),
+        ));
+    }
+    if fwd.recipient.as_str() == stored.summary.author {
+        return Err(ApiError::bad_request(
+            "wrong_recipient",
+            "a message is not forwarded to its author",
+        ));
+    }
+    if to.consent != "given" {
+        return Err(ApiError::conflict(
+            "no_consent",
+            "the recipient has not consented (or has withdrawn)",
+        ));
+    }
+    let already: i64 = sqlx::query(
+        "SELECT COUNT(*) FROM deliveries WHERE message_id = $1 AND recipient = $2 AND kind = 'forward' \
+         AND state <> 'cancelled'",
+    )
+    .bind(&message_id)
+    .bind(fwd.recipient.as_str())
+    .fetch_one(&mut *tx)
+    .await?
+    .try_get(0)?;
+    if already > 0 {
+        return Err(ApiError::conflict(
+            "already_forwarded",
+            "this message was already forwarded to that person",
+        ));
+    }
+    if fwd.attachments.len() > stored.summary.attachments as usize {
+        return Err(ApiError::bad_request(
+            "attachment_mismatch",
+            "more attachments than the original has",
+        ));
+    }
+    let (id, state) = deliver(
+        &mut tx,
+        &case_id,
+        &message_id,
+        fwd.recipient.as_str(),
+        "forward",
+        &req.statement,
+        ciphertext,
+        &fwd.attachments,
+        now,
+    )
+    .await?;
+    set_message_state(&mut tx, &message_id, "forwarded", now).await?;
+    let event = trail::append(&mut tx, Some(&case_id), &req.statement, now).await?;
+    tx.commit().await?;
+    Ok(Json(Accepted {
+        event,
+        case_state: None,
+        id: Some(id),
+        state: Some(state),
+    }))
+}
+
+/// Returns a message to its author for changes, with a sealed note (facilitators).
+#[utoipa::path(post, path = "/v1/cases/{case_id}/messages/{message_id}/return", tag = "decisions",
+    security(("bearer" = [])),
+    params(("case_id" = String, Path, description = "Case id"), ("message_id" = String, Path, description = "Message id")),
+    request_body = DecisionRequest,
+    responses((status = 200, body = Accepted), (status = 409, body = crate::wire::ErrorBody)))]
+pub async fn return_to_author(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path((case_id, message_id)): Path<(String, String)>,
+    Body(req): Body<DecisionRequest>,
+) -> ApiResult<Json<Accepted>> {
+    let note = decode_b64("note", &req.ciphertext)?;
+    let now = now();
+    let mut tx = db::begin_write(&app.pool).await?;
+    cases::require_member(&mut *tx, &case_id, &caller.account_id, &[Role::Facilitator]).await?;
+    let ret: Return = accept(&mut tx, &caller, &req.statement).await?;
+    let stored = decision_target(
+        &mut tx,
+        &caller,
+        &case_id,
+        &message_id,
+        &ret.case_id,
+        &ret.message_id,
+    )
+    .await?;
+    require_undecided(&stored, &[])?;
+    same_original(&stored, &ret.original_sha256)?;
+    check_ciphertext(&note, &ret.note_sha256, ret.note_size)?;
+    let author = stored.summary.author.clone();
+    let (id, state) = deliver(
+        &mut tx,
+        &case_id,
+        &message_id,
+        &author,
+        "return",
+        &req.statement,
+        note,
+        &[],
+        now,
+    )
+    .await?;
+    set_message_state(&mut tx, &message_id, "returned", now).await?;
+    let event = trail::append(&mut tx, Some(&case_id), &req.statement, now).await?;
+    tx.commit().await?;
+    Ok(Json(Accepted {
+        event,
+        case_state: None,
+        id: Some(id),
+        state: Some(state),
+    }))
+}
+
+/// Withholds a message, with a reason category and an optional sealed note (facilitators).
+#[utoipa::path(post, path = "/v1/cases/{case_id}/messages/{message_id}/withhold", tag = "decisions",
+    security(("bearer" = [])),
+    params(("case_id" = String, Path, description = "Case id"), ("message_id" = String, Path, description = "Message id")),
+    request_body = WithholdRequest,
+    responses((status = 200, body = Accepted), (status = 409, body = crate::wire::ErrorBody)))]
+pub async fn withhold(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path((case_id, message_id)): Path<(String, String)>,
+    Body(req): Body<WithholdRequest>,
+) -> ApiResult<Json<Accepted>> {
+    let note = req
+        .note
+        .as_deref()
+        .map(|n| decode_b64("note", n))
+        .transpose()?;
+    let now = now();
+    let mut tx = db::begin_write(&app.pool).await?;
+    cases::require_member(&mut *tx, &case_id, &caller.account_id, &[Role::Facilitator]).await?;
+    let w: Withhold = accept(&mut tx, &caller, &req.statement).await?;
+    let stored = decision_target(
+        &mut tx,
+        &caller,
+        &case_id,
+        &message_id,
+        &w.case_id,
+        &w.message_id,
+    )
+    .await?;
+    require_undecided(&stored, &[])?;
+    same_original(&stored, &w.original_sha256)?;
+    match (&note, &w.note_sha256) {
+        (None, None) => {}
+        (Some(n), Some(h)) if ferry_crypto::Sha256Hash::of(n) == *h => {}
+        _ => {
+            return Err(ApiError::bad_request(
+                "mismatch",
+                "the note does not match the signed note hash",
+            ));
+        }
+    }
+    sqlx::query("UPDATE messages SET state = 'withheld', decision_note = $1, updated_at = $2 WHERE message_id = $3")
+        .bind(note)
+        .bind(now)
+        .bind(&message_id)
+        .execute(&mut *tx)
+        .await?;
+    let event = trail::append(&mut tx, Some(&case_id), &req.statement, now).await?;
+    tx.commit().await?;
+    Ok(Json(Accepted {
+        event,
+        case_state: None,
+        id: Some(message_id),
+        state: Some("withheld".into()),
+    }))
+}
+
+/// Escalates a message to the coordinator (facilitators).
+#[utoipa::path(post, path = "/v1/cases/{case_id}/messages/{message_id}/escalate", tag = "decisions",
+    security(("bearer" = [])),
+    params(("case_id" = String, Path, description = "Case id"), ("message_id" = String, Path, description = "Message id")),
+    request_body = StatementRequest,
+    responses((status = 200, body = Accepted), (status = 409, body = crate::wire::ErrorBody)))]
+pub async fn escalate(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path((case_id, message_id)): Path<(String, String)>,
+    Body(req): Body<StatementRequest>,
+) -> ApiResult<Json<Accepted>> {
+    let now = now();
+    let mut tx = db::begin_write(&app.pool).await?;
+    cases::require_member(&mut *tx, &case_id, &caller.account_id, &[Role::Facilitator]).await?;
+    let e: Escalate = accept(&mut tx, &caller, &req.statement).await?;
+    let stored = decision_target(
+        &mut tx,
+        &caller,
+        &case_id,
+        &message_id,
+        &e.case_id,
+        &e.message_id,
+    )
+    .await?;
+    if stored.summary.state != "in_review" {
+        return Err(ApiError::conflict(
+            "already_decided",
+            "only a message in review can be escalated",
+        ));
+    }
+    same_original(&stored, &e.original_sha256)?;
+    set_message_state(&mut tx, &message_id, "escalated", now).await?;
+    let event = trail::append(&mut tx, Some(&case_id), &req.statement, now).await?;
+    tx.commit().await?;
+    Ok(Json(Accepted {
+        event,
+        case_state: None,
+        id: Some(message_id),
+        state: Some("escalated".into()),
+    }))
+}

@@ -1,0 +1,95 @@
+//! The API's routes and its OpenAPI document, generated from the handlers themselves so that
+//! every endpoint is listed.
+
+mod accounts;
+mod cases;
+mod deliveries;
+mod enrol;
+mod messages;
+mod meta;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::error::ApiError;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Ferry API", description = "A secure relay for shuttle communication. Every \
+        action is a signed statement; content travels only as age ciphertext."),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+/// The OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api_router().split_for_parts().1
+}
+
+fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(meta::health))
+        .routes(routes!(meta::server_info))
+        .routes(routes!(meta::openapi_json))
+        .routes(routes!(enrol::enrol))
+        .routes(routes!(crate::auth::challenge))
+        .routes(routes!(crate::auth::login))
+        .routes(routes!(accounts::me))
+        .routes(routes!(accounts::key_card))
+        .routes(routes!(accounts::facilitator_cards))
+        .routes(routes!(cases::list_cases, cases::open_case))
+        .routes(routes!(cases::show_case))
+        .routes(routes!(cases::allocate))
+        .routes(routes!(cases::invite_to_case))
+        .routes(routes!(cases::invite_staff))
+        .routes(routes!(cases::risk_assessment))
+        .routes(routes!(cases::change_state))
+        .routes(routes!(cases::consent))
+        .routes(routes!(cases::withdraw))
+        .routes(routes!(cases::verify_key))
+        .routes(routes!(messages::submit, messages::list_messages))
+        .routes(routes!(messages::get_message))
+        .routes(routes!(
+            messages::upload_attachment,
+            messages::download_attachment
+        ))
+        .routes(routes!(messages::review_queue))
+        .routes(routes!(messages::forward))
+        .routes(routes!(messages::return_to_author))
+        .routes(routes!(messages::withhold))
+        .routes(routes!(messages::escalate))
+        .routes(routes!(deliveries::inbox))
+        .routes(routes!(deliveries::get_delivery))
+        .routes(routes!(deliveries::receipt))
+        .routes(routes!(
+            deliveries::upload_attachment,
+            deliveries::download_attachment
+        ))
+}
+
+/// The whole HTTP app.
+pub fn router(state: AppState) -> Router {
+    let limit = state.config.max_body_bytes;
+    let (router, _) = api_router().split_for_parts();
+    router
+        .fallback(|| async { ApiError::not_found("endpoint") })
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state)
+}

@@ -1,0 +1,317 @@
+//! The JSON bodies of the API, shared by the server and the `ferry` client. Signed statements
+//! travel as [`SignedStatement`] objects; ciphertexts as standard base64 strings.
+
+use ferry_crypto::SignedStatement;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Error body: `{"error":{"code":"...","message":"..."}}`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// A stable code and a sentence for people.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code, e.g. `replayed_sequence`.
+    pub code: String,
+    /// What went wrong, in plain language.
+    pub message: String,
+}
+
+/// Server identity and version.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ServerInfo {
+    /// Software version.
+    pub version: String,
+    /// The server's key card (signs the bootstrap invitation and, later, checkpoints).
+    #[schema(value_type = Object)]
+    pub key_card: SignedStatement,
+}
+
+/// Enrolment: a new key card and the signed acceptance of an invitation code.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EnrolRequest {
+    /// The single-use invitation code.
+    pub code: String,
+    /// The new person's self-signed key card.
+    #[schema(value_type = Object)]
+    pub key_card: SignedStatement,
+    /// The signed `enrolment` statement.
+    #[schema(value_type = Object)]
+    pub enrolment: SignedStatement,
+}
+
+/// What an enrolment gave.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EnrolResponse {
+    /// The new account.
+    pub account_id: String,
+    /// The role granted.
+    pub role: String,
+    /// The case, for case roles.
+    pub case_id: Option<String>,
+}
+
+/// A login challenge.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Challenge {
+    /// Random text to sign in a `session` statement.
+    pub challenge: String,
+    /// When it stops being accepted (Unix seconds).
+    pub expires_at: i64,
+}
+
+/// A signed `session` statement answering a challenge.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SessionRequest {
+    /// The signed `session` statement.
+    #[schema(value_type = Object)]
+    pub statement: SignedStatement,
+}
+
+/// A bearer token.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SessionToken {
+    /// Send as `Authorization: Bearer <token>`.
+    pub token: String,
+    /// When it expires (Unix seconds).
+    pub expires_at: i64,
+}
+
+/// The caller's own account.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Me {
+    /// Account id.
+    pub account_id: String,
+    /// Display name.
+    pub display_name: String,
+    /// Service-wide role, for staff.
+    pub staff_role: Option<String>,
+    /// Accreditations, for facilitators.
+    pub accreditations: Vec<String>,
+    /// The sequence number the next signed action must carry.
+    pub next_seq: u64,
+    /// Cases the caller belongs to, with their role.
+    pub cases: Vec<Membership>,
+}
+
+/// A role in a case.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Membership {
+    /// The case.
+    pub case_id: String,
+    /// The role.
+    pub role: String,
+}
+
+/// Any signed action posted on its own.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StatementRequest {
+    /// The signed statement.
+    #[schema(value_type = Object)]
+    pub statement: SignedStatement,
+}
+
+/// An invitation: the signed statement and the code (kept only as a hash).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct InvitationRequest {
+    /// The signed `invitation` statement, naming the code's hash.
+    #[schema(value_type = Object)]
+    pub statement: SignedStatement,
+    /// The code; checked against the statement's hash, then forgotten.
+    pub code: String,
+}
+
+/// A case as coordinators, facilitators and participants see it: metadata only.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CaseView {
+    /// Case id.
+    pub case_id: String,
+    /// The service's reference.
+    pub reference: String,
+    /// Crime or harm category.
+    pub category: String,
+    /// `standard` or the accreditation required.
+    pub sensitivity: String,
+    /// referred, preparing, active, paused or closed.
+    pub state: String,
+    /// The risk assessment outcome, once recorded.
+    pub risk_outcome: Option<String>,
+    /// Who is in the case.
+    pub members: Vec<MemberView>,
+    /// Messages per state.
+    pub message_counts: Vec<StateCount>,
+    /// Forwards waiting for the case to resume.
+    pub held_deliveries: u64,
+    /// When it was opened (Unix seconds).
+    pub created_at: i64,
+}
+
+/// A person in a case.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MemberView {
+    /// Account id.
+    pub account_id: String,
+    /// Display name.
+    pub display_name: String,
+    /// Role in the case.
+    pub role: String,
+    /// none, given or withdrawn (participants).
+    pub consent: String,
+}
+
+/// A count of messages in one state.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StateCount {
+    /// The state.
+    pub state: String,
+    /// How many.
+    pub count: u64,
+}
+
+/// A sealed message submission.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SubmitRequest {
+    /// The author's signed envelope.
+    #[schema(value_type = Object)]
+    pub envelope: SignedStatement,
+    /// The age ciphertext, base64.
+    pub ciphertext: String,
+}
+
+/// A message as listed (no content).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MessageSummary {
+    /// Message id.
+    pub message_id: String,
+    /// Case id.
+    pub case_id: String,
+    /// Author's account.
+    pub author: String,
+    /// Author's display name.
+    pub author_name: String,
+    /// Author's role in the case.
+    pub author_role: String,
+    /// letter, question or answer.
+    pub kind: String,
+    /// The role it is for.
+    pub recipient_role: String,
+    /// The question it answers.
+    pub in_reply_to: Option<String>,
+    /// uploading, in_review, forwarded, returned, withheld or escalated.
+    pub state: String,
+    /// Number of attachments.
+    pub attachments: u64,
+    /// When it was submitted (Unix seconds).
+    pub created_at: i64,
+}
+
+/// A message with its sealed content, for its facilitators and its author.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MessageDetail {
+    /// The summary.
+    pub summary: MessageSummary,
+    /// The author's signed envelope.
+    #[schema(value_type = Object)]
+    pub envelope: SignedStatement,
+    /// The age ciphertext, base64.
+    pub ciphertext: String,
+    /// The author's key card.
+    #[schema(value_type = Object)]
+    pub author_card: SignedStatement,
+}
+
+/// A decision with a sealed payload: a forward (payload for the recipient) or a return
+/// (note to the author).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DecisionRequest {
+    /// The facilitator's signed `forward` or `return` statement.
+    #[schema(value_type = Object)]
+    pub statement: SignedStatement,
+    /// The sealed payload or note, base64.
+    pub ciphertext: String,
+}
+
+/// A withholding, with an optional sealed note for the facilitators.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct WithholdRequest {
+    /// The facilitator's signed `withhold` statement.
+    #[schema(value_type = Object)]
+    pub statement: SignedStatement,
+    /// The sealed note, base64, if the statement names one.
+    pub note: Option<String>,
+}
+
+/// Something delivered to a person: a forwarded message, or a returned one's note.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DeliverySummary {
+    /// Delivery id.
+    pub delivery_id: String,
+    /// Case id.
+    pub case_id: String,
+    /// The message it is about.
+    pub message_id: String,
+    /// forward or return.
+    pub kind: String,
+    /// letter, question or answer.
+    pub message_kind: String,
+    /// held, uploading, released, read or cancelled.
+    pub state: String,
+    /// The recipient.
+    pub recipient: String,
+    /// When it was approved (Unix seconds).
+    pub created_at: i64,
+}
+
+/// A delivery with everything its recipient needs to verify and open it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DeliveryDetail {
+    /// The summary.
+    pub summary: DeliverySummary,
+    /// The facilitator's signed statement.
+    #[schema(value_type = Object)]
+    pub statement: SignedStatement,
+    /// The sealed payload, base64.
+    pub ciphertext: String,
+    /// The approving facilitator's key card.
+    #[schema(value_type = Object)]
+    pub facilitator_card: SignedStatement,
+    /// The original author's key card.
+    #[schema(value_type = Object)]
+    pub author_card: SignedStatement,
+    /// The original message's envelope (forwards only, for hashes and order).
+    #[schema(value_type = Object)]
+    pub original_envelope: Option<SignedStatement>,
+}
+
+/// A key card.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct KeyCardResponse {
+    /// The self-signed key card.
+    #[schema(value_type = Object)]
+    pub key_card: SignedStatement,
+}
+
+/// The public key cards of a case's facilitators, to seal messages to.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct KeyCards {
+    /// Key cards.
+    #[schema(value_type = Vec<Object>)]
+    pub key_cards: Vec<SignedStatement>,
+}
+
+/// An accepted action.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Accepted {
+    /// Index of the event in the log.
+    pub event: u64,
+    /// The case's state afterwards, for case actions.
+    pub case_state: Option<String>,
+    /// The id of what was created (message, delivery), if anything.
+    pub id: Option<String>,
+    /// State of what was created or changed.
+    pub state: Option<String>,
+}
