@@ -12,7 +12,7 @@ fn main() -> ExitCode {
                 ExitCode::from(clap_err.exit_code().clamp(0, 255) as u8)
             }
             None => {
-                eprintln!("error: {e:#}");
+                eprintln!("ferry: {e:#}");
                 ExitCode::FAILURE
             }
         },

@@ -83,3 +83,12 @@ pub async fn append(
     .await?;
     Ok(idx as u64)
 }
+
+/// The number of events in the log.
+pub async fn size(pool: &sqlx::AnyPool) -> Result<u64, sqlx::Error> {
+    let size: i64 = sqlx::query("SELECT size FROM log_head WHERE id = 1")
+        .fetch_one(pool)
+        .await?
+        .try_get(0)?;
+    Ok(size as u64)
+}

@@ -1,3 +1,8 @@
-//! One module per subcommand.
+//! One module per group of subcommands.
 
+pub mod case;
+pub mod demo;
+pub mod enrol;
+pub mod participant;
+pub mod review;
 pub mod self_check;

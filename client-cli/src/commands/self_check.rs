@@ -8,25 +8,18 @@ use ferry_crypto::{CryptoError, FORMAT_VERSION, Id, Identity, MessageKind, Role,
 
 /// Arguments of `ferry self-check`.
 #[derive(clap::Args)]
-pub struct Cmd {
-    /// Print the result as JSON instead of a transcript.
-    #[arg(long)]
-    json: bool,
-}
+pub struct Cmd {}
 
 impl Cmd {
     /// Runs the check.
-    pub fn run(self, out: &mut dyn std::io::Write) -> Result<()> {
+    pub fn run(self, out: &mut crate::output::Out<'_>) -> Result<()> {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)
             .unwrap_or_default();
         let mut steps: Vec<String> = vec![];
-        let json = self.json;
         let mut say = |line: String| -> Result<()> {
-            if !json {
-                writeln!(out, "{line}")?;
-            }
+            out.line(&line)?;
             steps.push(line);
             Ok(())
         };
@@ -170,9 +163,7 @@ impl Cmd {
         say("keystore   passphrase-encrypted, reopened; a wrong passphrase is refused".into())?;
         say("self-check passed".into())?;
 
-        if json {
-            writeln!(out, "{}", serde_json::json!({ "ok": true, "steps": steps }))?;
-        }
+        out.json(&serde_json::json!({ "ok": true, "steps": steps }))?;
         Ok(())
     }
 }

@@ -41,10 +41,10 @@ pub(crate) fn decode_b64(what: &'static str, text: &str) -> ApiResult<Vec<u8>> {
     })
 }
 
-const SUMMARY_SQL: &str = "SELECT m.message_id, m.case_id, m.author, a.display_name, mem.role, m.kind, \
-    m.recipient_role, m.in_reply_to, m.state, m.created_at, \
-    (SELECT COUNT(*) FROM blobs b WHERE b.owner_id = m.message_id) \
-    FROM messages m JOIN accounts a ON a.account_id = m.author \
+const SUMMARY_COLUMNS: &str = "SELECT m.message_id, m.case_id, m.author, a.display_name, mem.role, \
+    m.kind, m.recipient_role, m.in_reply_to, m.state, m.created_at, \
+    (SELECT COUNT(*) FROM blobs b WHERE b.owner_id = m.message_id)";
+const SUMMARY_FROM: &str = "FROM messages m JOIN accounts a ON a.account_id = m.author \
     LEFT JOIN members mem ON mem.case_id = m.case_id AND mem.account_id = m.author";
 
 fn summary(row: &sqlx::any::AnyRow) -> Result<MessageSummary, sqlx::Error> {
@@ -75,11 +75,7 @@ where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     let sql = format!(
-        "SELECT m.message_id, m.case_id, m.author, a.display_name, mem.role, m.kind, \
-         m.recipient_role, m.in_reply_to, m.state, m.created_at, \
-         (SELECT COUNT(*) FROM blobs b WHERE b.owner_id = m.message_id), m.envelope, m.ciphertext \
-         FROM messages m JOIN accounts a ON a.account_id = m.author \
-         LEFT JOIN members mem ON mem.case_id = m.case_id AND mem.account_id = m.author \
+        "{SUMMARY_COLUMNS}, m.envelope, m.ciphertext {SUMMARY_FROM} \
          WHERE m.case_id = $1 AND m.message_id = $2"
     );
     let row = sqlx::query(&sql)
@@ -267,7 +263,7 @@ pub async fn list_messages(
         m.role.is_participant()
     };
     let sql = format!(
-        "{SUMMARY_SQL} WHERE m.case_id = $1 AND ($2 = 0 OR m.author = $3) ORDER BY m.created_at, m.message_id"
+        "{SUMMARY_COLUMNS} {SUMMARY_FROM} WHERE m.case_id = $1 AND ($2 = 0 OR m.author = $3) ORDER BY m.created_at, m.message_id"
     );
     let rows = sqlx::query(&sql)
         .bind(&case_id)
@@ -286,7 +282,7 @@ pub async fn review_queue(
     caller: Caller,
 ) -> ApiResult<Json<Vec<MessageSummary>>> {
     let sql = format!(
-        "{SUMMARY_SQL} WHERE m.state IN ('in_review', 'escalated') AND m.case_id IN \
+        "{SUMMARY_COLUMNS} {SUMMARY_FROM} WHERE m.state IN ('in_review', 'escalated') AND m.case_id IN \
          (SELECT case_id FROM members WHERE account_id = $1 AND role = 'facilitator') \
          ORDER BY m.created_at, m.message_id"
     );

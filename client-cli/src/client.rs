@@ -1,0 +1,208 @@
+//! The HTTP client: JSON requests, the API's error format turned into plain sentences,
+//! automatic login by signing the server's challenge, and streaming transfers.
+
+use std::io::Read;
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow, bail};
+use ferry_crypto::actions::Session;
+use ferry_crypto::{FORMAT_VERSION, Identity, KeyCard, SignedStatement};
+use ferry_server::wire::{Challenge, ErrorBody, Me, SessionRequest, SessionToken};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// Largest JSON response read.
+const MAX_RESPONSE_BYTES: u64 = 64 << 20;
+
+/// An error the server answered with.
+#[derive(Debug)]
+pub struct ApiFailure {
+    /// HTTP status.
+    pub status: u16,
+    /// The stable code.
+    pub code: String,
+    /// The server's sentence.
+    pub message: String,
+}
+
+impl std::fmt::Display for ApiFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.message, self.code)
+    }
+}
+
+impl std::error::Error for ApiFailure {}
+
+/// A connection to one server, logged in or not.
+pub struct Client {
+    base: String,
+    agent: ureq::Agent,
+    token: Option<String>,
+}
+
+/// Now, in Unix seconds.
+pub fn now() -> i64 {
+    ferry_server::now()
+}
+
+impl Client {
+    /// A client for the server at `base` (e.g. `http://127.0.0.1:8080`).
+    pub fn new(base: &str) -> Result<Self> {
+        let base = base.trim_end_matches('/').to_owned();
+        if !(base.starts_with("http://") || base.starts_with("https://")) {
+            bail!("the server address must start with http:// or https://");
+        }
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(Duration::from_secs(15)))
+            .build()
+            .into();
+        Ok(Self {
+            base,
+            agent,
+            token: None,
+        })
+    }
+
+    /// The server's base URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// Logs in as `identity` by signing a fresh challenge.
+    pub fn login(&mut self, identity: &Identity) -> Result<()> {
+        let challenge: Challenge = self.post("/v1/session/challenge", &serde_json::json!({}))?;
+        let statement = identity.sign(&Session {
+            v: FORMAT_VERSION,
+            account_id: identity.account_id().clone(),
+            challenge: challenge.challenge,
+            created_at: now(),
+        })?;
+        let token: SessionToken = self.post("/v1/session", &SessionRequest { statement })?;
+        self.token = Some(token.token);
+        Ok(())
+    }
+
+    /// The caller's account (and next sequence number).
+    pub fn me(&self) -> Result<Me> {
+        self.get("/v1/me")
+    }
+
+    /// A verified key card of another person.
+    pub fn key_card(&self, account: &str) -> Result<KeyCard> {
+        let r: ferry_server::wire::KeyCardResponse =
+            self.get(&format!("/v1/accounts/{account}/key-card"))?;
+        KeyCard::verify(r.key_card).context("the server sent a key card that does not verify")
+    }
+
+    /// GET a JSON resource.
+    pub fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        let mut req = self.agent.get(format!("{}{path}", self.base));
+        if let Some(t) = &self.token {
+            req = req.header("Authorization", format!("Bearer {t}"));
+        }
+        self.read(req.call().map_err(|e| self.unreachable(e))?)
+    }
+
+    /// POST JSON, read JSON.
+    pub fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T> {
+        let mut req = self.agent.post(format!("{}{path}", self.base));
+        if let Some(t) = &self.token {
+            req = req.header("Authorization", format!("Bearer {t}"));
+        }
+        self.read(req.send_json(body).map_err(|e| self.unreachable(e))?)
+    }
+
+    /// PUT a stream (an encrypted attachment).
+    pub fn put_stream<T: DeserializeOwned>(&self, path: &str, body: &mut dyn Read) -> Result<T> {
+        let mut req = self
+            .agent
+            .put(format!("{}{path}", self.base))
+            .header("Content-Type", "application/octet-stream");
+        if let Some(t) = &self.token {
+            req = req.header("Authorization", format!("Bearer {t}"));
+        }
+        let resp = req
+            .send(ureq::SendBody::from_reader(body))
+            .map_err(|e| self.unreachable(e))?;
+        self.read(resp)
+    }
+
+    /// GET a stream (an encrypted attachment) and its length, if the server said.
+    pub fn get_stream(
+        &self,
+        path: &str,
+    ) -> Result<(Box<dyn Read + Send + Sync + 'static>, Option<u64>)> {
+        let mut req = self.agent.get(format!("{}{path}", self.base));
+        if let Some(t) = &self.token {
+            req = req.header("Authorization", format!("Bearer {t}"));
+        }
+        let resp = req.call().map_err(|e| self.unreachable(e))?;
+        if !resp.status().is_success() {
+            return Err(self.failure(resp));
+        }
+        let len = resp
+            .headers()
+            .get("content-length")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
+        let reader = resp.into_body().into_with_config().limit(u64::MAX).reader();
+        Ok((Box::new(reader), len))
+    }
+
+    fn read<T: DeserializeOwned>(&self, resp: ureq::http::Response<ureq::Body>) -> Result<T> {
+        if !resp.status().is_success() {
+            return Err(self.failure(resp));
+        }
+        let mut body = resp.into_body();
+        body.with_config()
+            .limit(MAX_RESPONSE_BYTES)
+            .read_json()
+            .context("the server's answer was not what Ferry expects")
+    }
+
+    fn failure(&self, resp: ureq::http::Response<ureq::Body>) -> anyhow::Error {
+        let status = resp.status().as_u16();
+        let mut body = resp.into_body();
+        match body.with_config().limit(1 << 20).read_json::<ErrorBody>() {
+            Ok(e) => anyhow!(ApiFailure {
+                status,
+                code: e.error.code,
+                message: e.error.message,
+            }),
+            Err(_) => anyhow!(ApiFailure {
+                status,
+                code: "http_error".into(),
+                message: format!("the server answered with HTTP status {status}"),
+            }),
+        }
+    }
+
+    fn unreachable(&self, err: ureq::Error) -> anyhow::Error {
+        anyhow!("cannot reach the Ferry server at {}: {err}", self.base)
+    }
+}
+
+/// The API failure inside an error, if that is what it is.
+pub fn api_failure(err: &anyhow::Error) -> Option<&ApiFailure> {
+    err.downcast_ref::<ApiFailure>()
+}
+
+/// Decodes base64 from the server.
+pub fn b64(text: &str) -> Result<Vec<u8>> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .context("the server sent data that is not valid base64")
+}
+
+/// Encodes base64 for the server.
+pub fn to_b64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Parses a signed statement received as JSON value.
+pub fn statement_from(value: &serde_json::Value) -> Result<SignedStatement> {
+    serde_json::from_value(value.clone()).context("the server sent a malformed statement")
+}

@@ -1,0 +1,398 @@
+//! Coordinators' commands: cases and staff invitations; `case show` / `case list` for all.
+
+use anyhow::{Result, bail};
+use clap::Subcommand;
+use ferry_crypto::actions::{
+    Allocation, CaseAction, CaseOpen, CaseState, Invitation, RiskAssessment, RiskOutcome,
+    invitation_hash, new_invitation_code,
+};
+use ferry_crypto::{AccountId, FORMAT_VERSION, Id, Role};
+use ferry_server::wire::{Accepted, CaseView, InvitationRequest};
+
+use crate::account::Account;
+use crate::client::now;
+use crate::env::Env;
+use crate::output::{Out, time};
+
+/// `ferry case …`
+#[derive(Subcommand)]
+pub enum CaseCmd {
+    /// Opens a case from a referral.
+    Open {
+        /// The service's reference (no names).
+        #[arg(long)]
+        reference: String,
+        /// Crime or harm category, e.g. burglary.
+        #[arg(long)]
+        category: String,
+        /// `standard`, or the accreditation a facilitator needs (sexual_harm, domestic_abuse, ...).
+        #[arg(long, default_value = "standard")]
+        sensitivity: String,
+        /// Case id (default: a new random one).
+        #[arg(long)]
+        id: Option<String>,
+    },
+    /// Allocates a facilitator (by account id) to a case.
+    Allocate {
+        /// The case.
+        case: String,
+        /// The facilitator's account id.
+        facilitator: String,
+    },
+    /// Invites a person to a role in a case and prints their one-time code.
+    Invite {
+        /// The case.
+        case: String,
+        /// harmed, responsible, supporter or auditor.
+        #[arg(long)]
+        role: Role,
+        /// Days until the code stops working.
+        #[arg(long, default_value_t = 14)]
+        expires_days: i64,
+    },
+    /// Records the outcome of the risk assessment.
+    Risk {
+        /// The case.
+        case: String,
+        /// proceed or do-not-proceed.
+        #[arg(value_parser = ["proceed", "do-not-proceed"])]
+        outcome: String,
+    },
+    /// Pauses a case: nothing moves until it is resumed.
+    Pause {
+        /// The case.
+        case: String,
+    },
+    /// Resumes a paused case (every participant must consent); held forwards are released.
+    Resume {
+        /// The case.
+        case: String,
+    },
+    /// Closes a case for good; held forwards are cancelled.
+    Close {
+        /// The case.
+        case: String,
+    },
+    /// Shows a case: state, people, consent, message counts. Never content.
+    Show {
+        /// The case.
+        case: String,
+    },
+    /// Lists the cases you can see.
+    List,
+}
+
+/// `ferry staff …`
+#[derive(Subcommand)]
+pub enum StaffCmd {
+    /// Invites a coordinator, facilitator or auditor and prints their one-time code.
+    Invite {
+        /// coordinator, facilitator or auditor.
+        #[arg(long)]
+        role: Role,
+        /// Accreditations of a facilitator (repeat), e.g. sexual_harm.
+        #[arg(long = "accreditation")]
+        accreditations: Vec<String>,
+        /// Days until the code stops working.
+        #[arg(long, default_value_t = 14)]
+        expires_days: i64,
+    },
+}
+
+fn id(text: &str) -> Result<Id> {
+    Id::try_from(text).map_err(|e| anyhow::anyhow!("{text:?} is not a valid id: {e}"))
+}
+
+/// A short random case id such as `c-7f3k2q9m`: 40 bits, easy to say and type; the server
+/// refuses a duplicate.
+fn new_case_id() -> Id {
+    const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
+    let bytes: [u8; 8] = rand::random();
+    let s: String = bytes
+        .iter()
+        .map(|b| ALPHABET[usize::from(b & 31)] as char)
+        .collect();
+    Id::try_from(format!("c-{s}")).unwrap_or_else(|_| Id::random())
+}
+
+fn print_invitation(
+    out: &mut Out<'_>,
+    accepted: &Accepted,
+    role: Role,
+    case: Option<&Id>,
+    code: &str,
+    expires_at: i64,
+) -> Result<()> {
+    out.json(&serde_json::json!({
+        "code": code, "role": role.as_str(), "case_id": case.map(Id::as_str),
+        "expires_at": expires_at, "event": accepted.event,
+    }))?;
+    let place = case.map(|c| format!(" in case {c}")).unwrap_or_default();
+    out.line(format!(
+        "Invitation for a {role}{place}, valid until {} UTC:",
+        time(expires_at)
+    ))?;
+    out.line(format!("    {code}"))?;
+    out.line("Hand it over in person or by a trusted channel; it works once.")?;
+    Ok(())
+}
+
+impl CaseCmd {
+    /// Runs the case command.
+    pub fn run(self, env: &Env, profile: Option<&str>, out: &mut Out<'_>) -> Result<()> {
+        let account = Account::open(env, profile)?;
+        let me = account.identity.account_id().clone();
+        let now = now();
+        let state_change = |case: &str, action: CaseAction| -> Result<Accepted> {
+            let body = CaseState {
+                v: FORMAT_VERSION,
+                coordinator: me.clone(),
+                case_id: id(case)?,
+                action,
+                seq: account.next_seq()?,
+                created_at: now,
+            };
+            account.post_signed(&format!("/v1/cases/{case}/state"), &body)
+        };
+        match self {
+            CaseCmd::Open {
+                reference,
+                category,
+                sensitivity,
+                id: given,
+            } => {
+                let case_id = match given {
+                    Some(g) => id(&g)?,
+                    None => new_case_id(),
+                };
+                let body = CaseOpen {
+                    v: FORMAT_VERSION,
+                    coordinator: me,
+                    case_id: case_id.clone(),
+                    reference,
+                    category,
+                    sensitivity,
+                    seq: account.next_seq()?,
+                    created_at: now,
+                };
+                let a = account.post_signed("/v1/cases", &body)?;
+                out.json(&serde_json::json!({"case_id": case_id, "event": a.event, "state": a.case_state}))?;
+                out.line(format!(
+                    "Opened case {case_id} ({}).",
+                    a.case_state.unwrap_or_default()
+                ))?;
+            }
+            CaseCmd::Allocate { case, facilitator } => {
+                let facilitator = AccountId::try_from(facilitator.clone())
+                    .map_err(|_| anyhow::anyhow!("{facilitator:?} is not an account id"))?;
+                let body = Allocation {
+                    v: FORMAT_VERSION,
+                    coordinator: me,
+                    case_id: id(&case)?,
+                    facilitator: facilitator.clone(),
+                    seq: account.next_seq()?,
+                    created_at: now,
+                };
+                let a = account.post_signed(&format!("/v1/cases/{case}/allocations"), &body)?;
+                out.json(&a)?;
+                out.line(format!(
+                    "Allocated facilitator {facilitator} to case {case}; the case is {}.",
+                    a.case_state.unwrap_or_default()
+                ))?;
+            }
+            CaseCmd::Invite {
+                case,
+                role,
+                expires_days,
+            } => {
+                let case_id = id(&case)?;
+                let code = new_invitation_code();
+                let expires_at = now + expires_days.clamp(1, 30) * 86_400;
+                let body = Invitation {
+                    v: FORMAT_VERSION,
+                    coordinator: me,
+                    case_id: Some(case_id.clone()),
+                    role,
+                    accreditations: vec![],
+                    invitation: invitation_hash(&code),
+                    expires_at,
+                    seq: account.next_seq()?,
+                    created_at: now,
+                };
+                let statement = account.sign(&body)?;
+                let a: Accepted = account.client.post(
+                    &format!("/v1/cases/{case}/invitations"),
+                    &InvitationRequest {
+                        statement,
+                        code: code.clone(),
+                    },
+                )?;
+                print_invitation(out, &a, role, Some(&case_id), &code, expires_at)?;
+            }
+            CaseCmd::Risk { case, outcome } => {
+                let body = RiskAssessment {
+                    v: FORMAT_VERSION,
+                    coordinator: me,
+                    case_id: id(&case)?,
+                    outcome: if outcome == "proceed" {
+                        RiskOutcome::Proceed
+                    } else {
+                        RiskOutcome::DoNotProceed
+                    },
+                    seq: account.next_seq()?,
+                    created_at: now,
+                };
+                let a = account.post_signed(&format!("/v1/cases/{case}/risk-assessment"), &body)?;
+                out.json(&a)?;
+                out.line(format!(
+                    "Risk assessment recorded: {outcome}. The case is {}.",
+                    a.case_state.unwrap_or_default()
+                ))?;
+            }
+            CaseCmd::Pause { case } => {
+                let a = state_change(&case, CaseAction::Pause)?;
+                out.json(&a)?;
+                out.line(format!(
+                    "Case {case} is paused: nothing moves until it is resumed."
+                ))?;
+            }
+            CaseCmd::Resume { case } => {
+                let a = state_change(&case, CaseAction::Resume)?;
+                out.json(&a)?;
+                out.line(format!(
+                    "Case {case} is {} again; held forwards were released.",
+                    a.case_state.unwrap_or_default()
+                ))?;
+            }
+            CaseCmd::Close { case } => {
+                let a = state_change(&case, CaseAction::Close)?;
+                out.json(&a)?;
+                out.line(format!("Case {case} is closed."))?;
+            }
+            CaseCmd::Show { case } => {
+                let view: CaseView = account.client.get(&format!("/v1/cases/{case}"))?;
+                if out.json {
+                    return out.json(&view);
+                }
+                show(out, &view)?;
+            }
+            CaseCmd::List => {
+                let views: Vec<CaseView> = account.client.get("/v1/cases")?;
+                let rows = views
+                    .iter()
+                    .map(|v| {
+                        vec![
+                            v.case_id.clone(),
+                            v.reference.clone(),
+                            v.category.clone(),
+                            v.sensitivity.clone(),
+                            v.state.clone(),
+                            v.members.len().to_string(),
+                            time(v.created_at),
+                        ]
+                    })
+                    .collect();
+                out.table(
+                    &views,
+                    &[
+                        "case",
+                        "reference",
+                        "category",
+                        "sensitivity",
+                        "state",
+                        "people",
+                        "opened",
+                    ],
+                    rows,
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Prints a case view as text.
+pub fn show(out: &mut Out<'_>, view: &CaseView) -> Result<()> {
+    out.line(format!("Case {}  ({})", view.case_id, view.reference))?;
+    out.line(format!("  state        {}", view.state))?;
+    out.line(format!(
+        "  category     {} ({})",
+        view.category, view.sensitivity
+    ))?;
+    out.line(format!(
+        "  risk         {}",
+        view.risk_outcome.as_deref().unwrap_or("not yet assessed")
+    ))?;
+    out.line(format!("  opened       {} UTC", time(view.created_at)))?;
+    for m in &view.members {
+        let consent = if m.role == "facilitator" || m.role == "auditor" {
+            String::new()
+        } else {
+            format!("  consent: {}", m.consent)
+        };
+        out.line(format!(
+            "  {:<12} {} ({}){consent}",
+            m.role, m.display_name, m.account_id
+        ))?;
+    }
+    let counts: Vec<String> = view
+        .message_counts
+        .iter()
+        .map(|c| format!("{} {}", c.count, c.state))
+        .collect();
+    out.line(format!(
+        "  messages     {}",
+        if counts.is_empty() {
+            "none".into()
+        } else {
+            counts.join(", ")
+        }
+    ))?;
+    if view.held_deliveries > 0 {
+        out.line(format!(
+            "  held         {} forward(s) waiting for the case to resume",
+            view.held_deliveries
+        ))?;
+    }
+    Ok(())
+}
+
+impl StaffCmd {
+    /// Runs the staff command.
+    pub fn run(self, env: &Env, profile: Option<&str>, out: &mut Out<'_>) -> Result<()> {
+        let StaffCmd::Invite {
+            role,
+            accreditations,
+            expires_days,
+        } = self;
+        if !matches!(role, Role::Coordinator | Role::Facilitator | Role::Auditor) {
+            bail!(
+                "staff are coordinators, facilitators or auditors; invite participants with `ferry case invite`"
+            );
+        }
+        let account = Account::open(env, profile)?;
+        let code = new_invitation_code();
+        let now = now();
+        let expires_at = now + expires_days.clamp(1, 30) * 86_400;
+        let body = Invitation {
+            v: FORMAT_VERSION,
+            coordinator: account.identity.account_id().clone(),
+            case_id: None,
+            role,
+            accreditations,
+            invitation: invitation_hash(&code),
+            expires_at,
+            seq: account.next_seq()?,
+            created_at: now,
+        };
+        let statement = account.sign(&body)?;
+        let a: Accepted = account.client.post(
+            "/v1/invitations",
+            &InvitationRequest {
+                statement,
+                code: code.clone(),
+            },
+        )?;
+        print_invitation(out, &a, role, None, &code, expires_at)
+    }
+}

@@ -1,0 +1,351 @@
+//! `ferry demo`: starts a real server in this process on a temporary SQLite database and plays
+//! a whole exchange through the same commands people use, printing a readable transcript.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use ferry_crypto::SecretString;
+use ferry_server::{AppState, Config};
+use serde_json::Value;
+
+use crate::env::Env;
+use crate::output::Out;
+
+/// The keystore passphrase every demo person uses.
+pub const DEMO_PASSPHRASE: &str = "ferry demo passphrase";
+
+/// `ferry demo [--keep DIR]`
+#[derive(clap::Args)]
+pub struct Cmd {
+    /// Keep the database, keystores and server key in DIR for inspection.
+    #[arg(long)]
+    keep: Option<PathBuf>,
+}
+
+/// A person in the demo: their own FERRY_HOME.
+struct Person {
+    label: &'static str,
+    env: Env,
+}
+
+impl Person {
+    fn new(dir: &Path, label: &'static str) -> Self {
+        Self {
+            label,
+            env: Env {
+                home: dir.join("people").join(label),
+                passphrase: Some(SecretString::from(DEMO_PASSPHRASE.to_owned())),
+                work_factor: 12,
+                interactive: false,
+                color: false,
+                editor: None,
+                profile: None,
+            },
+        }
+    }
+
+    fn file(&self, name: &str, text: &str) -> Result<String> {
+        std::fs::create_dir_all(&self.env.home)?;
+        let path = self.env.home.join(name);
+        std::fs::write(&path, text)?;
+        Ok(path.display().to_string())
+    }
+}
+
+/// Runs a command as `who`, printing it and its output.
+fn show(out: &mut Out<'_>, who: &Person, args: &[&str]) -> Result<String> {
+    let mut buf = Vec::new();
+    let mut argv = vec!["ferry"];
+    argv.extend_from_slice(args);
+    crate::run_with(&who.env, &argv, &mut buf).with_context(|| {
+        format!(
+            "demo step `ferry {}` as the {} failed",
+            args.join(" "),
+            who.label
+        )
+    })?;
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    out.line(format!("\n[{}] $ ferry {}", who.label, shell_words(args)))?;
+    for line in text.lines() {
+        out.line(format!("    {line}"))?;
+    }
+    Ok(text)
+}
+
+/// Runs a command as `who` with `--json` and returns the parsed answer (printing a summary).
+fn quiet(out: &mut Out<'_>, who: &Person, args: &[&str], say: &str) -> Result<Value> {
+    let mut buf = Vec::new();
+    let mut argv = vec!["ferry", "--json"];
+    argv.extend_from_slice(args);
+    crate::run_with(&who.env, &argv, &mut buf).with_context(|| {
+        format!(
+            "demo step `ferry {}` as the {} failed",
+            args.join(" "),
+            who.label
+        )
+    })?;
+    out.line(format!("\n[{}] $ ferry {}", who.label, shell_words(args)))?;
+    out.line(format!("    {say}"))?;
+    Ok(serde_json::from_slice(&buf)?)
+}
+
+/// Arguments as a person would type them (quoted where they hold spaces).
+fn shell_words(args: &[&str]) -> String {
+    args.iter()
+        .map(|a| {
+            if a.contains(' ') {
+                format!("'{a}'")
+            } else {
+                (*a).to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn field(v: &Value, path: &[&str]) -> Result<String> {
+    let mut cur = v;
+    for p in path {
+        cur = cur.get(p).with_context(|| format!("demo: no {p} in {v}"))?;
+    }
+    cur.as_str()
+        .map(str::to_owned)
+        .with_context(|| format!("demo: {path:?} is not text"))
+}
+
+impl Cmd {
+    /// Plays the exchange.
+    pub fn run(self, out: &mut Out<'_>) -> Result<()> {
+        let tmp;
+        let dir = match &self.keep {
+            Some(d) => {
+                std::fs::create_dir_all(d)?;
+                anyhow::ensure!(
+                    std::fs::read_dir(d)?.next().is_none(),
+                    "{} is not empty; give an empty or new directory",
+                    d.display()
+                );
+                d.canonicalize()?
+            }
+            None => {
+                tmp = tempfile::tempdir()?;
+                tmp.path().to_owned()
+            }
+        };
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        let config = Config {
+            database_url: format!("sqlite://{}", dir.join("ferry.db").display()),
+            server_key: dir.join("ferry-server.key"),
+            blob_dir: dir.join("blobs"),
+            ..Config::default()
+        };
+        let (state, listener) = runtime.block_on(async {
+            let state = AppState::open(config).await?;
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            anyhow::Ok((state, listener))
+        })?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = runtime.spawn(ferry_server::serve(listener, state.clone(), async {
+            let _ = stopped.await;
+        }));
+        let code = runtime.block_on(ferry_server::init::invite_coordinator(&state))?;
+
+        let result = self.play(out, &dir, &url, &code);
+        let _ = stop.send(());
+        let _ = runtime.block_on(server);
+        let events = runtime.block_on(ferry_server::trail::size(&state.pool))?;
+        runtime.block_on(state.pool.close());
+        result?;
+        out.line(format!(
+            "\nDone. Every step above is a signed statement by the person who took it: {events} events in the trail."
+        ))?;
+        out.json(&serde_json::json!({"ok": true, "events": events, "dir": self.keep}))?;
+        if let Some(keep) = &self.keep {
+            out.line(format!("Kept in {}:", keep.display()))?;
+            out.line("  ferry.db            the server's SQLite database (ciphertext and signed events only)")?;
+            out.line("  ferry-server.key    the server's key")?;
+            out.line(
+                "  people/<role>/      each person's FERRY_HOME: profiles.json and keystore.age",
+            )?;
+            out.line(format!("  keystore passphrase: {DEMO_PASSPHRASE:?}"))?;
+        }
+        Ok(())
+    }
+
+    fn play(&self, out: &mut Out<'_>, dir: &Path, url: &str, code: &str) -> Result<()> {
+        let coordinator = Person::new(dir, "coordinator");
+        let facilitator = Person::new(dir, "facilitator");
+        let harmed = Person::new(dir, "harmed");
+        let responsible = Person::new(dir, "responsible");
+        out.line(format!(
+            "Ferry demo: a server on {url}, data in {}",
+            dir.display()
+        ))?;
+        out.line(
+            "A burglary. Harriet (harmed) has questions for Rory (responsible), who is in prison.",
+        )?;
+        out.line("Fiona, a facilitator, carries every message and reads it first.")?;
+
+        show(
+            out,
+            &coordinator,
+            &["enrol", url, code, "--name", "Chris Coordinator"],
+        )?;
+        let v = quiet(
+            out,
+            &coordinator,
+            &["staff", "invite", "--role", "facilitator"],
+            "(invitation code for the facilitator, handed over in person)",
+        )?;
+        let fcode = field(&v, &["code"])?;
+        show(
+            out,
+            &facilitator,
+            &["enrol", url, &fcode, "--name", "Fiona Facilitator"],
+        )?;
+        let me = quiet(
+            out,
+            &facilitator,
+            &["whoami"],
+            "(Fiona tells the coordinator her account id)",
+        )?;
+        let fid = field(&me, &["me", "account_id"])?;
+
+        let v = quiet(
+            out,
+            &coordinator,
+            &[
+                "case",
+                "open",
+                "--reference",
+                "RJ-2026-0142",
+                "--category",
+                "burglary",
+            ],
+            "Opened a case from the referral.",
+        )?;
+        let case = field(&v, &["case_id"])?;
+        show(out, &coordinator, &["case", "allocate", &case, &fid])?;
+        show(out, &coordinator, &["case", "risk", &case, "proceed"])?;
+        let v = quiet(
+            out,
+            &coordinator,
+            &["case", "invite", &case, "--role", "harmed"],
+            "(one-time code for Harriet)",
+        )?;
+        let hcode = field(&v, &["code"])?;
+        let v = quiet(
+            out,
+            &coordinator,
+            &["case", "invite", &case, "--role", "responsible"],
+            "(one-time code for Rory, taken into the prison by Fiona)",
+        )?;
+        let rcode = field(&v, &["code"])?;
+        show(out, &harmed, &["enrol", url, &hcode, "--name", "Harriet"])?;
+        show(out, &responsible, &["enrol", url, &rcode, "--name", "Rory"])?;
+
+        for person in [&harmed, &responsible] {
+            let me = quiet(
+                out,
+                person,
+                &["whoami"],
+                "(reads their safety number aloud in the preparation meeting)",
+            )?;
+            let id = field(&me, &["me", "account_id"])?;
+            show(out, &facilitator, &["verify-key", &case, &id, "--yes"])?;
+        }
+        show(out, &harmed, &["consent"])?;
+        show(out, &responsible, &["consent"])?;
+
+        let q = harmed.file(
+            "question.txt",
+            "You took the car keys from the hall table and drove off in our Fiesta, reg WR18 KXT. \
+             Did you know our children were asleep upstairs? You can ring me on 07700 900461 if it is easier.",
+        )?;
+        let v = quiet(
+            out,
+            &harmed,
+            &["write", "question", "--file", &q],
+            "Harriet's question is sealed to Fiona and waiting for review.",
+        )?;
+        let qid = field(&v, &["message_id"])?;
+        show(out, &facilitator, &["inbox"])?;
+        show(out, &facilitator, &["review", &qid])?;
+        show(out, &facilitator, &["forward", &qid, "--redact-detected"])?;
+
+        let v = quiet(out, &responsible, &["inbox"], "Rory has something waiting.")?;
+        let d1 = field(&v, &["delivered", "0", "delivery_id"]).or_else(|_| first_delivery(&v))?;
+        show(out, &responsible, &["read", &d1])?;
+
+        let a1 = responsible.file(
+            "answer.txt",
+            "I did not know anyone was upstairs. If you had kids in the house you should have locked the door.",
+        )?;
+        let v = quiet(
+            out,
+            &responsible,
+            &["write", "answer", "--in-reply-to", &qid, "--file", &a1],
+            "Rory's answer is sealed to Fiona and waiting for review.",
+        )?;
+        let aid = field(&v, &["message_id"])?;
+        show(out, &facilitator, &["review", &aid])?;
+        show(
+            out,
+            &facilitator,
+            &[
+                "return",
+                &aid,
+                "--note",
+                "The part about locking the door reads as blaming Harriet. Could you say what you want her to know instead?",
+            ],
+        )?;
+        let v = quiet(
+            out,
+            &responsible,
+            &["inbox"],
+            "Rory's answer came back with a note.",
+        )?;
+        let d2 = last_delivery(&v)?;
+        show(out, &responsible, &["read", &d2])?;
+
+        let a2 = responsible.file(
+            "answer2.txt",
+            "I did not know anyone was upstairs. If I had known there were kids in the house I would have walked away. \
+             I am sorry for what that night did to your family.",
+        )?;
+        let v = quiet(
+            out,
+            &responsible,
+            &["write", "answer", "--in-reply-to", &qid, "--file", &a2],
+            "Rory's rephrased answer is waiting for review.",
+        )?;
+        let aid2 = field(&v, &["message_id"])?;
+        show(out, &facilitator, &["review", &aid2])?;
+        show(out, &facilitator, &["forward", &aid2])?;
+        let v = quiet(out, &harmed, &["inbox"], "Harriet has an answer waiting.")?;
+        let d3 = last_delivery(&v)?;
+        show(out, &harmed, &["read", &d3])?;
+        show(out, &coordinator, &["case", "show", &case])?;
+        Ok(())
+    }
+}
+
+fn first_delivery(v: &Value) -> Result<String> {
+    v["delivered"][0]["delivery_id"]
+        .as_str()
+        .map(str::to_owned)
+        .context("demo: nothing delivered")
+}
+
+fn last_delivery(v: &Value) -> Result<String> {
+    v["delivered"]
+        .as_array()
+        .and_then(|a| a.last())
+        .and_then(|d| d["delivery_id"].as_str())
+        .map(str::to_owned)
+        .context("demo: nothing delivered")
+}

@@ -1,0 +1,147 @@
+//! `ferry enrol` and `ferry whoami`.
+
+use anyhow::{Context, Result, bail};
+use ferry_crypto::actions::{Enrolment, invitation_hash};
+use ferry_crypto::{FORMAT_VERSION, Identity, KeyCard};
+use ferry_server::wire::{EnrolRequest, EnrolResponse, ServerInfo};
+
+use crate::account::Account;
+use crate::client::{Client, now};
+use crate::env::Env;
+use crate::output::Out;
+use crate::store::{self, Profile, Profiles};
+
+/// `ferry enrol <server> <code> --name NAME`
+#[derive(clap::Args)]
+pub struct Cmd {
+    /// The server's address, e.g. https://ferry.example.org
+    server: String,
+    /// The invitation code you were given.
+    code: String,
+    /// Your name as others in the case will see it.
+    #[arg(long)]
+    name: Option<String>,
+}
+
+impl Cmd {
+    /// Generates keys (or reuses this profile's), registers the key card with the code.
+    pub fn run(self, env: &Env, profile: Option<&str>, out: &mut Out<'_>) -> Result<()> {
+        let mut client = Client::new(&self.server)?;
+        let info: ServerInfo = client.get("/v1/server")?;
+        let server_card =
+            KeyCard::verify(info.key_card).context("the server's key card does not verify")?;
+        let mut profiles = Profiles::load(env)?;
+        let name = profile
+            .or(env.profile.as_deref())
+            .map(str::to_owned)
+            .unwrap_or_else(|| {
+                if profiles.profiles.is_empty() {
+                    "default".to_owned()
+                } else {
+                    format!("{}", profiles.profiles.len() + 1)
+                }
+            });
+        let mut keystore = store::open_keystore(env)?;
+        let reuse = profiles.profiles.get(&name).cloned();
+        let identity = match &reuse {
+            Some(p) => {
+                if p.server != client.base() {
+                    bail!(
+                        "profile {name:?} is for another server ({}); choose another with --profile",
+                        p.server
+                    );
+                }
+                store::identity(&mut keystore, &name)?
+            }
+            None => {
+                let display = self.name.as_deref().context(
+                    "give your name with --name (it is what others in the case will see)",
+                )?;
+                Identity::generate(display)?
+            }
+        };
+        let card = identity.key_card(now())?;
+        let enrolment = identity.sign(&Enrolment {
+            v: FORMAT_VERSION,
+            account_id: identity.account_id().clone(),
+            invitation: invitation_hash(&self.code),
+            created_at: now(),
+        })?;
+        let resp: EnrolResponse = client.post(
+            "/v1/enrol",
+            &EnrolRequest {
+                code: self.code.trim().to_owned(),
+                key_card: card.statement().clone(),
+                enrolment,
+            },
+        )?;
+        let safety = card.fingerprint().safety_number();
+        keystore.insert(&name, identity)?;
+        store::save_keystore(env, &keystore)?;
+        profiles.profiles.insert(
+            name.clone(),
+            Profile {
+                server: client.base().to_owned(),
+                account_id: resp.account_id.clone(),
+                server_fingerprint: server_card.fingerprint().to_string(),
+            },
+        );
+        if profiles.default.is_none() {
+            profiles.default = Some(name.clone());
+        }
+        profiles.save(env)?;
+        // Check the new session works before saying so.
+        let mut keystore = store::open_keystore(env)?;
+        client.login(&store::identity(&mut keystore, &name)?)?;
+        out.json(&serde_json::json!({
+            "profile": name, "account_id": resp.account_id, "role": resp.role,
+            "case_id": resp.case_id, "safety_number": safety,
+        }))?;
+        let place = match &resp.case_id {
+            Some(c) => format!(" in case {c}"),
+            None => String::new(),
+        };
+        out.line(format!(
+            "Enrolled as {}{place}. Profile: {name}.",
+            resp.role
+        ))?;
+        out.line(format!("Your safety number: {safety}"))?;
+        if resp.case_id.is_some() {
+            out.line(
+                "In your preparation meeting your facilitator will ask you to read it aloud.",
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// `ferry whoami`
+#[derive(clap::Args)]
+pub struct Whoami {}
+
+impl Whoami {
+    /// Shows the account, roles and safety number.
+    pub fn run(self, env: &Env, profile: Option<&str>, out: &mut Out<'_>) -> Result<()> {
+        let account = Account::open(env, profile)?;
+        let me = account.me()?;
+        let safety = account
+            .identity
+            .key_card(now())?
+            .fingerprint()
+            .safety_number();
+        out.json(&serde_json::json!({"me": me, "safety_number": safety, "server": account.profile.server}))?;
+        out.line(format!("{} ({})", me.display_name, me.account_id))?;
+        out.line(format!("server         {}", account.profile.server))?;
+        if let Some(role) = &me.staff_role {
+            out.line(format!("role           {role}"))?;
+        }
+        if !me.accreditations.is_empty() {
+            out.line(format!("accreditations {}", me.accreditations.join(", ")))?;
+        }
+        for m in &me.cases {
+            out.line(format!("case           {} as {}", m.case_id, m.role))?;
+        }
+        out.line(format!("safety number  {safety}"))?;
+        Ok(())
+    }
+}

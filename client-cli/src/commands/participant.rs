@@ -1,0 +1,412 @@
+//! Participants' commands: consent, withdraw, write, read. Messages are sealed on this
+//! machine to the case's facilitators; what arrives is verified before it is shown.
+
+use std::io::{BufReader, Seek};
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use ferry_crypto::actions::{Consent, Note, ReadReceipt, Withdrawal};
+use ferry_crypto::attachment::{open_attachment, seal_attachment};
+use ferry_crypto::forward::{Forward, open_forwarded};
+use ferry_crypto::seal::{self, Letter};
+use ferry_crypto::{FORMAT_VERSION, Id, KeyCard, MessageKind, Role, Sha256Hash};
+use ferry_server::wire::{Accepted, CaseView, DeliveryDetail, KeyCards, SubmitRequest};
+
+use crate::account::Account;
+use crate::client::{b64, now, to_b64};
+use crate::env::Env;
+use crate::output::{Out, time};
+use crate::transfer;
+
+/// `ferry consent` / `ferry withdraw`
+#[derive(clap::Args)]
+pub struct ConsentCmd {
+    /// The case (your only case if omitted).
+    #[arg(long)]
+    case: Option<String>,
+}
+
+impl ConsentCmd {
+    /// Signs consent (`give`) or a withdrawal.
+    pub fn run(
+        self,
+        env: &Env,
+        profile: Option<&str>,
+        out: &mut Out<'_>,
+        give: bool,
+    ) -> Result<()> {
+        let account = Account::open(env, profile)?;
+        let case = account.case(self.case.as_deref())?;
+        let participant = account.identity.account_id().clone();
+        let seq = account.next_seq()?;
+        let a = if give {
+            account.post_signed(
+                &format!("/v1/cases/{case}/consent"),
+                &Consent {
+                    v: FORMAT_VERSION,
+                    participant,
+                    case_id: case.clone(),
+                    seq,
+                    created_at: now(),
+                },
+            )?
+        } else {
+            account.post_signed(
+                &format!("/v1/cases/{case}/withdrawal"),
+                &Withdrawal {
+                    v: FORMAT_VERSION,
+                    participant,
+                    case_id: case.clone(),
+                    seq,
+                    created_at: now(),
+                },
+            )?
+        };
+        out.json(&a)?;
+        let state = a.case_state.unwrap_or_default();
+        if give {
+            out.line(format!("Your consent is recorded. The case is {state}."))?;
+        } else {
+            out.line(format!(
+                "Your withdrawal is recorded. The case is {state}: nothing more will be delivered unless \
+                 you consent again and the coordinator resumes it."
+            ))?;
+        }
+        Ok(())
+    }
+}
+
+/// `ferry write question|letter|answer`
+#[derive(clap::Args)]
+pub struct Write {
+    /// question, letter or answer.
+    kind: MessageKind,
+    /// The case (your only case if omitted).
+    #[arg(long)]
+    case: Option<String>,
+    /// For an answer: the question it answers (its message id, as shown by `ferry read`).
+    #[arg(long)]
+    in_reply_to: Option<String>,
+    /// Read the text from this file (otherwise your editor opens).
+    #[arg(long)]
+    file: Option<PathBuf>,
+    /// Attach a file (repeat for several).
+    #[arg(long = "attach")]
+    attach: Vec<PathBuf>,
+    /// Who it is for: harmed, responsible or supporter (default: the other party).
+    #[arg(long)]
+    to: Option<Role>,
+}
+
+impl Write {
+    /// Seals and submits the message.
+    pub fn run(self, env: &Env, profile: Option<&str>, out: &mut Out<'_>) -> Result<()> {
+        let account = Account::open(env, profile)?;
+        let case = account.case(self.case.as_deref())?;
+        let me = account.me()?;
+        let my_role: Role = me
+            .cases
+            .iter()
+            .find(|c| c.case_id == case.as_str())
+            .context("you are not in that case")?
+            .role
+            .parse()?;
+        let to = match (self.to, my_role) {
+            (Some(r), _) => r,
+            (None, Role::Harmed) => Role::Responsible,
+            (None, Role::Responsible) => Role::Harmed,
+            (None, _) => bail!("say who it is for with --to harmed or --to responsible"),
+        };
+        if self.kind == MessageKind::Answer && self.in_reply_to.is_none() {
+            bail!("an answer needs --in-reply-to <question id>");
+        }
+        let body = match &self.file {
+            Some(path) => std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?,
+            None => crate::editor::edit(env, "")?,
+        };
+        if body.trim().is_empty() {
+            bail!("the message is empty; nothing was sent");
+        }
+        let cards: KeyCards = account
+            .client
+            .get(&format!("/v1/cases/{case}/facilitators"))?;
+        let facilitators = cards
+            .key_cards
+            .into_iter()
+            .map(|c| KeyCard::verify(c).context("a facilitator's key card does not verify"))
+            .collect::<Result<Vec<_>>>()?;
+        if facilitators.is_empty() {
+            bail!("this case has no facilitator yet; nothing was sent");
+        }
+        let recipients: Vec<_> = facilitators.iter().map(|c| c.recipient().clone()).collect();
+        let mut sealed_files = vec![];
+        let mut refs = vec![];
+        let mut blobs = vec![];
+        for path in &self.attach {
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .context("an attachment needs a plain file name")?;
+            let file = std::fs::File::open(path)
+                .with_context(|| format!("cannot open {}", path.display()))?;
+            let len = file.metadata().map(|m| m.len()).ok();
+            let bar = transfer::bar(len, &format!("encrypting {name}"), env);
+            let mut tmp = tempfile::NamedTempFile::new_in(transfer::scratch(env)?)?;
+            let sealed = seal_attachment(
+                &account.identity,
+                &recipients,
+                name,
+                bar.wrap_read(BufReader::new(file)),
+                tmp.as_file_mut(),
+            )?;
+            bar.finish_and_clear();
+            refs.push(sealed.plaintext);
+            blobs.push(sealed.blob);
+            sealed_files.push(tmp);
+        }
+        let message_id = Id::random();
+        let letter = Letter {
+            v: FORMAT_VERSION,
+            case_id: case.clone(),
+            message_id: message_id.clone(),
+            kind: self.kind,
+            author: account.identity.account_id().clone(),
+            recipient_role: to,
+            in_reply_to: self.in_reply_to.as_deref().map(Id::try_from).transpose()?,
+            created_at: now(),
+            body,
+            attachments: refs,
+        };
+        let sealed = seal::seal(&account.identity, &letter, me.next_seq, blobs, &recipients)?;
+        let mut accepted: Accepted = account.client.post(
+            &format!("/v1/cases/{case}/messages"),
+            &SubmitRequest {
+                envelope: sealed.envelope,
+                ciphertext: to_b64(&sealed.ciphertext),
+            },
+        )?;
+        for (i, mut tmp) in sealed_files.into_iter().enumerate() {
+            tmp.as_file_mut().rewind()?;
+            let len = tmp.as_file().metadata().map(|m| m.len()).ok();
+            let bar = transfer::bar(
+                len,
+                &format!("uploading {}", letter.attachments[i].name),
+                env,
+            );
+            accepted = account.client.put_stream(
+                &format!("/v1/cases/{case}/messages/{message_id}/attachments/{i}"),
+                &mut bar.wrap_read(BufReader::new(tmp.as_file())),
+            )?;
+            bar.finish_and_clear();
+        }
+        out.json(&serde_json::json!({"message_id": message_id, "case_id": case, "state": accepted.state}))?;
+        out.line(format!(
+            "Your {} ({message_id}) is sealed to your facilitator{} and waiting for review.",
+            self.kind,
+            if facilitators.len() > 1 { "s" } else { "" }
+        ))?;
+        Ok(())
+    }
+}
+
+/// `ferry read <id>`
+#[derive(clap::Args)]
+pub struct Read {
+    /// The id shown by `ferry inbox`.
+    id: String,
+    /// Save attachments into this directory.
+    #[arg(long)]
+    save_attachments: Option<PathBuf>,
+    /// Do not sign a read receipt.
+    #[arg(long)]
+    no_receipt: bool,
+}
+
+impl Read {
+    /// Verifies every signature, shows the message and who approved it, and signs a receipt.
+    pub fn run(self, env: &Env, profile: Option<&str>, out: &mut Out<'_>) -> Result<()> {
+        let account = Account::open(env, profile)?;
+        let detail: DeliveryDetail = account.client.get(&format!("/v1/deliveries/{}", self.id))?;
+        let case = Id::try_from(detail.summary.case_id.as_str())?;
+        let facilitator = KeyCard::verify(detail.facilitator_card.clone())?;
+        anyhow::ensure!(
+            facilitator.account_id() == &detail.statement.signer,
+            "the approving facilitator's key card does not match the approval"
+        );
+        // Only a facilitator allocated to this case may approve anything for it.
+        let view: CaseView = account.client.get(&format!("/v1/cases/{case}"))?;
+        anyhow::ensure!(
+            view.members
+                .iter()
+                .any(|m| m.role == "facilitator"
+                    && m.account_id == facilitator.account_id().as_str()),
+            "this was approved by someone who is not a facilitator of the case; it is not shown"
+        );
+        let author = KeyCard::verify(detail.author_card.clone())?;
+        let ciphertext = b64(&detail.ciphertext)?;
+        let receipt_hash = Sha256Hash::of(&ciphertext);
+        if detail.summary.kind == "return" {
+            let note: Note = seal::open_signed(&account.identity, &ciphertext, &facilitator)
+                .context("the note failed verification and is not shown")?;
+            out.json(&serde_json::json!({"kind": "return", "message_id": note.message_id, "note": note.body, "facilitator": facilitator.display_name()}))?;
+            out.line(format!(
+                "Your {} {} was returned for changes by {} ({} UTC). Their note:",
+                detail.summary.message_kind,
+                note.message_id,
+                facilitator.display_name(),
+                time(note.created_at)
+            ))?;
+            for line in note.body.lines() {
+                out.line(format!("  | {line}"))?;
+            }
+            out.line("You can write a new version with `ferry write`.")?;
+        } else {
+            let delivered = open_forwarded(
+                &account.identity,
+                &detail.statement,
+                &ciphertext,
+                &facilitator,
+                &author,
+                &case,
+            )
+            .context("this message failed verification and is not shown")?;
+            let author_role = view
+                .members
+                .iter()
+                .find(|m| m.account_id == delivered.author.as_str())
+                .map(|m| m.role.clone())
+                .unwrap_or_default();
+            if out.json {
+                out.json(&serde_json::json!({
+                    "kind": delivered.kind, "message_id": delivered.forward.message_id,
+                    "author": delivered.author, "author_name": author.display_name(),
+                    "in_reply_to": delivered.in_reply_to, "body": delivered.body,
+                    "redacted": delivered.redacted, "approved_by": facilitator.display_name(),
+                    "attachments": delivered.attachments,
+                }))?;
+            }
+            out.line(format!(
+                "{} {} from {} ({author_role}), written {} UTC",
+                capitalise(delivered.kind.as_str()),
+                delivered.forward.message_id,
+                author.display_name(),
+                time(delivered.created_at)
+            ))?;
+            if let Some(q) = &delivered.in_reply_to {
+                out.line(format!("  in answer to {q}"))?;
+            }
+            out.line(format!(
+                "  approved by {} (facilitator) on {} UTC — signature verified",
+                facilitator.display_name(),
+                time(delivered.forward.created_at)
+            ))?;
+            out.line(if delivered.redacted {
+                "  the facilitator edited this message before passing it on".to_owned()
+            } else {
+                format!(
+                    "  {}'s own signature verified: these are their exact words",
+                    author.display_name()
+                )
+            })?;
+            out.line("")?;
+            for line in delivered.body.lines() {
+                out.line(format!("  | {line}"))?;
+            }
+            for (i, a) in delivered.attachments.iter().enumerate() {
+                match &self.save_attachments {
+                    Some(dir) => {
+                        let path = save_attachment(
+                            &account,
+                            env,
+                            &self.id,
+                            i,
+                            &delivered.forward,
+                            a,
+                            dir,
+                        )?;
+                        out.line(format!(
+                            "  attachment #{i} {} saved to {}",
+                            a.name,
+                            path.display()
+                        ))?;
+                    }
+                    None => out.line(format!(
+                        "  attachment #{i} {} ({} bytes): use --save-attachments DIR",
+                        a.name, a.size
+                    ))?,
+                }
+            }
+            if delivered.kind == MessageKind::Question {
+                out.line("")?;
+                out.line(format!(
+                    "To answer: ferry write answer --in-reply-to {}",
+                    delivered.forward.message_id
+                ))?;
+            }
+        }
+        if !self.no_receipt && detail.summary.state == "released" {
+            let message_id = Id::try_from(detail.summary.message_id.as_str())?;
+            account.post_signed(
+                &format!("/v1/deliveries/{}/receipt", self.id),
+                &ReadReceipt {
+                    v: FORMAT_VERSION,
+                    reader: account.identity.account_id().clone(),
+                    case_id: case,
+                    message_id,
+                    forwarded_sha256: receipt_hash,
+                    seq: account.next_seq()?,
+                    created_at: now(),
+                },
+            )?;
+            out.line("(read receipt signed)")?;
+        }
+        Ok(())
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+/// Downloads, decrypts and verifies an attachment into `dir`, keeping it only if it verifies.
+fn save_attachment(
+    account: &Account,
+    env: &Env,
+    delivery: &str,
+    i: usize,
+    forward: &Forward,
+    expected: &ferry_crypto::seal::AttachmentRef,
+    dir: &std::path::Path,
+) -> Result<PathBuf> {
+    let blob = forward
+        .attachments
+        .get(i)
+        .context("the forward lists fewer attachments than the letter")?;
+    let (reader, len) = account
+        .client
+        .get_stream(&format!("/v1/deliveries/{delivery}/attachments/{i}"))?;
+    std::fs::create_dir_all(dir)?;
+    let bar = transfer::bar(
+        len.or(Some(blob.size)),
+        &format!("downloading {}", expected.name),
+        env,
+    );
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    open_attachment(
+        &account.identity,
+        blob,
+        expected,
+        bar.wrap_read(reader),
+        tmp.as_file_mut(),
+    )
+    .context("the attachment failed verification and was not saved")?;
+    bar.finish_and_clear();
+    let path = dir.join(&expected.name);
+    tmp.persist_noclobber(&path)
+        .with_context(|| format!("{} already exists; not overwritten", path.display()))?;
+    Ok(path)
+}

@@ -1,0 +1,74 @@
+//! Where the client keeps its files and how it gets the keystore passphrase. Built from the
+//! process environment by the binary; built directly by tests and `ferry demo`, which run
+//! several people side by side in one process.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use ferry_crypto::SecretString;
+use ferry_crypto::keystore::DEFAULT_WORK_FACTOR;
+
+/// The client's surroundings.
+pub struct Env {
+    /// Configuration and keystore directory (`FERRY_HOME`, default: the platform config
+    /// directory + `/ferry`).
+    pub home: PathBuf,
+    /// The keystore passphrase, if given (`FERRY_PASSPHRASE`); otherwise it is asked for.
+    pub passphrase: Option<SecretString>,
+    /// scrypt work factor for a new keystore (`FERRY_KEYSTORE_WORK_FACTOR`).
+    pub work_factor: u8,
+    /// Whether a person is at a terminal to answer prompts.
+    pub interactive: bool,
+    /// Whether output goes to a terminal (highlights and progress bars are drawn).
+    pub color: bool,
+    /// The editor for `--edit` and for writing without `--file` (`VISUAL`/`EDITOR`).
+    pub editor: Option<String>,
+    /// The profile to use (`FERRY_PROFILE`).
+    pub profile: Option<String>,
+}
+
+impl Env {
+    /// From the process environment.
+    pub fn from_process() -> Result<Self> {
+        use std::io::IsTerminal;
+        let home = match std::env::var_os("FERRY_HOME") {
+            Some(h) => PathBuf::from(h),
+            None => dirs::config_dir()
+                .context("cannot find a configuration directory; set FERRY_HOME")?
+                .join("ferry"),
+        };
+        let work_factor = match std::env::var("FERRY_KEYSTORE_WORK_FACTOR") {
+            Ok(v) => v
+                .parse()
+                .ok()
+                .filter(|n| (10..=22).contains(n))
+                .context("FERRY_KEYSTORE_WORK_FACTOR must be a number from 10 to 22")?,
+            Err(_) => DEFAULT_WORK_FACTOR,
+        };
+        Ok(Self {
+            home,
+            passphrase: std::env::var("FERRY_PASSPHRASE")
+                .ok()
+                .map(SecretString::from),
+            work_factor,
+            interactive: std::io::stdin().is_terminal(),
+            color: std::io::stdout().is_terminal(),
+            editor: std::env::var("VISUAL")
+                .or_else(|_| std::env::var("EDITOR"))
+                .ok(),
+            profile: std::env::var("FERRY_PROFILE").ok(),
+        })
+    }
+
+    /// The keystore passphrase: given, or asked for at the terminal.
+    pub fn passphrase(&self, prompt: &str) -> Result<SecretString> {
+        if let Some(p) = &self.passphrase {
+            return Ok(p.clone());
+        }
+        anyhow::ensure!(
+            self.interactive,
+            "the keystore passphrase is needed: set FERRY_PASSPHRASE or run ferry in a terminal"
+        );
+        Ok(SecretString::from(rpassword::prompt_password(prompt)?))
+    }
+}
