@@ -1,5 +1,10 @@
-//! End-to-end tests: the real `ferry-server` on `127.0.0.1:0` and the real `ferry` binary.
+//! End-to-end tests: the real `ferry-server` on `127.0.0.1:0`, driven by the real `ferry`
+//! client library (the same code the binary runs), one person per FERRY_HOME.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod self_check;
-mod server;
+mod api;
+mod attacks;
+mod exchange;
+mod harness;
+mod lifecycle;
+mod reviewer;

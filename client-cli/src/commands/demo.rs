@@ -278,7 +278,7 @@ impl Cmd {
         show(out, &facilitator, &["forward", &qid, "--redact-detected"])?;
 
         let v = quiet(out, &responsible, &["inbox"], "Rory has something waiting.")?;
-        let d1 = field(&v, &["delivered", "0", "delivery_id"]).or_else(|_| first_delivery(&v))?;
+        let d1 = delivery_for(&v, &qid)?;
         show(out, &responsible, &["read", &d1])?;
 
         let a1 = responsible.file(
@@ -309,7 +309,7 @@ impl Cmd {
             &["inbox"],
             "Rory's answer came back with a note.",
         )?;
-        let d2 = last_delivery(&v)?;
+        let d2 = delivery_for(&v, &aid)?;
         show(out, &responsible, &["read", &d2])?;
 
         let a2 = responsible.file(
@@ -327,25 +327,19 @@ impl Cmd {
         show(out, &facilitator, &["review", &aid2])?;
         show(out, &facilitator, &["forward", &aid2])?;
         let v = quiet(out, &harmed, &["inbox"], "Harriet has an answer waiting.")?;
-        let d3 = last_delivery(&v)?;
+        let d3 = delivery_for(&v, &aid2)?;
         show(out, &harmed, &["read", &d3])?;
         show(out, &coordinator, &["case", "show", &case])?;
         Ok(())
     }
 }
 
-fn first_delivery(v: &Value) -> Result<String> {
-    v["delivered"][0]["delivery_id"]
-        .as_str()
-        .map(str::to_owned)
-        .context("demo: nothing delivered")
-}
-
-fn last_delivery(v: &Value) -> Result<String> {
-    v["delivered"]
+/// The id of what was delivered about `message` in an inbox listing.
+fn delivery_for(inbox: &Value, message: &str) -> Result<String> {
+    inbox["delivered"]
         .as_array()
-        .and_then(|a| a.last())
+        .and_then(|a| a.iter().rev().find(|d| d["message_id"] == message))
         .and_then(|d| d["delivery_id"].as_str())
         .map(str::to_owned)
-        .context("demo: nothing delivered")
+        .with_context(|| format!("demo: nothing delivered about {message}"))
 }

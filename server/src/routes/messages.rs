@@ -579,10 +579,12 @@ pub async fn forward(
             "a message is not forwarded to its author",
         ));
     }
-    if to.consent != "given" {
+    // Someone who never consented gets nothing. After a withdrawal the case is paused, so the
+    // forward is held, and released only if they consent again and the case resumes.
+    if to.consent == "none" {
         return Err(ApiError::conflict(
             "no_consent",
-            "the recipient has not consented (or has withdrawn)",
+            "the recipient has not consented",
         ));
     }
     let already: i64 = sqlx::query(

@@ -1,0 +1,107 @@
+//! The API surface: every endpoint in the OpenAPI document is served; errors have one shape.
+
+use crate::harness::TestServer;
+
+#[test]
+fn the_openapi_document_lists_every_served_endpoint() {
+    let server = TestServer::start();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        // Each request on its own connection: a refused request may leave its body unread,
+        // and the server then closes that connection.
+        .max_idle_connections(0)
+        .build()
+        .into();
+    let mut resp = agent
+        .get(format!("{}/v1/openapi.json", server.url))
+        .call()
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let doc: serde_json::Value = resp.body_mut().read_json().unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    let mut operations = 0;
+    for (path, item) in paths {
+        for method in item.as_object().unwrap().keys() {
+            operations += 1;
+            let url = format!("{}{}", server.url, path.replace('{', "x").replace('}', ""));
+            let mut resp = match method.as_str() {
+                "get" => agent.get(&url).call().unwrap(),
+                "post" => agent
+                    .post(&url)
+                    .header("Content-Type", "application/json")
+                    .send("{}")
+                    .unwrap(),
+                "put" => agent.put(&url).send(&b""[..]).unwrap(),
+                other => panic!("unexpected method {other} for {path}"),
+            };
+            let body: serde_json::Value = resp.body_mut().read_json().unwrap_or_default();
+            // Every listed operation is routed: it never falls through to "no such endpoint".
+            assert_ne!(
+                body["error"]["message"], "no such endpoint",
+                "{method} {path}"
+            );
+            if resp.status().as_u16() >= 400 {
+                assert!(body["error"]["code"].is_string(), "{method} {path}: {body}");
+            }
+        }
+    }
+    // The operations the client uses, all present.
+    for (method, path) in [
+        ("post", "/v1/enrol"),
+        ("post", "/v1/session/challenge"),
+        ("post", "/v1/session"),
+        ("get", "/v1/me"),
+        ("post", "/v1/cases"),
+        ("post", "/v1/cases/{case_id}/messages"),
+        ("post", "/v1/cases/{case_id}/messages/{message_id}/forward"),
+        ("post", "/v1/deliveries/{delivery_id}/receipt"),
+        ("get", "/v1/openapi.json"),
+    ] {
+        assert!(
+            paths.get(path).and_then(|p| p.get(method)).is_some(),
+            "{method} {path} missing"
+        );
+    }
+    assert!(operations >= 33, "{operations} operations");
+    // And an unknown path answers in the API's error format.
+    let mut resp = agent
+        .get(format!("{}/v1/nothing-here", server.url))
+        .call()
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 404);
+    let body: serde_json::Value = resp.body_mut().read_json().unwrap();
+    assert_eq!(body["error"]["code"], "not_found");
+}
+
+#[test]
+fn requests_without_a_valid_session_are_refused() {
+    let server = TestServer::start();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        // Each request on its own connection: a refused request may leave its body unread,
+        // and the server then closes that connection.
+        .max_idle_connections(0)
+        .build()
+        .into();
+    for token in [None, Some("Bearer nonsense"), Some("Basic abc")] {
+        let mut req = agent.get(format!("{}/v1/me", server.url));
+        if let Some(t) = token {
+            req = req.header("Authorization", t);
+        }
+        let mut resp = req.call().unwrap();
+        assert_eq!(resp.status().as_u16(), 401);
+        let body: serde_json::Value = resp.body_mut().read_json().unwrap();
+        assert_eq!(body["error"]["code"], "unauthorized");
+    }
+}
+
+#[test]
+fn ferry_self_check_passes() {
+    let server = TestServer::start();
+    let out = server.person("anyone").ok(&["self-check"]);
+    assert!(
+        out.contains("refused    Rory cannot open it before review"),
+        "{out}"
+    );
+    assert!(out.ends_with("self-check passed\n"), "{out}");
+}

@@ -1,0 +1,448 @@
+//! Attacks, each refused with the right error and nothing stored.
+
+use ferry_cli::account::Account;
+use ferry_cli::client::to_b64;
+use ferry_crypto::actions::{Invitation, invitation_hash, new_invitation_code};
+use ferry_crypto::forward::{self, ForwardRequest};
+use ferry_crypto::seal::{self, Letter, SealedMessage};
+use ferry_crypto::{FORMAT_VERSION, Id, Identity, KeyCard, MessageKind, Role};
+use ferry_server::wire::{Accepted, DecisionRequest, InvitationRequest, KeyCards, SubmitRequest};
+
+use crate::harness::{World, code, field};
+
+fn facilitator_recipients(a: &Account, case: &str) -> Vec<ferry_crypto::Recipient> {
+    let cards: KeyCards = a
+        .client
+        .get(&format!("/v1/cases/{case}/facilitators"))
+        .unwrap();
+    cards
+        .key_cards
+        .into_iter()
+        .map(|c| KeyCard::verify(c).unwrap().recipient().clone())
+        .collect()
+}
+
+fn sealed(a: &Account, case: &str, to: Role, seq: u64, body: &str) -> SealedMessage {
+    let letter = Letter {
+        v: FORMAT_VERSION,
+        case_id: Id::try_from(case).unwrap(),
+        message_id: Id::random(),
+        kind: MessageKind::Letter,
+        author: a.identity.account_id().clone(),
+        recipient_role: to,
+        in_reply_to: None,
+        created_at: ferry_server::now(),
+        body: body.into(),
+        attachments: vec![],
+    };
+    seal::seal(
+        &a.identity,
+        &letter,
+        seq,
+        vec![],
+        &facilitator_recipients(a, case),
+    )
+    .unwrap()
+}
+
+fn submit(a: &Account, case: &str, m: &SealedMessage) -> anyhow::Result<Accepted> {
+    a.client.post(
+        &format!("/v1/cases/{case}/messages"),
+        &SubmitRequest {
+            envelope: m.envelope.clone(),
+            ciphertext: to_b64(&m.ciphertext),
+        },
+    )
+}
+
+/// Runs `attempt`, which must fail with `expected`, and checks nothing changed.
+fn refused<T: std::fmt::Debug>(
+    w: &World,
+    expected: &str,
+    attempt: impl FnOnce() -> anyhow::Result<T>,
+) {
+    let before = (w.server.snapshot(), w.server.states());
+    let err = attempt().expect_err("the attack was accepted");
+    assert_eq!(code(&err), expected, "{err:#}");
+    assert_eq!(
+        (w.server.snapshot(), w.server.states()),
+        before,
+        "a refused request changed the database"
+    );
+}
+
+#[test]
+fn unsigned_or_wrongly_signed_submissions_are_refused() {
+    let w = World::new();
+    let harmed = w.harmed.account();
+    let seq = harmed.next_seq().unwrap();
+    let good = sealed(&harmed, &w.case, Role::Responsible, seq, "hello");
+
+    let mut zero_sig = good.clone();
+    zero_sig.envelope.sig = [0; 64];
+    refused(&w, "bad_signature", || submit(&harmed, &w.case, &zero_sig));
+
+    let mut flipped = good.clone();
+    flipped.envelope.body[10] ^= 1;
+    refused(&w, "bad_signature", || submit(&harmed, &w.case, &flipped));
+
+    // Signed by another key but claiming to be the harmed person.
+    let impostor = Identity::generate("Impostor").unwrap();
+    let mut forged = good.clone();
+    forged.envelope.sig = impostor
+        .sign_bytes(forged.envelope.kind, forged.envelope.body.clone())
+        .sig;
+    refused(&w, "bad_signature", || submit(&harmed, &w.case, &forged));
+
+    // A statement signed by someone else, sent on the harmed person's session.
+    let responsible = w.responsible.account();
+    let theirs = sealed(
+        &responsible,
+        &w.case,
+        Role::Harmed,
+        responsible.next_seq().unwrap(),
+        "x",
+    );
+    refused(&w, "not_your_statement", || {
+        submit(&harmed, &w.case, &theirs)
+    });
+
+    // Ciphertext that is not the one the envelope signs.
+    let mut swapped = good.clone();
+    swapped.ciphertext[40] ^= 1;
+    refused(&w, "ciphertext_mismatch", || {
+        submit(&harmed, &w.case, &swapped)
+    });
+
+    // The genuine one still goes through afterwards.
+    submit(&harmed, &w.case, &good).unwrap();
+}
+
+#[test]
+fn replayed_sequence_numbers_are_refused() {
+    let w = World::new();
+    let harmed = w.harmed.account();
+    let seq = harmed.next_seq().unwrap();
+    let first = sealed(&harmed, &w.case, Role::Responsible, seq, "first");
+    submit(&harmed, &w.case, &first).unwrap();
+    // The same request again, and a new message reusing the number.
+    refused(&w, "replayed_sequence", || submit(&harmed, &w.case, &first));
+    let reuse = sealed(&harmed, &w.case, Role::Responsible, seq, "second");
+    refused(&w, "replayed_sequence", || submit(&harmed, &w.case, &reuse));
+    // Skipping ahead is refused too: the sequence has no gaps.
+    let skip = sealed(&harmed, &w.case, Role::Responsible, seq + 5, "skip");
+    refused(&w, "replayed_sequence", || submit(&harmed, &w.case, &skip));
+}
+
+#[test]
+fn a_participant_cannot_read_what_was_not_forwarded_to_them() {
+    let w = World::new();
+    let q = w.question("Had you been watching us before that night?");
+    let responsible = w.responsible.account();
+    refused(&w, "not_found", || {
+        responsible
+            .client
+            .get::<serde_json::Value>(&format!("/v1/cases/{}/messages/{q}", w.case))
+    });
+    assert!(w.responsible.ferry(&["review", &q]).is_err());
+    // Once forwarded to them, the harmed person's own delivery is still not theirs to fetch.
+    w.facilitator.ok(&["forward", &q]);
+    let d = field(&w.delivered(&w.responsible)[0], "delivery_id");
+    let harmed = w.harmed.account();
+    refused(&w, "not_found", || {
+        harmed
+            .client
+            .get::<serde_json::Value>(&format!("/v1/deliveries/{d}"))
+    });
+    // Listing messages shows a participant only their own.
+    let listed: Vec<serde_json::Value> = responsible
+        .client
+        .get(&format!("/v1/cases/{}/messages", w.case))
+        .unwrap();
+    assert!(listed.is_empty(), "{listed:?}");
+}
+
+#[test]
+fn the_responsible_person_cannot_address_the_harmed_person_directly() {
+    let w = World::new();
+    let responsible = w.responsible.account();
+    // A message addressed to their own role, or to no participant, is refused.
+    let own = sealed(
+        &responsible,
+        &w.case,
+        Role::Responsible,
+        responsible.next_seq().unwrap(),
+        "to myself",
+    );
+    refused(&w, "wrong_recipient", || {
+        submit(&responsible, &w.case, &own)
+    });
+    // Writing a "forward" themselves: only a facilitator of the case may.
+    let msg = sealed(
+        &responsible,
+        &w.case,
+        Role::Harmed,
+        responsible.next_seq().unwrap(),
+        "direct",
+    );
+    submit(&responsible, &w.case, &msg).unwrap();
+    let opened = seal::open(
+        &responsible.identity,
+        &msg.envelope,
+        &msg.ciphertext,
+        &responsible
+            .card(responsible.identity.account_id().as_str())
+            .unwrap(),
+        &seal::Expect::case(&Id::try_from(w.case.as_str()).unwrap()),
+    )
+    .unwrap();
+    let harmed_card = responsible.card(&w.harmed.account_id()).unwrap();
+    let fwd = forward::forward(
+        &responsible.identity,
+        ForwardRequest {
+            original: &opened,
+            recipient: &harmed_card,
+            redaction: None,
+            co_facilitators: &[],
+            attachments: vec![],
+            seq: responsible.next_seq().unwrap(),
+            created_at: ferry_server::now(),
+        },
+    )
+    .unwrap();
+    let message_id = opened.letter.message_id.to_string();
+    refused(&w, "wrong_role", || {
+        responsible.client.post::<_, Accepted>(
+            &format!("/v1/cases/{}/messages/{message_id}/forward", w.case),
+            &DecisionRequest {
+                statement: fwd.forward.clone(),
+                ciphertext: to_b64(&fwd.ciphertext),
+            },
+        )
+    });
+    assert!(w.delivered(&w.harmed).is_empty());
+}
+
+#[test]
+fn a_facilitator_of_another_case_can_neither_review_nor_forward() {
+    let w = World::new();
+    let q = w.question("Did you know the children were upstairs?");
+    // A second facilitator, allocated to another case only.
+    let other = w.server.person("other-facilitator");
+    let code_ = field(
+        &w.coordinator
+            .json(&["staff", "invite", "--role", "facilitator"]),
+        "code",
+    );
+    other.ok(&["enrol", &w.server.url, &code_, "--name", "Omar Other"]);
+    let case2 = field(
+        &w.coordinator
+            .json(&["case", "open", "--reference", "RJ-2", "--category", "theft"]),
+        "case_id",
+    );
+    w.coordinator
+        .ok(&["case", "allocate", &case2, &other.account_id()]);
+
+    let acct = other.account();
+    refused(&w, "not_found", || {
+        acct.client
+            .get::<serde_json::Value>(&format!("/v1/cases/{}/messages/{q}", w.case))
+    });
+    assert!(other.ferry(&["review", &q, "--case", &w.case]).is_err());
+    // Even with a well-formed, correctly signed forward statement of their own.
+    let fac = w.facilitator.account();
+    let detail: ferry_server::wire::MessageDetail = fac
+        .client
+        .get(&format!("/v1/cases/{}/messages/{q}", w.case))
+        .unwrap();
+    let env: seal::Envelope = serde_json::from_slice(&detail.envelope.body).unwrap();
+    let statement = acct
+        .sign(&ferry_crypto::forward::Forward {
+            v: FORMAT_VERSION,
+            case_id: env.case_id.clone(),
+            message_id: env.message_id.clone(),
+            facilitator: acct.identity.account_id().clone(),
+            recipient: ferry_crypto::AccountId::try_from(w.responsible.account_id()).unwrap(),
+            recipient_role: Role::Responsible,
+            original_sha256: env.ciphertext_sha256,
+            forwarded_sha256: ferry_crypto::Sha256Hash::of(b"x"),
+            forwarded_size: 1,
+            redacted: true,
+            attachments: vec![],
+            seq: acct.next_seq().unwrap(),
+            created_at: ferry_server::now(),
+        })
+        .unwrap();
+    refused(&w, "not_found", || {
+        acct.client.post::<_, Accepted>(
+            &format!("/v1/cases/{}/messages/{q}/forward", w.case),
+            &DecisionRequest {
+                statement: statement.clone(),
+                ciphertext: to_b64(b"x"),
+            },
+        )
+    });
+}
+
+#[test]
+fn expired_and_reused_invitation_codes_are_refused() {
+    let w = World::new();
+    // Reused: the harmed person's code, already spent.
+    let stranger = w.server.person("stranger");
+    let before = (w.server.snapshot(), w.server.states());
+    let err = stranger
+        .ferry(&["enrol", &w.server.url, &w.harmed_code, "--name", "Stranger"])
+        .unwrap_err();
+    assert_eq!(code(&err), "invalid_invitation");
+    assert_eq!((w.server.snapshot(), w.server.states()), before);
+
+    // Expired: an invitation signed to expire in one second.
+    let coord = w.coordinator.account();
+    let code_ = new_invitation_code();
+    let inv = Invitation {
+        v: FORMAT_VERSION,
+        coordinator: coord.identity.account_id().clone(),
+        case_id: Some(Id::try_from(w.case.as_str()).unwrap()),
+        role: Role::Supporter,
+        accreditations: vec![],
+        invitation: invitation_hash(&code_),
+        expires_at: ferry_server::now() + 1,
+        seq: coord.next_seq().unwrap(),
+        created_at: ferry_server::now(),
+    };
+    let statement = coord.sign(&inv).unwrap();
+    let _: Accepted = coord
+        .client
+        .post(
+            &format!("/v1/cases/{}/invitations", w.case),
+            &InvitationRequest {
+                statement,
+                code: code_.clone(),
+            },
+        )
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let before = (w.server.snapshot(), w.server.states());
+    let err = stranger
+        .ferry(&["enrol", &w.server.url, &code_, "--name", "Stranger"])
+        .unwrap_err();
+    assert_eq!(code(&err), "invalid_invitation");
+    assert_eq!((w.server.snapshot(), w.server.states()), before);
+
+    // Made up, and too weak to be a Ferry code.
+    for bad in ["AAAAA-AAAAA-AAAAA-AAAAA-AAAAA-AAAAA", "1234"] {
+        let err = stranger
+            .ferry(&["enrol", &w.server.url, bad, "--name", "Stranger"])
+            .unwrap_err();
+        assert_eq!(code(&err), "invalid_invitation");
+    }
+    // A coordinator cannot register a weak code either.
+    let weak = "ABC";
+    let inv = Invitation {
+        invitation: invitation_hash(weak),
+        seq: coord.next_seq().unwrap(),
+        expires_at: ferry_server::now() + 3600,
+        ..inv
+    };
+    let statement = coord.sign(&inv).unwrap();
+    refused(&w, "weak_or_mismatched_code", || {
+        coord.client.post::<_, Accepted>(
+            &format!("/v1/cases/{}/invitations", w.case),
+            &InvitationRequest {
+                statement: statement.clone(),
+                code: weak.into(),
+            },
+        )
+    });
+}
+
+#[test]
+fn oversized_and_malformed_bodies_are_refused() {
+    let w = World::new();
+    let harmed = w.harmed.account();
+    let url = format!("{}/v1/cases/{}/messages", w.server.url, w.case);
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        // Each request on its own connection: a refused request may leave its body unread,
+        // and the server then closes that connection.
+        .max_idle_connections(0)
+        .build()
+        .into();
+    let token = {
+        // Log in through the client, then reuse the session for raw requests.
+        let me = harmed.me().unwrap();
+        assert!(!me.account_id.is_empty());
+        login_token(&w)
+    };
+    let send = |body: Vec<u8>, content_type: &str| {
+        let before = (w.server.snapshot(), w.server.states());
+        let mut resp = agent
+            .post(&url)
+            .header("Authorization", format!("Bearer {token}"))
+            .header("Content-Type", content_type)
+            .send(&body[..])
+            .unwrap();
+        let status = resp.status().as_u16();
+        let json: serde_json::Value = resp.body_mut().read_json().unwrap();
+        assert_eq!((w.server.snapshot(), w.server.states()), before);
+        (
+            status,
+            json["error"]["code"].as_str().unwrap().to_owned(),
+            json["error"]["message"].as_str().unwrap().to_owned(),
+        )
+    };
+    let (status, code_, message) = send(vec![b' '; 5 << 20], "application/json");
+    assert_eq!((status, code_.as_str()), (413, "too_large"), "{message}");
+    let (status, code_, _) = send(b"{\"envelope\": 12".to_vec(), "application/json");
+    assert_eq!((status, code_.as_str()), (400, "malformed_body"));
+    let (status, code_, _) = send(b"{}".to_vec(), "application/json");
+    assert_eq!((status, code_.as_str()), (400, "malformed_body"));
+    let (status, code_, _) = send(b"{}".to_vec(), "text/plain");
+    assert_eq!((status, code_.as_str()), (415, "unsupported_media_type"));
+    let (status, code_, _) = send(
+        serde_json::to_vec(&serde_json::json!({"envelope": {"kind": "submission", "signer": "zz", "body": "", "sig": ""}, "ciphertext": ""})).unwrap(),
+        "application/json",
+    );
+    assert_eq!((status, code_.as_str()), (400, "malformed_body"));
+    let (status, code_, _) = send(
+        serde_json::to_vec(&serde_json::json!({"envelope": {"kind": "submission", "signer": "00000000000000000000000000000000", "body": "", "sig": "AAAA"}, "ciphertext": "!!"})).unwrap(),
+        "application/json",
+    );
+    assert!(status == 400 && !code_.is_empty());
+}
+
+/// A session token for the harmed person, obtained the way the client does.
+fn login_token(w: &World) -> String {
+    let harmed = w.harmed.account();
+    let challenge: ferry_server::wire::Challenge = harmed
+        .client
+        .post("/v1/session/challenge", &serde_json::json!({}))
+        .unwrap();
+    let statement = harmed
+        .sign(&ferry_crypto::actions::Session {
+            v: FORMAT_VERSION,
+            account_id: harmed.identity.account_id().clone(),
+            challenge: challenge.challenge.clone(),
+            created_at: ferry_server::now(),
+        })
+        .unwrap();
+    let token: ferry_server::wire::SessionToken = harmed
+        .client
+        .post(
+            "/v1/session",
+            &ferry_server::wire::SessionRequest {
+                statement: statement.clone(),
+            },
+        )
+        .unwrap();
+    // A challenge answers once: replaying the signed login is refused.
+    let err = harmed
+        .client
+        .post::<_, ferry_server::wire::SessionToken>(
+            "/v1/session",
+            &ferry_server::wire::SessionRequest { statement },
+        )
+        .unwrap_err();
+    assert_eq!(code(&err), "unauthorized");
+    token.token
+}

@@ -1,0 +1,161 @@
+//! The case lifecycle: nothing moves before the case is active, forwards made while paused or
+//! after a withdrawal wait and are released only if the case resumes, closing cancels them.
+
+use crate::harness::{World, code, field};
+
+#[test]
+fn forwards_while_paused_wait_for_resume() {
+    let w = World::new();
+    let q = w.question("What was going through your head?");
+    w.coordinator.ok(&["case", "pause", &w.case]);
+    let out = w.facilitator.ok(&["forward", &q]);
+    assert!(out.contains("held until the case resumes"), "{out}");
+    assert!(w.delivered(&w.responsible).is_empty());
+    let show = w.coordinator.ok(&["case", "show", &w.case]);
+    assert!(show.contains("1 forward(s) waiting"), "{show}");
+    // Participants cannot write while paused either.
+    let f = w.harmed.file("q2.txt", "Another question");
+    let err = w
+        .harmed
+        .ferry(&["write", "question", "--file", &f])
+        .unwrap_err();
+    assert_eq!(code(&err), "case_not_active");
+
+    w.coordinator.ok(&["case", "resume", &w.case]);
+    let delivered = w.delivered(&w.responsible);
+    assert_eq!(delivered.len(), 1);
+    let read = w
+        .responsible
+        .ok(&["read", &field(&delivered[0], "delivery_id")]);
+    assert!(read.contains("What was going through your head?"), "{read}");
+}
+
+#[test]
+fn a_withdrawal_pauses_at_once_and_holds_everything() {
+    let w = World::new();
+    let q1 = w.question("First question");
+    w.facilitator.ok(&["forward", &q1]);
+    let d1 = field(&w.delivered(&w.responsible)[0], "delivery_id");
+    let q2 = w.question("Second question");
+
+    let out = w.responsible.ok(&["withdraw"]);
+    assert!(out.contains("The case is paused"), "{out}");
+    // Already-released deliveries are no longer served, new forwards are held.
+    assert!(w.delivered(&w.responsible).is_empty());
+    let err = w.responsible.ferry(&["read", &d1]).unwrap_err();
+    assert_eq!(code(&err), "case_not_active");
+    let out = w.facilitator.ok(&["forward", &q2]);
+    assert!(out.contains("held"), "{out}");
+    // The coordinator cannot resume until the person who withdrew consents again.
+    let err = w
+        .coordinator
+        .ferry(&["case", "resume", &w.case])
+        .unwrap_err();
+    assert_eq!(code(&err), "not_ready");
+    assert!(w.delivered(&w.responsible).is_empty());
+
+    w.responsible.ok(&["consent"]);
+    assert!(
+        w.delivered(&w.responsible).is_empty(),
+        "consent alone does not resume the case"
+    );
+    w.coordinator.ok(&["case", "resume", &w.case]);
+    assert_eq!(w.delivered(&w.responsible).len(), 2);
+}
+
+#[test]
+fn closing_cancels_held_forwards_for_good() {
+    let w = World::new();
+    let q = w.question("Will you write back?");
+    w.coordinator.ok(&["case", "pause", &w.case]);
+    w.facilitator.ok(&["forward", &q]);
+    w.coordinator.ok(&["case", "close", &w.case]);
+    let err = w
+        .coordinator
+        .ferry(&["case", "resume", &w.case])
+        .unwrap_err();
+    assert_eq!(code(&err), "case_closed");
+    assert!(w.delivered(&w.responsible).is_empty());
+    assert_eq!(
+        w.server
+            .scalar("SELECT COUNT(*) FROM deliveries WHERE state = 'cancelled'"),
+        1
+    );
+}
+
+#[test]
+fn nothing_moves_before_consent_and_a_sensitive_case_needs_an_accredited_facilitator() {
+    let w = World::new();
+    let url = w.server.url.clone();
+    // A sexual-harm case: an unaccredited facilitator cannot be allocated; an accredited one can.
+    let case = field(
+        &w.coordinator.json(&[
+            "case",
+            "open",
+            "--reference",
+            "RJ-9",
+            "--category",
+            "sexual offence",
+            "--sensitivity",
+            "sexual_harm",
+        ]),
+        "case_id",
+    );
+    let fid = w.facilitator.account_id();
+    let err = w
+        .coordinator
+        .ferry(&["case", "allocate", &case, &fid])
+        .unwrap_err();
+    assert_eq!(code(&err), "not_accredited");
+    let accredited = w.server.person("accredited");
+    let c = field(
+        &w.coordinator.json(&[
+            "staff",
+            "invite",
+            "--role",
+            "facilitator",
+            "--accreditation",
+            "sexual_harm",
+        ]),
+        "code",
+    );
+    accredited.ok(&["enrol", &url, &c, "--name", "Ada Accredited"]);
+    w.coordinator
+        .ok(&["case", "allocate", &case, &accredited.account_id()]);
+
+    // Participants enrolled but not yet consenting: the case is not active, nothing can be sent.
+    w.coordinator.ok(&["case", "risk", &case, "proceed"]);
+    let h = w.server.person("harmed-2");
+    let r = w.server.person("responsible-2");
+    h.ok(&[
+        "enrol",
+        &url,
+        &field(
+            &w.coordinator
+                .json(&["case", "invite", &case, "--role", "harmed"]),
+            "code",
+        ),
+        "--name",
+        "H2",
+    ]);
+    r.ok(&[
+        "enrol",
+        &url,
+        &field(
+            &w.coordinator
+                .json(&["case", "invite", &case, "--role", "responsible"]),
+            "code",
+        ),
+        "--name",
+        "R2",
+    ]);
+    let f = h.file("q.txt", "A question too early");
+    let err = h.ferry(&["write", "question", "--file", &f]).unwrap_err();
+    assert_eq!(code(&err), "no_consent");
+    h.ok(&["consent"]);
+    let err = h.ferry(&["write", "question", "--file", &f]).unwrap_err();
+    assert_eq!(code(&err), "case_not_active");
+    let out = r.ok(&["consent"]);
+    assert!(out.contains("active"), "{out}");
+    h.ok(&["write", "question", "--file", &f]);
+}

@@ -1,0 +1,51 @@
+//! The reviewer's highlighter against the annotated sample exchanges in
+//! `../shared/samples/exchanges.json`, when that folder is beside the repository. (The
+//! highlighter's own unit tests carry their own examples for a clone without it.)
+
+use ferry_cli::pii;
+
+#[test]
+fn the_highlighter_finds_every_annotated_detail_in_the_samples() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/samples/exchanges.json");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        eprintln!("NOTICE: {} not found; sample check skipped", path.display());
+        return;
+    };
+    let cases: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut checked = 0;
+    for case in cases.as_array().unwrap() {
+        for m in case["messages"].as_array().unwrap() {
+            let body = m["text"].as_str().unwrap();
+            let found = pii::find(body);
+            let expected: Vec<(String, String)> = m["pii"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| {
+                    (
+                        p["kind"].as_str().unwrap().to_owned(),
+                        p["text"].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect();
+            for (kind, text) in &expected {
+                assert!(
+                    found.iter().any(|f| f.kind == kind && &f.text == text),
+                    "missed {kind} {text:?} in {body:?}; found {found:?}"
+                );
+                checked += 1;
+            }
+            // Nothing flagged that the annotators did not flag.
+            for f in &found {
+                assert!(
+                    expected.iter().any(|(k, t)| k == f.kind && t == &f.text),
+                    "false alarm {} {:?} in {body:?}",
+                    f.kind,
+                    f.text
+                );
+            }
+        }
+    }
+    assert!(checked >= 10);
+}
