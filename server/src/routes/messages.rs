@@ -262,15 +262,17 @@ pub async fn list_messages(
         let m = cases::require_member(&app.pool, &case_id, &caller.account_id, &Role::ALL).await?;
         m.role.is_participant()
     };
+    // Participants see only their own messages: the author is then bound as well.
+    let author = if own_only { "AND m.author = $2" } else { "" };
     let sql = format!(
-        "{SUMMARY_COLUMNS} {SUMMARY_FROM} WHERE m.case_id = $1 AND ($2 = 0 OR m.author = $3) ORDER BY m.created_at, m.message_id"
+        "{SUMMARY_COLUMNS} {SUMMARY_FROM} WHERE m.case_id = $1 {author} \
+         ORDER BY m.created_at, m.message_id"
     );
-    let rows = sqlx::query(&sql)
-        .bind(&case_id)
-        .bind(i64::from(own_only))
-        .bind(caller.account_id.as_str())
-        .fetch_all(&app.pool)
-        .await?;
+    let mut query = sqlx::query(&sql).bind(&case_id);
+    if own_only {
+        query = query.bind(caller.account_id.as_str());
+    }
+    let rows = query.fetch_all(&app.pool).await?;
     Ok(Json(rows.iter().map(summary).collect::<Result<_, _>>()?))
 }
 
