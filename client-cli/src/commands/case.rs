@@ -115,16 +115,43 @@ fn new_case_id() -> Id {
     Id::try_from(format!("c-{s}")).unwrap_or_else(|_| Id::random())
 }
 
-fn print_invitation(
+/// Makes a one-time code, signs the invitation naming its hash, registers it (at the case, or
+/// service-wide for staff) and prints the code to hand over.
+fn invite(
+    account: &Account,
     out: &mut Out<'_>,
-    accepted: &Accepted,
+    case: Option<Id>,
     role: Role,
-    case: Option<&Id>,
-    code: &str,
-    expires_at: i64,
+    accreditations: Vec<String>,
+    expires_days: i64,
 ) -> Result<()> {
+    let code = new_invitation_code();
+    let now = now();
+    let expires_at = now + expires_days.clamp(1, 30) * 86_400;
+    let statement = account.sign(&Invitation {
+        v: FORMAT_VERSION,
+        coordinator: account.identity.account_id().clone(),
+        case_id: case.clone(),
+        role,
+        accreditations,
+        invitation: invitation_hash(&code),
+        expires_at,
+        seq: account.next_seq()?,
+        created_at: now,
+    })?;
+    let path = match &case {
+        Some(c) => format!("/v1/cases/{c}/invitations"),
+        None => "/v1/invitations".to_owned(),
+    };
+    let accepted: Accepted = account.client.post(
+        &path,
+        &InvitationRequest {
+            statement,
+            code: code.clone(),
+        },
+    )?;
     out.json(&serde_json::json!({
-        "code": code, "role": role.as_str(), "case_id": case.map(Id::as_str),
+        "code": code, "role": role.as_str(), "case_id": case.as_ref().map(Id::as_str),
         "expires_at": expires_at, "event": accepted.event,
     }))?;
     let place = case.map(|c| format!(" in case {c}")).unwrap_or_default();
@@ -206,28 +233,7 @@ impl CaseCmd {
                 expires_days,
             } => {
                 let case_id = id(&case)?;
-                let code = new_invitation_code();
-                let expires_at = now + expires_days.clamp(1, 30) * 86_400;
-                let body = Invitation {
-                    v: FORMAT_VERSION,
-                    coordinator: me,
-                    case_id: Some(case_id.clone()),
-                    role,
-                    accreditations: vec![],
-                    invitation: invitation_hash(&code),
-                    expires_at,
-                    seq: account.next_seq()?,
-                    created_at: now,
-                };
-                let statement = account.sign(&body)?;
-                let a: Accepted = account.client.post(
-                    &format!("/v1/cases/{case}/invitations"),
-                    &InvitationRequest {
-                        statement,
-                        code: code.clone(),
-                    },
-                )?;
-                print_invitation(out, &a, role, Some(&case_id), &code, expires_at)?;
+                invite(&account, out, Some(case_id), role, vec![], expires_days)?;
             }
             CaseCmd::Risk { case, outcome } => {
                 let body = RiskAssessment {
@@ -371,28 +377,6 @@ impl StaffCmd {
             );
         }
         let account = Account::open(env, profile)?;
-        let code = new_invitation_code();
-        let now = now();
-        let expires_at = now + expires_days.clamp(1, 30) * 86_400;
-        let body = Invitation {
-            v: FORMAT_VERSION,
-            coordinator: account.identity.account_id().clone(),
-            case_id: None,
-            role,
-            accreditations,
-            invitation: invitation_hash(&code),
-            expires_at,
-            seq: account.next_seq()?,
-            created_at: now,
-        };
-        let statement = account.sign(&body)?;
-        let a: Accepted = account.client.post(
-            "/v1/invitations",
-            &InvitationRequest {
-                statement,
-                code: code.clone(),
-            },
-        )?;
-        print_invitation(out, &a, role, None, &code, expires_at)
+        invite(&account, out, None, role, accreditations, expires_days)
     }
 }

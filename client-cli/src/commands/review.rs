@@ -377,6 +377,25 @@ fn co_facilitators(account: &Account, view: &CaseView) -> Result<Vec<ferry_crypt
         .collect()
 }
 
+/// Seals a facilitator's signed note about a message to `recipients` (and the facilitator).
+fn seal_note(
+    account: &Account,
+    case: &Id,
+    message_id: &Id,
+    body: String,
+    recipients: &[ferry_crypto::Recipient],
+) -> Result<Vec<u8>> {
+    let note = Note {
+        v: FORMAT_VERSION,
+        facilitator: account.identity.account_id().clone(),
+        case_id: case.clone(),
+        message_id: message_id.clone(),
+        body,
+        created_at: now(),
+    };
+    Ok(seal::seal_signed(&account.identity, &note, recipients)?)
+}
+
 /// `ferry return <message> --note TEXT`
 #[derive(clap::Args)]
 pub struct ReturnCmd {
@@ -400,18 +419,7 @@ impl ReturnCmd {
         let mut recipients = co_facilitators(&account, &view)?;
         recipients.push(author.recipient().clone());
         let message_id = opened.letter.message_id.clone();
-        let note = seal::seal_signed(
-            &account.identity,
-            &Note {
-                v: FORMAT_VERSION,
-                facilitator: account.identity.account_id().clone(),
-                case_id: case.clone(),
-                message_id: message_id.clone(),
-                body: self.note,
-                created_at: now(),
-            },
-            &recipients,
-        )?;
+        let note = seal_note(&account, &case, &message_id, self.note, &recipients)?;
         let statement = account.sign(&Return {
             v: FORMAT_VERSION,
             facilitator: account.identity.account_id().clone(),
@@ -465,16 +473,11 @@ impl WithholdCmd {
         let note = match self.note {
             Some(text) => {
                 let view: CaseView = account.client.get(&format!("/v1/cases/{case}"))?;
-                Some(seal::seal_signed(
-                    &account.identity,
-                    &Note {
-                        v: FORMAT_VERSION,
-                        facilitator: account.identity.account_id().clone(),
-                        case_id: case.clone(),
-                        message_id: message_id.clone(),
-                        body: text,
-                        created_at: now(),
-                    },
+                Some(seal_note(
+                    &account,
+                    &case,
+                    &message_id,
+                    text,
                     &co_facilitators(&account, &view)?,
                 )?)
             }

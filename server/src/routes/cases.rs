@@ -412,22 +412,7 @@ pub async fn consent(
     Path(case_id): Path<String>,
     Body(req): Body<StatementRequest>,
 ) -> ApiResult<Json<Accepted>> {
-    let now = now();
-    let mut tx = db::begin_write(&app.pool).await?;
-    cases::require_member(
-        &mut *tx,
-        &case_id,
-        &caller.account_id,
-        &[Role::Harmed, Role::Responsible, Role::Supporter],
-    )
-    .await?;
-    let c: Consent = accept(&mut tx, &caller, &req.statement).await?;
-    same_case(&case_id, &c.case_id)?;
-    if cases::load(&mut *tx, &case_id).await?.state == "closed" {
-        return Err(ApiError::conflict("case_closed", "this case is closed"));
-    }
-    set_consent(&mut tx, &case_id, &caller.account_id, "given").await?;
-    finish(tx, Some(&case_id), &req.statement, now).await
+    participant_choice::<Consent>(&app, &caller, &case_id, &req.statement).await
 }
 
 /// Records a participant's withdrawal: the case pauses at once and nothing more is
@@ -441,26 +426,52 @@ pub async fn withdraw(
     Path(case_id): Path<String>,
     Body(req): Body<StatementRequest>,
 ) -> ApiResult<Json<Accepted>> {
+    participant_choice::<Withdrawal>(&app, &caller, &case_id, &req.statement).await
+}
+
+/// A participant's consent or withdrawal.
+trait Choice: ferry_crypto::Statement + ferry_crypto::actions::Sequenced {
+    /// `given` or `withdrawn`.
+    const CONSENT: &'static str;
+    fn case_id(&self) -> &ferry_crypto::Id;
+}
+
+impl Choice for Consent {
+    const CONSENT: &'static str = "given";
+    fn case_id(&self) -> &ferry_crypto::Id {
+        &self.case_id
+    }
+}
+
+impl Choice for Withdrawal {
+    const CONSENT: &'static str = "withdrawn";
+    fn case_id(&self) -> &ferry_crypto::Id {
+        &self.case_id
+    }
+}
+
+async fn participant_choice<T: Choice>(
+    app: &AppState,
+    caller: &Caller,
+    case_id: &str,
+    statement: &SignedStatement,
+) -> ApiResult<Json<Accepted>> {
     let now = now();
     let mut tx = db::begin_write(&app.pool).await?;
-    cases::require_member(
-        &mut *tx,
-        &case_id,
-        &caller.account_id,
-        &[Role::Harmed, Role::Responsible, Role::Supporter],
-    )
-    .await?;
-    let w: Withdrawal = accept(&mut tx, &caller, &req.statement).await?;
-    same_case(&case_id, &w.case_id)?;
-    let case = cases::load(&mut *tx, &case_id).await?;
+    let participants = [Role::Harmed, Role::Responsible, Role::Supporter];
+    cases::require_member(&mut *tx, case_id, &caller.account_id, &participants).await?;
+    let choice: T = accept(&mut tx, caller, statement).await?;
+    same_case(case_id, choice.case_id())?;
+    let case = cases::load(&mut *tx, case_id).await?;
     if case.state == "closed" {
         return Err(ApiError::conflict("case_closed", "this case is closed"));
     }
-    set_consent(&mut tx, &case_id, &caller.account_id, "withdrawn").await?;
-    if case.state == "active" {
-        cases::set_state(&mut tx, &case_id, "paused", now).await?;
+    set_consent(&mut tx, case_id, &caller.account_id, T::CONSENT).await?;
+    // A withdrawal takes effect at once.
+    if T::CONSENT == "withdrawn" && case.state == "active" {
+        cases::set_state(&mut tx, case_id, "paused", now).await?;
     }
-    finish(tx, Some(&case_id), &req.statement, now).await
+    finish(tx, Some(case_id), statement, now).await
 }
 
 async fn set_consent(

@@ -20,7 +20,7 @@ use crate::extract::Body;
 use crate::intake::{accept, load_card};
 use crate::routes::messages::{expected_blob, mark_stored};
 use crate::wire::{Accepted, DeliveryDetail, DeliverySummary, StatementRequest};
-use crate::{AppState, blobs, cases, now, trail};
+use crate::{AppState, blobs, cases, now};
 
 const SUMMARY_SQL: &str = "SELECT d.delivery_id, d.case_id, d.message_id, d.kind, m.kind, d.state, \
     d.recipient, d.created_at, d.statement, d.ciphertext, m.author, m.envelope \
@@ -183,14 +183,15 @@ pub async fn receipt(
             "a receipt was already recorded for this delivery",
         ));
     }
-    let event = trail::append(&mut tx, Some(&case_id), &req.statement, now).await?;
-    tx.commit().await?;
-    Ok(Json(Accepted {
-        event,
-        case_state: None,
-        id: Some(delivery_id),
-        state: Some("read".into()),
-    }))
+    super::record(
+        tx,
+        &case_id,
+        &req.statement,
+        now,
+        Some(delivery_id),
+        Some("read".into()),
+    )
+    .await
 }
 
 /// Uploads a forwarded attachment, re-encrypted to the recipient (the forwarding facilitator).

@@ -21,7 +21,7 @@ use crate::wire::{
     Accepted, DecisionRequest, MessageDetail, MessageSummary, StatementRequest, SubmitRequest,
     WithholdRequest,
 };
-use crate::{AppState, blobs, cases, now, trail};
+use crate::{AppState, blobs, cases, now};
 
 /// Most attachments on one message.
 const MAX_ATTACHMENTS: usize = 16;
@@ -183,14 +183,15 @@ pub async fn submit(
     .execute(&mut *tx)
     .await?;
     insert_blobs(&mut tx, env.message_id.as_str(), &env.attachments).await?;
-    let event = trail::append(&mut tx, Some(&case_id), &req.envelope, now).await?;
-    tx.commit().await?;
-    Ok(Json(Accepted {
-        event,
-        case_state: None,
-        id: Some(env.message_id.to_string()),
-        state: Some(state.into()),
-    }))
+    super::record(
+        tx,
+        &case_id,
+        &req.envelope,
+        now,
+        Some(env.message_id.to_string()),
+        Some(state.into()),
+    )
+    .await
 }
 
 /// An answer must answer a question forwarded to its author; any other reply must refer to a
@@ -429,25 +430,53 @@ pub async fn download_attachment(
     blobs::read(&app.config.blob_dir, &message_id, idx).await
 }
 
-/// Loads the message a decision is about and checks the caller is one of its facilitators and
-/// the message is waiting for a decision.
-async fn decision_target(
-    tx: &mut Tx,
+/// A facilitator's decision about one message.
+pub(crate) trait Decision:
+    ferry_crypto::Statement + ferry_crypto::actions::Sequenced
+{
+    /// The case and message it is about, and the original ciphertext's hash it names.
+    fn target(&self) -> (&Id, &Id, &ferry_crypto::Sha256Hash);
+}
+
+macro_rules! decision {
+    ($($ty:ty),*) => {
+        $(impl Decision for $ty {
+            fn target(&self) -> (&Id, &Id, &ferry_crypto::Sha256Hash) {
+                (&self.case_id, &self.message_id, &self.original_sha256)
+            }
+        })*
+    };
+}
+
+decision!(Forward, Return, Withhold, Escalate);
+
+/// Begins a decision: the caller must be a facilitator of the case; the statement must be
+/// theirs, correctly signed and in sequence, and about this very message and ciphertext.
+async fn begin_decision<T: Decision>(
+    app: &AppState,
     caller: &Caller,
     case_id: &str,
     message_id: &str,
-    signed_case: &Id,
-    signed_message: &Id,
-) -> ApiResult<Stored> {
-    cases::require_member(&mut **tx, case_id, &caller.account_id, &[Role::Facilitator]).await?;
+    statement: &SignedStatement,
+) -> ApiResult<(Tx, T, Stored)> {
+    let mut tx = db::begin_write(&app.pool).await?;
+    cases::require_member(&mut *tx, case_id, &caller.account_id, &[Role::Facilitator]).await?;
+    let decision: T = accept(&mut tx, caller, statement).await?;
+    let (signed_case, signed_message, original) = decision.target();
     if signed_case.as_str() != case_id || signed_message.as_str() != message_id {
         return Err(ApiError::bad_request(
             "mismatch",
             "the decision is signed for another message",
         ));
     }
-    let stored = load_message(&mut **tx, case_id, message_id).await?;
-    Ok(stored)
+    let stored = load_message(&mut *tx, case_id, message_id).await?;
+    if envelope_of(&stored)?.ciphertext_sha256 != *original {
+        return Err(ApiError::bad_request(
+            "mismatch",
+            "the decision names a different ciphertext than the message's",
+        ));
+    }
+    Ok((tx, decision, stored))
 }
 
 fn require_undecided(stored: &Stored, also: &[&str]) -> ApiResult<()> {
@@ -458,17 +487,6 @@ fn require_undecided(stored: &Stored, also: &[&str]) -> ApiResult<()> {
         Err(ApiError::conflict(
             "already_decided",
             format!("this message is {state} and is not waiting for a decision"),
-        ))
-    }
-}
-
-fn same_original(stored: &Stored, original: &ferry_crypto::Sha256Hash) -> ApiResult<()> {
-    if envelope_of(stored)?.ciphertext_sha256 == *original {
-        Ok(())
-    } else {
-        Err(ApiError::bad_request(
-            "mismatch",
-            "the decision names a different ciphertext than the message's",
         ))
     }
 }
@@ -546,20 +564,9 @@ pub async fn forward(
 ) -> ApiResult<Json<Accepted>> {
     let ciphertext = decode_b64("ciphertext", &req.ciphertext)?;
     let now = now();
-    let mut tx = db::begin_write(&app.pool).await?;
-    cases::require_member(&mut *tx, &case_id, &caller.account_id, &[Role::Facilitator]).await?;
-    let fwd: Forward = accept(&mut tx, &caller, &req.statement).await?;
-    let stored = decision_target(
-        &mut tx,
-        &caller,
-        &case_id,
-        &message_id,
-        &fwd.case_id,
-        &fwd.message_id,
-    )
-    .await?;
+    let (mut tx, fwd, stored): (_, Forward, _) =
+        begin_decision(&app, &caller, &case_id, &message_id, &req.statement).await?;
     require_undecided(&stored, &["forwarded"])?;
-    same_original(&stored, &fwd.original_sha256)?;
     check_ciphertext(&ciphertext, &fwd.forwarded_sha256, fwd.forwarded_size)?;
     let to = cases::member(&mut *tx, &case_id, &fwd.recipient)
         .await?
@@ -623,14 +630,7 @@ pub async fn forward(
     )
     .await?;
     set_message_state(&mut tx, &message_id, "forwarded", now).await?;
-    let event = trail::append(&mut tx, Some(&case_id), &req.statement, now).await?;
-    tx.commit().await?;
-    Ok(Json(Accepted {
-        event,
-        case_state: None,
-        id: Some(id),
-        state: Some(state),
-    }))
+    super::record(tx, &case_id, &req.statement, now, Some(id), Some(state)).await
 }
 
 /// Returns a message to its author for changes, with a sealed note (facilitators).
@@ -647,20 +647,9 @@ pub async fn return_to_author(
 ) -> ApiResult<Json<Accepted>> {
     let note = decode_b64("note", &req.ciphertext)?;
     let now = now();
-    let mut tx = db::begin_write(&app.pool).await?;
-    cases::require_member(&mut *tx, &case_id, &caller.account_id, &[Role::Facilitator]).await?;
-    let ret: Return = accept(&mut tx, &caller, &req.statement).await?;
-    let stored = decision_target(
-        &mut tx,
-        &caller,
-        &case_id,
-        &message_id,
-        &ret.case_id,
-        &ret.message_id,
-    )
-    .await?;
+    let (mut tx, ret, stored): (_, Return, _) =
+        begin_decision(&app, &caller, &case_id, &message_id, &req.statement).await?;
     require_undecided(&stored, &[])?;
-    same_original(&stored, &ret.original_sha256)?;
     check_ciphertext(&note, &ret.note_sha256, ret.note_size)?;
     let author = stored.summary.author.clone();
     let (id, state) = deliver(
@@ -676,14 +665,7 @@ pub async fn return_to_author(
     )
     .await?;
     set_message_state(&mut tx, &message_id, "returned", now).await?;
-    let event = trail::append(&mut tx, Some(&case_id), &req.statement, now).await?;
-    tx.commit().await?;
-    Ok(Json(Accepted {
-        event,
-        case_state: None,
-        id: Some(id),
-        state: Some(state),
-    }))
+    super::record(tx, &case_id, &req.statement, now, Some(id), Some(state)).await
 }
 
 /// Withholds a message, with a reason category and an optional sealed note (facilitators).
@@ -704,20 +686,9 @@ pub async fn withhold(
         .map(|n| decode_b64("note", n))
         .transpose()?;
     let now = now();
-    let mut tx = db::begin_write(&app.pool).await?;
-    cases::require_member(&mut *tx, &case_id, &caller.account_id, &[Role::Facilitator]).await?;
-    let w: Withhold = accept(&mut tx, &caller, &req.statement).await?;
-    let stored = decision_target(
-        &mut tx,
-        &caller,
-        &case_id,
-        &message_id,
-        &w.case_id,
-        &w.message_id,
-    )
-    .await?;
+    let (mut tx, w, stored): (_, Withhold, _) =
+        begin_decision(&app, &caller, &case_id, &message_id, &req.statement).await?;
     require_undecided(&stored, &[])?;
-    same_original(&stored, &w.original_sha256)?;
     match (&note, &w.note_sha256) {
         (None, None) => {}
         (Some(n), Some(h)) if ferry_crypto::Sha256Hash::of(n) == *h => {}
@@ -734,14 +705,15 @@ pub async fn withhold(
         .bind(&message_id)
         .execute(&mut *tx)
         .await?;
-    let event = trail::append(&mut tx, Some(&case_id), &req.statement, now).await?;
-    tx.commit().await?;
-    Ok(Json(Accepted {
-        event,
-        case_state: None,
-        id: Some(message_id),
-        state: Some("withheld".into()),
-    }))
+    super::record(
+        tx,
+        &case_id,
+        &req.statement,
+        now,
+        Some(message_id),
+        Some("withheld".into()),
+    )
+    .await
 }
 
 /// Escalates a message to the coordinator (facilitators).
@@ -757,32 +729,22 @@ pub async fn escalate(
     Body(req): Body<StatementRequest>,
 ) -> ApiResult<Json<Accepted>> {
     let now = now();
-    let mut tx = db::begin_write(&app.pool).await?;
-    cases::require_member(&mut *tx, &case_id, &caller.account_id, &[Role::Facilitator]).await?;
-    let e: Escalate = accept(&mut tx, &caller, &req.statement).await?;
-    let stored = decision_target(
-        &mut tx,
-        &caller,
-        &case_id,
-        &message_id,
-        &e.case_id,
-        &e.message_id,
-    )
-    .await?;
+    let (mut tx, _, stored): (_, Escalate, _) =
+        begin_decision(&app, &caller, &case_id, &message_id, &req.statement).await?;
     if stored.summary.state != "in_review" {
         return Err(ApiError::conflict(
             "already_decided",
             "only a message in review can be escalated",
         ));
     }
-    same_original(&stored, &e.original_sha256)?;
     set_message_state(&mut tx, &message_id, "escalated", now).await?;
-    let event = trail::append(&mut tx, Some(&case_id), &req.statement, now).await?;
-    tx.commit().await?;
-    Ok(Json(Accepted {
-        event,
-        case_state: None,
-        id: Some(message_id),
-        state: Some("escalated".into()),
-    }))
+    super::record(
+        tx,
+        &case_id,
+        &req.statement,
+        now,
+        Some(message_id),
+        Some("escalated".into()),
+    )
+    .await
 }

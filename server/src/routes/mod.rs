@@ -15,7 +15,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::error::ApiError;
+use crate::db::Tx;
+use crate::error::{ApiError, ApiResult};
+use crate::wire::Accepted;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -92,4 +94,24 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { ApiError::not_found("endpoint") })
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
+}
+
+/// Appends the accepted statement to the trail, commits, and answers with the event index
+/// and what was created or changed.
+pub(crate) async fn record(
+    mut tx: Tx,
+    case_id: &str,
+    statement: &ferry_crypto::SignedStatement,
+    now: i64,
+    id: Option<String>,
+    state: Option<String>,
+) -> ApiResult<axum::Json<Accepted>> {
+    let event = crate::trail::append(&mut tx, Some(case_id), statement, now).await?;
+    tx.commit().await?;
+    Ok(axum::Json(Accepted {
+        event,
+        case_state: None,
+        id,
+        state,
+    }))
 }
