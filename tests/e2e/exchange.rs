@@ -16,6 +16,30 @@ const ATTACHMENT_MARKER: &str = "HANDWRITTEN-REPLY-SCAN-0451";
 fn the_full_exchange_and_no_plaintext_on_the_server() {
     let w = World::new();
 
+    // The facilitator reads out each party's safety number and records that it matched.
+    let harmed_number = w.harmed.json(&["whoami"])["safety_number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let out = w
+        .facilitator
+        .ok(&["verify-key", "Harriet", "--case", &w.case, "--yes"]);
+    assert!(
+        out.contains(&harmed_number) && out.contains("Recorded: Harriet's key verified."),
+        "{out}"
+    );
+    assert!(
+        w.facilitator
+            .ferry(&["verify-key", "Nobody", "--case", &w.case, "--yes"])
+            .is_err()
+    );
+    assert!(
+        w.facilitator
+            .ferry(&["verify-key", "Rory", "--case", &w.case])
+            .is_err(),
+        "needs --yes without a terminal"
+    );
+
     // A question from the harmed person, reviewed with the phone number highlighted.
     let q = w.question(QUESTION);
     let inbox = w.facilitator.ok(&["inbox"]);

@@ -248,15 +248,13 @@ impl Cmd {
         show(out, &harmed, &["enrol", url, &hcode, "--name", "Harriet"])?;
         show(out, &responsible, &["enrol", url, &rcode, "--name", "Rory"])?;
 
-        for person in [&harmed, &responsible] {
-            let me = quiet(
+        for (person, name) in [(&harmed, "Harriet"), (&responsible, "Rory")] {
+            show(out, person, &["whoami"])?;
+            show(
                 out,
-                person,
-                &["whoami"],
-                "(reads their safety number aloud in the preparation meeting)",
+                &facilitator,
+                &["verify-key", name, "--case", &case, "--yes"],
             )?;
-            let id = field(&me, &["me", "account_id"])?;
-            show(out, &facilitator, &["verify-key", &case, &id, "--yes"])?;
         }
         show(out, &harmed, &["consent"])?;
         show(out, &responsible, &["consent"])?;

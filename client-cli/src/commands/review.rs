@@ -549,13 +549,14 @@ impl EscalateCmd {
     }
 }
 
-/// `ferry verify-key <case> <person>`
+/// `ferry verify-key <person> [--case C]`
 #[derive(clap::Args)]
 pub struct VerifyKey {
-    /// The case.
-    case: String,
-    /// The person's account id.
+    /// The person: their account id or their name as shown in `ferry case show`.
     person: String,
+    /// The case (your only case if omitted).
+    #[arg(long)]
+    case: Option<String>,
     /// Record the match without asking (after reading the number aloud).
     #[arg(long)]
     yes: bool,
@@ -565,8 +566,22 @@ impl VerifyKey {
     /// Reads out the safety number and, once confirmed, signs the verification.
     pub fn run(self, env: &Env, profile: Option<&str>, out: &mut Out<'_>) -> Result<()> {
         let account = Account::open(env, profile)?;
-        let case = Id::try_from(self.case.as_str())?;
-        let card = account.card(&self.person)?;
+        let case = account.case(self.case.as_deref())?;
+        let view: CaseView = account.client.get(&format!("/v1/cases/{case}"))?;
+        let matches: Vec<_> = view
+            .members
+            .iter()
+            .filter(|m| m.account_id == self.person || m.display_name == self.person)
+            .collect();
+        let person = match matches.as_slice() {
+            [one] => one.account_id.clone(),
+            [] => bail!("nobody called {:?} is in case {case}", self.person),
+            _ => bail!(
+                "several people are called {:?}: give the account id",
+                self.person
+            ),
+        };
+        let card = account.card(&person)?;
         let number = card.fingerprint().safety_number();
         out.line(format!("{} ({})", card.display_name(), card.account_id()))?;
         out.line(format!("Safety number: {number}"))?;
