@@ -18,6 +18,8 @@ pub struct Account {
     pub identity: Identity,
     /// Logged-in client.
     pub client: Client,
+    /// The checkpoint verified (and remembered) when logging in.
+    pub pinned: crate::pin::Pinned,
 }
 
 impl Account {
@@ -27,11 +29,13 @@ impl Account {
         let (profile_name, profile) = profiles.select(profile.or(env.profile.as_deref()))?;
         let mut keystore = store::open_keystore(env)?;
         let identity = store::identity(&mut keystore, &profile_name)?;
-        let mut client = Client::new(&profile.server)?;
+        let mut client = Client::new(env.server.as_deref().unwrap_or(&profile.server))?;
         client
             .login(&identity)
             .context("could not log in to the server")?;
+        let pinned = crate::pin::sync(env, &profile_name, &profile, &client)?;
         Ok(Self {
+            pinned,
             profile_name,
             profile,
             identity,

@@ -25,6 +25,8 @@ pub struct Env {
     pub editor: Option<String>,
     /// The profile to use (`FERRY_PROFILE`).
     pub profile: Option<String>,
+    /// Another address for the profile's server (`--server`, `FERRY_SERVER`).
+    pub server: Option<String>,
 }
 
 impl Env {
@@ -57,7 +59,22 @@ impl Env {
                 .or_else(|_| std::env::var("EDITOR"))
                 .ok(),
             profile: std::env::var("FERRY_PROFILE").ok(),
+            server: None,
         })
+    }
+
+    /// The same surroundings, reaching the server at another address.
+    pub fn with_server(&self, url: &str) -> Self {
+        Self {
+            home: self.home.clone(),
+            passphrase: self.passphrase.clone(),
+            work_factor: self.work_factor,
+            interactive: self.interactive,
+            color: self.color,
+            editor: self.editor.clone(),
+            profile: self.profile.clone(),
+            server: Some(url.to_owned()),
+        }
     }
 
     /// The keystore passphrase: given, or asked for at the terminal.

@@ -4,12 +4,14 @@
 #![forbid(unsafe_code)]
 
 pub mod account;
+pub mod audit;
 pub mod client;
 mod commands;
 mod editor;
 pub mod env;
 pub mod output;
 pub mod pii;
+pub mod pin;
 pub mod store;
 mod transfer;
 
@@ -34,6 +36,9 @@ pub struct Cli {
     /// Use this profile (server and account) instead of the default.
     #[arg(long, global = true)]
     profile: Option<String>,
+    /// Reach the profile's server at this address instead (its key stays pinned).
+    #[arg(long, global = true, env = "FERRY_SERVER")]
+    server: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -50,6 +55,7 @@ Roles and their commands:
   coordinator   case open|allocate|invite|risk|pause|resume|close|show|list, staff invite
   facilitator   inbox, review, forward, return, withhold, escalate, verify-key
   participant   consent, withdraw, write, inbox, read
+  auditor       audit verify, audit export, audit verify-bundle
   anyone        enrol, whoami, demo, self-check";
 
 #[derive(Subcommand)]
@@ -86,6 +92,9 @@ enum Command {
     Write(commands::participant::Write),
     /// Reads something delivered to you, verifying every signature.
     Read(commands::participant::Read),
+    /// Auditors: verify cases against the signed log, export and verify bundles.
+    #[command(subcommand)]
+    Audit(commands::audit::AuditCmd),
     /// Plays a whole exchange on a temporary server and prints the transcript.
     Demo(commands::demo::Cmd),
     /// Checks this machine's cryptography end to end with generated keys.
@@ -101,6 +110,14 @@ where
 {
     let cli = Cli::try_parse_from(args)?;
     let mut out = output::Out::new(out, cli.json);
+    let relocated;
+    let env = match &cli.server {
+        Some(url) => {
+            relocated = env.with_server(url);
+            &relocated
+        }
+        None => env,
+    };
     let profile = cli.profile.as_deref();
     match cli.command {
         Command::Enrol(cmd) => cmd.run(env, profile, &mut out),
@@ -118,6 +135,7 @@ where
         Command::Withdraw(cmd) => cmd.run(env, profile, &mut out, false),
         Command::Write(cmd) => cmd.run(env, profile, &mut out),
         Command::Read(cmd) => cmd.run(env, profile, &mut out),
+        Command::Audit(cmd) => cmd.run(env, profile, &mut out),
         Command::Demo(cmd) => cmd.run(&mut out),
         Command::SelfCheck(cmd) => cmd.run(&mut out),
     }

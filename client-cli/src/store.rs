@@ -21,6 +21,8 @@ pub struct Profile {
     pub account_id: String,
     /// The fingerprint of the server's key card when first seen.
     pub server_fingerprint: String,
+    /// The server's key card (JSON), pinned at enrolment: it must sign every checkpoint.
+    pub server_card: String,
 }
 
 /// All profiles, and which is the default.

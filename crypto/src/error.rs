@@ -97,6 +97,12 @@ pub enum CryptoError {
     /// A keystore already holds an identity under this label.
     #[error("the keystore already holds an identity labelled {0:?}")]
     DuplicateLabel(String),
+    /// A checkpoint does not parse, is for another log, or its signature does not verify.
+    #[error("checkpoint rejected: {0}")]
+    Checkpoint(String),
+    /// An inclusion or consistency proof does not hold.
+    #[error("proof rejected: {0}")]
+    Proof(String),
     /// Reading or writing failed.
     #[error("input/output error: {0}")]
     Io(#[from] io::Error),
@@ -121,6 +127,8 @@ impl CryptoError {
             Self::WrongPassphrase => "wrong_passphrase",
             Self::ExcessiveWork { .. } => "excessive_work",
             Self::DuplicateLabel(_) => "duplicate_label",
+            Self::Checkpoint(_) => "bad_checkpoint",
+            Self::Proof(_) => "bad_proof",
             Self::Io(_) => "io",
         }
     }

@@ -154,6 +154,22 @@ impl Identity {
         }
     }
 
+    /// Signs the text of a c2sp.org/signed-note (a checkpoint) with the Ed25519 key. Note text
+    /// is printable UTF-8 and never holds a NUL byte, while every statement's signed input
+    /// does (`"ferry/v1/<kind>\0"`), so the two can never be confused.
+    pub fn sign_note_text(&self, text: &[u8]) -> Result<[u8; 64]> {
+        let printable = std::str::from_utf8(text)
+            .map(|t| t.ends_with('\n') && !t.chars().any(|c| c < ' ' && c != '\n'))
+            .unwrap_or(false);
+        if !printable {
+            return Err(CryptoError::invalid(
+                "note text",
+                "must be printable UTF-8 lines ending in a newline",
+            ));
+        }
+        Ok(self.signing.sign(text).to_bytes())
+    }
+
     /// This person's public key card, self-signed.
     pub fn key_card(&self, created_at: i64) -> Result<KeyCard> {
         let body = KeyCardBody {

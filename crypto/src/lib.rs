@@ -21,6 +21,7 @@ pub mod keycard;
 pub mod keystore;
 pub mod seal;
 pub mod statement;
+pub mod trail;
 
 pub use age::secrecy::SecretString;
 pub use age::x25519::Recipient;

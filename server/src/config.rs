@@ -12,6 +12,10 @@ use serde::Deserialize;
 pub struct Config {
     /// Address to listen on (`FERRY_LISTEN`).
     pub listen: String,
+    /// A directory holding the database, key and attachments (`FERRY_DATA_DIR`): sets the
+    /// defaults of the three settings below to `DIR/ferry.db`, `DIR/ferry-server.key` and
+    /// `DIR/blobs`.
+    pub data_dir: Option<PathBuf>,
     /// `sqlite://…` or `postgres://…` (`FERRY_DATABASE_URL`).
     pub database_url: String,
     /// The server's own key file (`FERRY_SERVER_KEY`).
@@ -26,12 +30,16 @@ pub struct Config {
     pub session_seconds: i64,
     /// Lifetime of the bootstrap coordinator invitation in seconds.
     pub bootstrap_invitation_seconds: i64,
+    /// The log's origin line in checkpoints and key name in their signatures
+    /// (`FERRY_LOG_ORIGIN`; default `ferry/<server account id>`).
+    pub log_origin: String,
 }
 
 impl Default for Config {
     fn default() -> Self {
         Self {
             listen: "127.0.0.1:8080".into(),
+            data_dir: None,
             database_url: "sqlite://ferry.db".into(),
             server_key: "ferry-server.key".into(),
             blob_dir: "ferry-blobs".into(),
@@ -39,6 +47,7 @@ impl Default for Config {
             max_body_bytes: 4 << 20,
             session_seconds: 15 * 60,
             bootstrap_invitation_seconds: 7 * 24 * 3600,
+            log_origin: String::new(),
         }
     }
 }
@@ -58,12 +67,14 @@ impl fmt::Debug for Config {
 pub const ENV_HELP: &str = "\
 Configuration (environment variables override the --config TOML file, which overrides defaults):
   FERRY_LISTEN                address to listen on              [default: 127.0.0.1:8080]
+  FERRY_DATA_DIR              keep database, key and blobs here [default: the current directory]
   FERRY_DATABASE_URL          sqlite://PATH or postgres://...   [default: sqlite://ferry.db]
   FERRY_SERVER_KEY            the server's key file (0600)      [default: ferry-server.key]
   FERRY_BLOB_DIR              encrypted attachments directory   [default: ferry-blobs]
   FERRY_MAX_ATTACHMENT_BYTES  largest attachment accepted       [default: 4294967296]
   FERRY_MAX_BODY_BYTES        largest JSON request body         [default: 4194304]
   FERRY_SESSION_SECONDS       session token lifetime            [default: 900]
+  FERRY_LOG_ORIGIN            the log's name in its checkpoints [default: ferry/<server id>]
   FERRY_LOG                   log filter, e.g. info or debug    [default: info]
 TOML keys are the same names in lower case without the FERRY_ prefix.";
 
@@ -84,6 +95,24 @@ impl Config {
         Ok(config)
     }
 
+    /// Rebases the database, key and attachment paths that were left at their defaults
+    /// into `data_dir`, if one is set.
+    pub fn apply_data_dir(&mut self) {
+        let Some(dir) = self.data_dir.clone() else {
+            return;
+        };
+        let defaults = Config::default();
+        if self.database_url == defaults.database_url {
+            self.database_url = format!("sqlite://{}", dir.join("ferry.db").display());
+        }
+        if self.server_key == defaults.server_key {
+            self.server_key = dir.join("ferry-server.key");
+        }
+        if self.blob_dir == defaults.blob_dir {
+            self.blob_dir = dir.join("blobs");
+        }
+    }
+
     /// Overrides fields from environment variables (through `get`, for tests).
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
         fn num<T: std::str::FromStr>(name: &str, value: String) -> anyhow::Result<T> {
@@ -93,6 +122,9 @@ impl Config {
         }
         if let Some(v) = get("FERRY_LISTEN") {
             self.listen = v;
+        }
+        if let Some(v) = get("FERRY_DATA_DIR") {
+            self.data_dir = Some(v.into());
         }
         if let Some(v) = get("FERRY_DATABASE_URL") {
             self.database_url = v;
@@ -108,6 +140,9 @@ impl Config {
         }
         if let Some(v) = get("FERRY_MAX_BODY_BYTES") {
             self.max_body_bytes = num("FERRY_MAX_BODY_BYTES", v)?;
+        }
+        if let Some(v) = get("FERRY_LOG_ORIGIN") {
+            self.log_origin = v;
         }
         if let Some(v) = get("FERRY_SESSION_SECONDS") {
             self.session_seconds = num("FERRY_SESSION_SECONDS", v)?;

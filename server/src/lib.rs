@@ -44,10 +44,20 @@ pub struct AppState {
 impl AppState {
     /// Opens the database (creating and migrating it) and the server key (creating it and
     /// registering its key card on first start).
-    pub async fn open(config: Config) -> anyhow::Result<Self> {
+    pub async fn open(mut config: Config) -> anyhow::Result<Self> {
         let (pool, backend) = db::connect(&config.database_url).await?;
         let identity = init::load_or_create_key(&config.server_key)?;
         let card = init::register_server(&pool, &identity).await?;
+        if config.log_origin.is_empty() {
+            config.log_origin = format!("ferry/{}", card.account_id());
+        }
+        anyhow::ensure!(
+            !config
+                .log_origin
+                .chars()
+                .any(|c| c.is_whitespace() || c == '+'),
+            "FERRY_LOG_ORIGIN must not contain spaces or '+'"
+        );
         std::fs::create_dir_all(&config.blob_dir).map_err(|e| {
             anyhow::anyhow!(
                 "cannot create the attachment directory {}: {e}",
@@ -70,9 +80,12 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, routes::router(state))
+    let signer = tokio::spawn(trail::checkpoint_loop(state.clone()));
+    let result = axum::serve(listener, routes::router(state))
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    signer.abort();
+    result
 }
 
 /// Now, in Unix seconds.

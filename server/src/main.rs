@@ -14,6 +14,9 @@ struct Args {
     /// A TOML configuration file (keys as in the list below, lower case, without FERRY_).
     #[arg(long, env = "FERRY_CONFIG")]
     config: Option<PathBuf>,
+    /// Keep the database, server key and attachments in this directory.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -46,7 +49,11 @@ async fn main() -> anyhow::Result<()> {
         );
         return Ok(());
     }
-    let config = Config::load(args.config.as_deref())?;
+    let mut config = Config::load(args.config.as_deref())?;
+    if args.data_dir.is_some() {
+        config.data_dir = args.data_dir;
+    }
+    config.apply_data_dir();
     tracing::info!(?config, "starting");
     let state = AppState::open(config.clone()).await?;
     match args.command {

@@ -315,3 +315,67 @@ pub struct Accepted {
     /// State of what was created or changed.
     pub state: Option<String>,
 }
+
+/// A signed checkpoint of the log.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CheckpointView {
+    /// The log's origin (first line of the checkpoint, and the signature's key name).
+    pub origin: String,
+    /// Number of events covered.
+    pub size: u64,
+    /// RFC 6962 root hash, hex.
+    pub root: String,
+    /// The c2sp.org/tlog-checkpoint signed note, as text.
+    pub note: String,
+}
+
+/// An RFC 6962 proof: hashes in hex, in the order tlog lists them.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Proof {
+    /// For an inclusion proof, the event's index; for a consistency proof, the older size.
+    pub from: u64,
+    /// The tree size the proof is against.
+    pub size: u64,
+    /// The proof's hashes, hex.
+    pub proof: Vec<String>,
+}
+
+/// An event's leaf with its inclusion proof.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ProvenEvent {
+    /// The leaf bytes exactly as hashed, base64.
+    pub leaf: String,
+    /// Inclusion proof against the bundle's or response's checkpoint, hex hashes.
+    pub proof: Vec<String>,
+}
+
+/// Everything an auditor needs to verify a case offline, without content: the server's key
+/// card, a signed checkpoint, the case's events and the events they depend on (key cards,
+/// staff enrolments and the invitations behind them), each with its inclusion proof.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AuditBundle {
+    /// `ferry-audit-bundle/v1`.
+    pub format: String,
+    /// The case.
+    pub case_id: String,
+    /// The log's origin.
+    pub origin: String,
+    /// The server's self-signed key card (its Ed25519 key signs checkpoints).
+    #[schema(value_type = Object)]
+    pub server_key_card: SignedStatement,
+    /// The signed checkpoint every proof is against.
+    pub checkpoint: String,
+    /// The case's chain, in order.
+    pub events: Vec<ProvenEvent>,
+    /// Events outside the chain that its events rely on.
+    pub context: Vec<ProvenEvent>,
+}
+
+/// One event with its proof and the checkpoint it is proven against.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EventView {
+    /// The event and its inclusion proof.
+    pub event: ProvenEvent,
+    /// The checkpoint.
+    pub checkpoint: CheckpointView,
+}

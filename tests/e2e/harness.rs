@@ -69,6 +69,7 @@ impl TestServer {
                 color: false,
                 editor: None,
                 profile: None,
+                server: None,
             },
         }
     }

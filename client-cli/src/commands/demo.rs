@@ -40,6 +40,7 @@ impl Person {
                 color: false,
                 editor: None,
                 profile: None,
+                server: None,
             },
         }
     }
@@ -181,6 +182,7 @@ impl Cmd {
         let facilitator = Person::new(dir, "facilitator");
         let harmed = Person::new(dir, "harmed");
         let responsible = Person::new(dir, "responsible");
+        let auditor = Person::new(dir, "auditor");
         out.line(format!(
             "Ferry demo: a server on {url}, data in {}",
             dir.display()
@@ -206,6 +208,18 @@ impl Cmd {
             out,
             &facilitator,
             &["enrol", url, &fcode, "--name", "Fiona Facilitator"],
+        )?;
+        let v = quiet(
+            out,
+            &coordinator,
+            &["staff", "invite", "--role", "auditor"],
+            "(invitation code for an inspectorate's auditor)",
+        )?;
+        let acode = field(&v, &["code"])?;
+        show(
+            out,
+            &auditor,
+            &["enrol", url, &acode, "--name", "Ines Inspector"],
         )?;
         let me = quiet(
             out,
@@ -328,6 +342,17 @@ impl Cmd {
         let d3 = delivery_for(&v, &aid2)?;
         show(out, &harmed, &["read", &d3])?;
         show(out, &coordinator, &["case", "show", &case])?;
+
+        out.line("\nAn auditor checks the record without seeing any content:")?;
+        show(out, &auditor, &["audit", "verify", "--case", &case])?;
+        let bundle = dir.join(format!("audit-{case}.json"));
+        let bundle = bundle.to_string_lossy();
+        show(
+            out,
+            &auditor,
+            &["audit", "export", "--case", &case, "-o", &bundle],
+        )?;
+        show(out, &auditor, &["audit", "verify-bundle", &bundle])?;
         Ok(())
     }
 }

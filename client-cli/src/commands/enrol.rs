@@ -84,6 +84,7 @@ impl Cmd {
                 server: client.base().to_owned(),
                 account_id: resp.account_id.clone(),
                 server_fingerprint: server_card.fingerprint().to_string(),
+                server_card: String::from_utf8_lossy(&server_card.to_json()).into_owned(),
             },
         );
         if profiles.default.is_none() {
@@ -93,6 +94,12 @@ impl Cmd {
         // Check the new session works before saying so.
         let mut keystore = store::open_keystore(env)?;
         client.login(&store::identity(&mut keystore, &name)?)?;
+        let profile = profiles
+            .profiles
+            .get(&name)
+            .cloned()
+            .context("the profile was not saved")?;
+        crate::pin::sync(env, &name, &profile, &client)?;
         out.json(&serde_json::json!({
             "profile": name, "account_id": resp.account_id, "role": resp.role,
             "case_id": resp.case_id, "safety_number": safety,

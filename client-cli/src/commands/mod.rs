@@ -1,5 +1,6 @@
 //! One module per group of subcommands.
 
+pub mod audit;
 pub mod case;
 pub mod demo;
 pub mod enrol;

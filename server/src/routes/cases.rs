@@ -54,24 +54,29 @@ async fn finish(
     }))
 }
 
-/// Fails unless the caller is a coordinator, or an auditor or member of the case.
+/// Fails unless the caller is a coordinator or service-wide auditor, or a member of the case.
 async fn require_view(app: &AppState, caller: &Caller, case_id: &str) -> ApiResult<()> {
     match caller.staff_role.as_deref() {
-        Some("coordinator") => cases::load(&app.pool, case_id).await.map(|_| ()),
+        Some("coordinator" | "auditor") => cases::load(&app.pool, case_id).await.map(|_| ()),
         _ => cases::require_member(&app.pool, case_id, &caller.account_id, ANY_MEMBER)
             .await
             .map(|_| ()),
     }
 }
 
-/// Cases the caller can see: every case for coordinators, their own for everyone else.
+/// Cases the caller can see: every case for coordinators and service-wide auditors, their
+/// own for everyone else.
 #[utoipa::path(get, path = "/v1/cases", tag = "cases", security(("bearer" = [])),
     responses((status = 200, body = Vec<CaseView>)))]
 pub async fn list_cases(
     State(app): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<Vec<CaseView>>> {
-    let ids: Vec<String> = if caller.staff_role.as_deref() == Some("coordinator") {
+    let sees_all = matches!(
+        caller.staff_role.as_deref(),
+        Some("coordinator" | "auditor")
+    );
+    let ids: Vec<String> = if sees_all {
         sqlx::query("SELECT case_id FROM cases ORDER BY created_at, case_id")
             .fetch_all(&app.pool)
             .await?

@@ -7,6 +7,7 @@ mod deliveries;
 mod enrol;
 mod messages;
 mod meta;
+mod trail;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -77,6 +78,11 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(messages::return_to_author))
         .routes(routes!(messages::withhold))
         .routes(routes!(messages::escalate))
+        .routes(routes!(trail::latest))
+        .routes(routes!(trail::inclusion))
+        .routes(routes!(trail::consistency))
+        .routes(routes!(trail::event))
+        .routes(routes!(trail::audit_bundle))
         .routes(routes!(deliveries::inbox))
         .routes(routes!(deliveries::get_delivery))
         .routes(routes!(deliveries::receipt))

@@ -1,0 +1,240 @@
+//! Auditing: verifying a case's record from an audit bundle — every signature and key card,
+//! the chain, inclusion under a signed checkpoint — and replaying the process rules. Pure
+//! functions over the bundle: `ferry audit verify` fetches bundles, `ferry audit
+//! verify-bundle` reads one from a file, and both use the same code.
+
+mod replay;
+
+use std::collections::{BTreeMap, HashMap};
+
+use anyhow::{Context, Result};
+use ferry_crypto::trail::{self, Leaf, TreeHash};
+use ferry_crypto::{KeyCard, StatementKind};
+use ferry_server::wire::{AuditBundle, ProvenEvent};
+use serde::Serialize;
+
+/// One line of a case's timeline.
+#[derive(Clone, Debug, Serialize)]
+pub struct TimelineEntry {
+    /// Position in the case's chain.
+    pub seq: u64,
+    /// Position in the global log.
+    pub idx: u64,
+    /// When the server accepted it.
+    pub time: i64,
+    /// Who signed it.
+    pub actor: String,
+    /// Their display name.
+    pub actor_name: String,
+    /// Their role.
+    pub role: String,
+    /// The statement kind.
+    pub kind: String,
+    /// What it says (metadata and hashes only).
+    pub summary: String,
+}
+
+/// The outcome of verifying one case.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// The case.
+    pub case_id: String,
+    /// The log's origin.
+    pub origin: String,
+    /// The checkpoint's size.
+    pub checkpoint_size: u64,
+    /// The checkpoint's root, hex.
+    pub checkpoint_root: String,
+    /// Events in the case's chain.
+    pub events: usize,
+    /// Who did what, when.
+    pub timeline: Vec<TimelineEntry>,
+    /// Everything wrong, each a specific sentence. Empty means clean.
+    pub problems: Vec<String>,
+}
+
+impl Report {
+    /// True when nothing is wrong.
+    pub fn clean(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// A parsed, proven event.
+pub(crate) struct Event {
+    pub leaf: Leaf,
+    pub bytes: Vec<u8>,
+}
+
+/// Verifies a bundle fully offline. `pinned_server_card` is the server key card the auditor
+/// already trusts (from enrolment), if any. Fails only when the bundle cannot be checked at
+/// all (unreadable, or its checkpoint is not signed by the server's key); everything else is a
+/// problem in the report.
+pub fn verify_bundle(bundle: &AuditBundle, pinned_server_card: Option<&KeyCard>) -> Result<Report> {
+    anyhow::ensure!(
+        bundle.format == "ferry-audit-bundle/v1",
+        "this is not a Ferry audit bundle (format {:?})",
+        bundle.format
+    );
+    let server = KeyCard::verify(bundle.server_key_card.clone())
+        .context("the bundle's server key card does not verify")?;
+    let mut problems = vec![];
+    if let Some(pinned) = pinned_server_card
+        && pinned.account_id() != server.account_id()
+    {
+        problems.push(format!(
+            "the bundle's server key ({}) is not the one you enrolled with ({})",
+            server.account_id(),
+            pinned.account_id()
+        ));
+    }
+    let checkpoint = trail::verify_checkpoint(
+        bundle.checkpoint.as_bytes(),
+        &bundle.origin,
+        server.verifying_key(),
+    )
+    .context("the bundle's checkpoint is not signed by the server's key")?;
+    let (size, root) = (checkpoint.size(), *checkpoint.hash());
+
+    let chain = parse_all(&bundle.events, size, root, &mut problems);
+    let context = parse_all(&bundle.context, size, root, &mut problems);
+
+    // Key cards come from the log itself, never from anywhere else.
+    let mut cards: HashMap<String, KeyCard> = HashMap::new();
+    cards.insert(server.account_id().to_string(), server.clone());
+    let mut all: BTreeMap<u64, &Event> = BTreeMap::new();
+    for e in chain.iter().chain(context.iter()) {
+        if all.insert(e.leaf.idx, e).is_some() {
+            problems.push(format!("event #{} appears twice in the bundle", e.leaf.idx));
+        }
+    }
+    for e in all.values() {
+        if e.leaf.statement.kind == StatementKind::KeyCard {
+            match KeyCard::verify(e.leaf.statement.clone()) {
+                Ok(card) => {
+                    cards.entry(card.account_id().to_string()).or_insert(card);
+                }
+                Err(err) => problems.push(format!(
+                    "key card in event #{} does not verify: {err}",
+                    e.leaf.idx
+                )),
+            }
+        }
+    }
+    for e in all.values() {
+        let st = &e.leaf.statement;
+        match cards.get(st.signer.as_str()) {
+            None => problems.push(format!(
+                "event #{} ({}) is signed by account {}, whose key card is not in the log",
+                e.leaf.idx, st.kind, st.signer
+            )),
+            Some(card) => {
+                if st.verify_signature(card.verifying_key()).is_err() {
+                    problems.push(format!(
+                        "event #{} ({}) by {}: the signature does not verify (the event was altered)",
+                        e.leaf.idx,
+                        st.kind,
+                        card.display_name()
+                    ));
+                }
+            }
+        }
+    }
+    check_chain(&bundle.case_id, &chain, &mut problems);
+    let timeline = replay::replay(
+        &bundle.case_id,
+        &chain,
+        &all,
+        &cards,
+        server.account_id().as_str(),
+        &mut problems,
+    );
+    Ok(Report {
+        case_id: bundle.case_id.clone(),
+        origin: bundle.origin.clone(),
+        checkpoint_size: size,
+        checkpoint_root: trail::hash_hex(&root),
+        events: chain.len(),
+        timeline,
+        problems,
+    })
+}
+
+fn parse_all(
+    events: &[ProvenEvent],
+    size: u64,
+    root: TreeHash,
+    problems: &mut Vec<String>,
+) -> Vec<Event> {
+    let mut out = vec![];
+    for (i, e) in events.iter().enumerate() {
+        let Ok(bytes) = crate::client::b64(&e.leaf) else {
+            problems.push(format!("event {i} of the bundle is not valid base64"));
+            continue;
+        };
+        let leaf = match Leaf::parse(&bytes) {
+            Ok(l) => l,
+            Err(err) => {
+                problems.push(format!("event {i} of the bundle does not parse: {err}"));
+                continue;
+            }
+        };
+        let proof: Result<Vec<TreeHash>, _> =
+            e.proof.iter().map(|h| trail::hash_from_hex(h)).collect();
+        let included = proof
+            .map_err(anyhow::Error::from)
+            .and_then(|p| Ok(trail::check_inclusion(&p, size, root, leaf.idx, &bytes)?));
+        if included.is_err() {
+            problems.push(format!(
+                "event #{}{}: not included in the signed log at that position (it was altered, inserted or moved)",
+                leaf.idx,
+                leaf.seq_in_case.map(|s| format!(" (case seq {s})")).unwrap_or_default()
+            ));
+        }
+        out.push(Event { leaf, bytes });
+    }
+    out
+}
+
+fn check_chain(case_id: &str, chain: &[Event], problems: &mut Vec<String>) {
+    let mut expected_seq = 0u64;
+    let mut prev: Option<&Event> = None;
+    for e in chain {
+        if e.leaf.case_id.as_deref() != Some(case_id) {
+            problems.push(format!(
+                "event #{} belongs to another case but is in this case's chain",
+                e.leaf.idx
+            ));
+            continue;
+        }
+        let seq = e.leaf.seq_in_case.unwrap_or(u64::MAX);
+        if seq != expected_seq {
+            if seq > expected_seq {
+                problems.push(format!(
+                    "the chain is missing event(s) {}..{} (it jumps from seq {} to seq {seq}): events were deleted",
+                    expected_seq,
+                    seq - 1,
+                    expected_seq.saturating_sub(1)
+                ));
+            } else {
+                problems.push(format!(
+                    "event seq {seq} appears out of order, after seq {}",
+                    expected_seq - 1
+                ));
+            }
+        }
+        let expected_prev = prev.map(|p| trail::event_hash(&p.bytes));
+        if e.leaf.prev_hash != expected_prev {
+            problems.push(format!(
+                "the chain is broken at seq {seq}: it does not name the event before it (reordered, deleted or altered)"
+            ));
+        }
+        if let Some(p) = prev
+            && p.leaf.idx >= e.leaf.idx
+        {
+            problems.push(format!("seq {seq} has an earlier log position than the event before it: events were reordered"));
+        }
+        expected_seq = seq.saturating_add(1);
+        prev = Some(e);
+    }
+}

@@ -1,0 +1,627 @@
+//! The process rules, replayed from the log: who may do what, in which case state. The same
+//! lifecycle the server enforces, checked independently from signed events alone.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+
+use ferry_crypto::actions::{
+    Allocation, CaseAction, CaseOpen, CaseState, Consent, Enrolment, Escalate, Invitation,
+    KeyVerification, ReadReceipt, Return, RiskAssessment, RiskOutcome, Withdrawal, Withhold,
+};
+use ferry_crypto::forward::Forward;
+use ferry_crypto::seal::Envelope;
+use ferry_crypto::{KeyCard, MessageKind, Role, Sha256Hash, StatementKind};
+use serde::de::DeserializeOwned;
+
+use super::{Event, TimelineEntry};
+
+struct Member {
+    role: Role,
+    consent: &'static str,
+}
+
+struct Message {
+    kind: MessageKind,
+    author: String,
+    recipient_role: Role,
+    sha: Sha256Hash,
+}
+
+struct Delivery {
+    message_id: String,
+    recipient: String,
+    hash: Sha256Hash,
+    status: &'static str,
+}
+
+struct Staff {
+    role: Role,
+    accreditations: Vec<String>,
+}
+
+#[derive(Default)]
+struct State {
+    staff: HashMap<String, Staff>,
+    staff_invitations: HashMap<Sha256Hash, (Role, Vec<String>)>,
+    case_state: &'static str,
+    opened: bool,
+    sensitivity: String,
+    risk: Option<RiskOutcome>,
+    members: HashMap<String, Member>,
+    invitations: HashMap<Sha256Hash, Role>,
+    messages: HashMap<String, Message>,
+    deliveries: Vec<Delivery>,
+}
+
+impl State {
+    fn is_staff(&self, account: &str, role: Role) -> bool {
+        self.staff.get(account).is_some_and(|s| s.role == role)
+    }
+
+    fn allocated(&self, account: &str) -> bool {
+        self.members
+            .get(account)
+            .is_some_and(|m| m.role == Role::Facilitator)
+    }
+
+    fn ready(&self) -> bool {
+        let participants = self.members.values().filter(|m| m.role.is_participant());
+        self.risk == Some(RiskOutcome::Proceed)
+            && self.members.values().any(|m| m.role == Role::Facilitator)
+            && self.members.values().any(|m| m.role == Role::Harmed)
+            && self.members.values().any(|m| m.role == Role::Responsible)
+            && participants.into_iter().all(|m| m.consent == "given")
+    }
+}
+
+type Problems = RefCell<Vec<String>>;
+
+fn parse<T: DeserializeOwned>(e: &Event, problems: &Problems) -> Option<T> {
+    match serde_json::from_slice(&e.leaf.statement.body) {
+        Ok(v) => Some(v),
+        Err(err) => {
+            problems.borrow_mut().push(format!(
+                "event #{} ({}) does not parse: {err}",
+                e.leaf.idx, e.leaf.statement.kind
+            ));
+            None
+        }
+    }
+}
+
+fn short(s: &str) -> String {
+    s.chars().take(12).collect()
+}
+
+/// Replays the log in order: staff events establish who is a coordinator or facilitator (back
+/// to the server's bootstrap invitation), then the case's chain is checked rule by rule.
+pub(crate) fn replay(
+    case_id: &str,
+    chain: &[Event],
+    all: &BTreeMap<u64, &Event>,
+    cards: &HashMap<String, KeyCard>,
+    server: &str,
+    problems: &mut Vec<String>,
+) -> Vec<TimelineEntry> {
+    let found: Problems = RefCell::new(std::mem::take(problems));
+    let mut s = State {
+        case_state: "none",
+        ..State::default()
+    };
+    let name = |a: &str| {
+        cards
+            .get(a)
+            .map(|c| c.display_name().to_owned())
+            .unwrap_or_else(|| short(a))
+    };
+    let mut timeline = vec![];
+    for e in all.values() {
+        let st = &e.leaf.statement;
+        let signer = st.signer.as_str();
+        let idx = e.leaf.idx;
+        if e.leaf.case_id.is_none() {
+            match st.kind {
+                StatementKind::Invitation => {
+                    if let Some(inv) = parse::<Invitation>(e, &found) {
+                        let allowed = if signer == server {
+                            inv.role == Role::Coordinator
+                        } else {
+                            s.is_staff(signer, Role::Coordinator)
+                        };
+                        if allowed {
+                            s.staff_invitations
+                                .insert(inv.invitation, (inv.role, inv.accreditations));
+                        } else {
+                            found.borrow_mut().push(format!(
+                                "staff invitation in event #{idx} was signed by {}, who is not a coordinator",
+                                name(signer)
+                            ));
+                        }
+                    }
+                }
+                StatementKind::Enrolment => {
+                    if let Some(en) = parse::<Enrolment>(e, &found) {
+                        match s.staff_invitations.remove(&en.invitation) {
+                            Some((role, accreditations)) => {
+                                s.staff.insert(
+                                    signer.to_owned(),
+                                    Staff {
+                                        role,
+                                        accreditations,
+                                    },
+                                );
+                            }
+                            None => found.borrow_mut().push(format!(
+                                "{} enrolled as staff in event #{idx} without a valid invitation",
+                                name(signer)
+                            )),
+                        }
+                    }
+                }
+                _ => {}
+            }
+            continue;
+        }
+        if e.leaf.case_id.as_deref() != Some(case_id) {
+            continue;
+        }
+        let role_of = |s: &State, a: &str| -> String {
+            s.members
+                .get(a)
+                .map(|m| m.role.as_str().to_owned())
+                .or_else(|| s.staff.get(a).map(|st| st.role.as_str().to_owned()))
+                .unwrap_or_else(|| "-".into())
+        };
+        let summary = rule(e, &mut s, &name, &found);
+        if s.case_state == "preparing" && s.ready() {
+            s.case_state = "active";
+        }
+        timeline.push(TimelineEntry {
+            seq: e.leaf.seq_in_case.unwrap_or_default(),
+            idx,
+            time: e.leaf.server_time,
+            actor: signer.to_owned(),
+            actor_name: name(signer),
+            role: role_of(&s, signer),
+            kind: st.kind.as_str().to_owned(),
+            summary,
+        });
+    }
+    let _ = chain;
+    *problems = found.into_inner();
+    timeline
+}
+
+/// Checks one case event against the rules and applies it. Returns its timeline summary.
+fn rule(e: &Event, s: &mut State, name: &dyn Fn(&str) -> String, problems: &Problems) -> String {
+    let st = &e.leaf.statement;
+    let signer = st.signer.as_str();
+    let idx = e.leaf.idx;
+    let problem = |text: String| problems.borrow_mut().push(format!("event #{idx}: {text}"));
+    let coordinator = |s: &State, what: &str| {
+        if !s.is_staff(signer, Role::Coordinator) {
+            problem(format!(
+                "{what} by {}, who is not a coordinator",
+                name(signer)
+            ));
+        }
+    };
+    match st.kind {
+        StatementKind::CaseOpen => {
+            let Some(o) = parse::<CaseOpen>(e, problems) else {
+                return String::new();
+            };
+            coordinator(s, "case opened");
+            s.opened = true;
+            s.case_state = "referred";
+            s.sensitivity = o.sensitivity.clone();
+            format!(
+                "opened: {} ({}), reference {}",
+                o.category, o.sensitivity, o.reference
+            )
+        }
+        StatementKind::Allocation => {
+            let Some(a) = parse::<Allocation>(e, problems) else {
+                return String::new();
+            };
+            coordinator(s, "allocation");
+            let fac = a.facilitator.as_str();
+            match s.staff.get(fac) {
+                Some(st) if st.role == Role::Facilitator => {
+                    if s.sensitivity != "standard" && !st.accreditations.contains(&s.sensitivity) {
+                        problem(format!(
+                            "{} was allocated to a {} case without that accreditation",
+                            name(fac),
+                            s.sensitivity
+                        ));
+                    }
+                }
+                _ => problem(format!(
+                    "{} was allocated but is not a facilitator",
+                    name(fac)
+                )),
+            }
+            s.members.insert(
+                fac.to_owned(),
+                Member {
+                    role: Role::Facilitator,
+                    consent: "none",
+                },
+            );
+            if s.case_state == "referred" {
+                s.case_state = "preparing";
+            }
+            format!("allocated facilitator {}", name(fac))
+        }
+        StatementKind::Invitation => {
+            let Some(i) = parse::<Invitation>(e, problems) else {
+                return String::new();
+            };
+            coordinator(s, "invitation");
+            s.invitations.insert(i.invitation, i.role);
+            format!(
+                "invited a {} (code hash {})",
+                i.role,
+                short(&i.invitation.to_hex())
+            )
+        }
+        StatementKind::KeyCard => "key card registered".into(),
+        StatementKind::Enrolment => {
+            let Some(en) = parse::<Enrolment>(e, problems) else {
+                return String::new();
+            };
+            match s.invitations.remove(&en.invitation) {
+                Some(role) => {
+                    s.members.insert(
+                        signer.to_owned(),
+                        Member {
+                            role,
+                            consent: "none",
+                        },
+                    );
+                    format!("enrolled as {role}")
+                }
+                None => {
+                    problem(format!(
+                        "{} enrolled without a valid invitation to this case",
+                        name(signer)
+                    ));
+                    "enrolled (no invitation)".into()
+                }
+            }
+        }
+        StatementKind::RiskAssessment => {
+            let Some(r) = parse::<RiskAssessment>(e, problems) else {
+                return String::new();
+            };
+            coordinator(s, "risk assessment");
+            s.risk = Some(r.outcome);
+            if r.outcome == RiskOutcome::DoNotProceed && s.case_state == "active" {
+                s.case_state = "paused";
+            }
+            format!(
+                "risk assessment: {}",
+                if r.outcome == RiskOutcome::Proceed {
+                    "proceed"
+                } else {
+                    "do not proceed"
+                }
+            )
+        }
+        StatementKind::CaseState => {
+            let Some(c) = parse::<CaseState>(e, problems) else {
+                return String::new();
+            };
+            coordinator(s, "case state change");
+            match (c.action, s.case_state) {
+                (_, "closed") => problem("a closed case was changed".into()),
+                (CaseAction::Pause, "active" | "preparing") => s.case_state = "paused",
+                (CaseAction::Resume, "paused") => {
+                    if !s.ready() {
+                        problem("the case was resumed without every participant's consent".into());
+                    }
+                    s.case_state = "active";
+                    for d in s.deliveries.iter_mut().filter(|d| d.status == "held") {
+                        d.status = "released";
+                    }
+                }
+                (CaseAction::Close, _) => {
+                    s.case_state = "closed";
+                    for d in s.deliveries.iter_mut().filter(|d| d.status == "held") {
+                        d.status = "cancelled";
+                    }
+                }
+                (action, state) => problem(format!("{action:?} of a {state} case")),
+            }
+            format!("case {:?}", c.action).to_lowercase()
+        }
+        StatementKind::Consent | StatementKind::Withdrawal => {
+            let given = st.kind == StatementKind::Consent;
+            let ok = if given {
+                parse::<Consent>(e, problems).is_some()
+            } else {
+                parse::<Withdrawal>(e, problems).is_some()
+            };
+            if !ok {
+                return String::new();
+            }
+            match s.members.get_mut(signer) {
+                Some(m) if m.role.is_participant() => {
+                    m.consent = if given { "given" } else { "withdrawn" }
+                }
+                _ => problem(format!(
+                    "{} is not a participant of this case",
+                    name(signer)
+                )),
+            }
+            if !given && s.case_state == "active" {
+                s.case_state = "paused";
+            }
+            if given {
+                "consent given".into()
+            } else {
+                "consent withdrawn: the case pauses".into()
+            }
+        }
+        StatementKind::KeyVerification => {
+            let Some(k) = parse::<KeyVerification>(e, problems) else {
+                return String::new();
+            };
+            if !s.allocated(signer) {
+                problem(format!(
+                    "key verification by {}, who is not a facilitator of this case",
+                    name(signer)
+                ));
+            }
+            format!(
+                "verified the key of {} (fingerprint {})",
+                name(k.subject.as_str()),
+                short(&k.fingerprint.to_hex())
+            )
+        }
+        StatementKind::Submission => {
+            let Some(env) = parse::<Envelope>(e, problems) else {
+                return String::new();
+            };
+            match s.members.get(signer) {
+                Some(m) if m.role.is_participant() => {
+                    if m.consent != "given" {
+                        problem(format!(
+                            "{} wrote before consenting (or after withdrawing)",
+                            name(signer)
+                        ));
+                    }
+                }
+                _ => problem(format!(
+                    "{} wrote a message but is not a participant",
+                    name(signer)
+                )),
+            }
+            if s.case_state != "active" {
+                problem(format!(
+                    "a message was submitted while the case was {}",
+                    s.case_state
+                ));
+            }
+            if env.kind == MessageKind::Answer {
+                let q = env
+                    .in_reply_to
+                    .as_ref()
+                    .map(|q| q.to_string())
+                    .unwrap_or_default();
+                let forwarded = s
+                    .messages
+                    .get(&q)
+                    .is_some_and(|m| m.kind == MessageKind::Question)
+                    && s.deliveries.iter().any(|d| {
+                        d.message_id == q
+                            && d.recipient == signer
+                            && d.status != "held"
+                            && d.status != "cancelled"
+                    });
+                if !forwarded {
+                    problem(format!(
+                        "answer {} refers to {}, which is not a question forwarded to its author",
+                        short(env.message_id.as_str()),
+                        short(&q)
+                    ));
+                }
+            }
+            s.messages.insert(
+                env.message_id.to_string(),
+                Message {
+                    kind: env.kind,
+                    author: signer.to_owned(),
+                    recipient_role: env.recipient_role,
+                    sha: env.ciphertext_sha256,
+                },
+            );
+            format!(
+                "{} {} for the {} ({} bytes, sha256 {}){}",
+                env.kind,
+                short(env.message_id.as_str()),
+                env.recipient_role,
+                env.ciphertext_size,
+                short(&env.ciphertext_sha256.to_hex()),
+                env.in_reply_to
+                    .map(|q| format!(", answers {}", short(q.as_str())))
+                    .unwrap_or_default()
+            )
+        }
+        StatementKind::Forward => {
+            let Some(f) = parse::<Forward>(e, problems) else {
+                return String::new();
+            };
+            if !s.allocated(signer) {
+                problem(format!(
+                    "forward of {} approved by {}, who is not a facilitator allocated to this case",
+                    short(f.message_id.as_str()),
+                    name(signer)
+                ));
+            }
+            let recipient = f.recipient.as_str();
+            match s.messages.get(f.message_id.as_str()) {
+                None => problem(format!(
+                    "forward of {}, which was never submitted",
+                    short(f.message_id.as_str())
+                )),
+                Some(m) => {
+                    if m.sha != f.original_sha256 {
+                        problem(format!(
+                            "forward of {} names a different original",
+                            short(f.message_id.as_str())
+                        ));
+                    }
+                    let to_role = s.members.get(recipient).map(|r| r.role);
+                    if to_role != Some(m.recipient_role) || m.author == recipient {
+                        problem(format!(
+                            "forward of {} to {}, who is not its addressee",
+                            short(f.message_id.as_str()),
+                            name(recipient)
+                        ));
+                    }
+                }
+            }
+            if s.members
+                .get(recipient)
+                .is_some_and(|m| m.consent == "none")
+            {
+                problem(format!(
+                    "forward to {}, who never consented",
+                    name(recipient)
+                ));
+            }
+            let status = match s.case_state {
+                "active" => "released",
+                "paused" => "held",
+                other => {
+                    problem(format!("forward while the case was {other}"));
+                    "released"
+                }
+            };
+            s.deliveries.push(Delivery {
+                message_id: f.message_id.to_string(),
+                recipient: recipient.to_owned(),
+                hash: f.forwarded_sha256,
+                status,
+            });
+            format!(
+                "forwarded {} to {}{}{} (sha256 {})",
+                short(f.message_id.as_str()),
+                name(recipient),
+                if f.redacted {
+                    ", redacted"
+                } else {
+                    ", as written"
+                },
+                if status == "held" {
+                    ", held while paused"
+                } else {
+                    ""
+                },
+                short(&f.forwarded_sha256.to_hex())
+            )
+        }
+        StatementKind::Return | StatementKind::Withhold | StatementKind::Escalate => {
+            let (message, original, what, note) = match st.kind {
+                StatementKind::Return => {
+                    let Some(r) = parse::<Return>(e, problems) else {
+                        return String::new();
+                    };
+                    (
+                        r.message_id.to_string(),
+                        r.original_sha256,
+                        "returned to its author".to_owned(),
+                        Some(r.note_sha256),
+                    )
+                }
+                StatementKind::Withhold => {
+                    let Some(w) = parse::<Withhold>(e, problems) else {
+                        return String::new();
+                    };
+                    (
+                        w.message_id.to_string(),
+                        w.original_sha256,
+                        format!("withheld ({})", w.reason.as_str()),
+                        None,
+                    )
+                }
+                _ => {
+                    let Some(x) = parse::<Escalate>(e, problems) else {
+                        return String::new();
+                    };
+                    (
+                        x.message_id.to_string(),
+                        x.original_sha256,
+                        format!("escalated ({})", x.reason.as_str()),
+                        None,
+                    )
+                }
+            };
+            if !s.allocated(signer) {
+                problem(format!(
+                    "{} {what} by {}, who is not a facilitator of this case",
+                    short(&message),
+                    name(signer)
+                ));
+            }
+            match s.messages.get(&message) {
+                Some(m) if m.sha == original => {
+                    if let Some(hash) = note {
+                        let author = m.author.clone();
+                        let status = if s.case_state == "paused" {
+                            "held"
+                        } else {
+                            "released"
+                        };
+                        s.deliveries.push(Delivery {
+                            message_id: message.clone(),
+                            recipient: author,
+                            hash,
+                            status,
+                        });
+                    }
+                }
+                _ => problem(format!(
+                    "decision about {}, which is not a message of this case",
+                    short(&message)
+                )),
+            }
+            format!("{} {what}", short(&message))
+        }
+        StatementKind::ReadReceipt => {
+            let Some(r) = parse::<ReadReceipt>(e, problems) else {
+                return String::new();
+            };
+            let d = s
+                .deliveries
+                .iter_mut()
+                .find(|d| d.message_id == r.message_id.as_str() && d.hash == r.forwarded_sha256);
+            match d {
+                Some(d) if d.recipient == signer => {
+                    if d.status != "released" {
+                        problem(format!(
+                            "{} read {} while it was {}",
+                            name(signer),
+                            short(r.message_id.as_str()),
+                            d.status
+                        ));
+                    }
+                    d.status = "read";
+                }
+                _ => problem(format!(
+                    "read receipt by {} for {}, which was not delivered to them",
+                    name(signer),
+                    short(r.message_id.as_str())
+                )),
+            }
+            format!("read {}", short(r.message_id.as_str()))
+        }
+        other => {
+            problem(format!(
+                "a {other} statement has no place in a case's record"
+            ));
+            other.as_str().to_owned()
+        }
+    }
+}

@@ -1,0 +1,228 @@
+//! `ferry audit`: verify a case's record against the signed log, export it as a bundle, and
+//! verify a bundle offline.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::Subcommand;
+use ferry_server::wire::{AuditBundle, CaseView};
+
+use crate::account::Account;
+use crate::audit::{Report, verify_bundle};
+use crate::env::Env;
+use crate::output::{Out, time};
+use crate::pin::{self, Pinned};
+
+/// `ferry audit …`
+#[derive(Subcommand)]
+pub enum AuditCmd {
+    /// Verifies cases against the signed log: signatures, key cards, chain, inclusion,
+    /// consistency with what you verified before, and the process rules.
+    Verify {
+        /// Only this case (default: every case you can see).
+        #[arg(long)]
+        case: Option<String>,
+        /// A checkpoint saved by an earlier audit: the log must extend it.
+        #[arg(long)]
+        since_checkpoint: Option<PathBuf>,
+        /// Save the checkpoint this audit verified against, for the next audit.
+        #[arg(long)]
+        save_checkpoint: Option<PathBuf>,
+    },
+    /// Writes a case's self-contained audit bundle (no content) to a file.
+    Export {
+        /// The case.
+        #[arg(long)]
+        case: String,
+        /// Where to write it.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Verifies a bundle file fully offline.
+    VerifyBundle {
+        /// The bundle.
+        file: PathBuf,
+    },
+}
+
+impl AuditCmd {
+    /// Runs the audit command.
+    pub fn run(self, env: &Env, profile: Option<&str>, out: &mut Out<'_>) -> Result<()> {
+        match self {
+            AuditCmd::Verify {
+                case,
+                since_checkpoint,
+                save_checkpoint,
+            } => {
+                let account = Account::open(env, profile)?;
+                if let Some(file) = &since_checkpoint {
+                    let earlier: Pinned = read_checkpoint(&account, file)?;
+                    pin::check_extends(&account.client, &earlier, &account.pinned)?;
+                }
+                let cases: Vec<String> = match case {
+                    Some(c) => vec![c],
+                    None => account
+                        .client
+                        .get::<Vec<CaseView>>("/v1/cases")?
+                        .into_iter()
+                        .map(|c| c.case_id)
+                        .collect(),
+                };
+                let mut reports = vec![];
+                let mut latest = account.pinned.clone();
+                for c in &cases {
+                    let (bundle, pinned) = fetch_bundle(&account, &latest, c)?;
+                    latest = pinned;
+                    reports.push(verify_bundle(
+                        &bundle,
+                        Some(&pin::server_card(&account.profile)?),
+                    )?);
+                }
+                if let Some(file) = &save_checkpoint {
+                    crate::store::write_private(file, &serde_json::to_vec_pretty(&latest)?)?;
+                }
+                finish(
+                    out,
+                    &reports,
+                    &format!(
+                        "Log {} at {} events (root {}), signed by the server's key and consistent with \
+                     every checkpoint you verified before{}.",
+                        latest.origin,
+                        latest.size,
+                        &latest.root[..16],
+                        if since_checkpoint.is_some() {
+                            ", including the one you gave"
+                        } else {
+                            ""
+                        }
+                    ),
+                )
+            }
+            AuditCmd::Export { case, output } => {
+                let account = Account::open(env, profile)?;
+                let (bundle, _) = fetch_bundle(&account, &account.pinned, &case)?;
+                let report = verify_bundle(&bundle, Some(&pin::server_card(&account.profile)?))?;
+                crate::store::write_private(&output, &serde_json::to_vec_pretty(&bundle)?)?;
+                out.json(&serde_json::json!({"file": output, "events": report.events, "clean": report.clean()}))?;
+                out.line(format!(
+                    "Wrote {} ({} events of case {case}, {} related events, checkpoint at {} events).",
+                    output.display(),
+                    bundle.events.len(),
+                    bundle.context.len(),
+                    report.checkpoint_size
+                ))?;
+                if !report.clean() {
+                    out.line(format!("Note: verifying it found {} problem(s); run `ferry audit verify-bundle` to see them.", report.problems.len()))?;
+                }
+                Ok(())
+            }
+            AuditCmd::VerifyBundle { file } => {
+                let bytes = std::fs::read(&file)
+                    .with_context(|| format!("cannot read {}", file.display()))?;
+                let bundle: AuditBundle = serde_json::from_slice(&bytes).map_err(|e| {
+                    anyhow::anyhow!(
+                        "{} is not a readable audit bundle (it may be damaged): {e}",
+                        file.display()
+                    )
+                })?;
+                let report = verify_bundle(&bundle, None)?;
+                let server = ferry_crypto::KeyCard::verify(bundle.server_key_card.clone())?;
+                finish(
+                    out,
+                    &[report],
+                    &format!(
+                        "Verified offline. Server key safety number {} (compare it with the one the service publishes).",
+                        server.fingerprint().safety_number()
+                    ),
+                )
+            }
+        }
+    }
+}
+
+/// Fetches a case's bundle and checks its checkpoint extends what was verified before.
+fn fetch_bundle(account: &Account, pinned: &Pinned, case: &str) -> Result<(AuditBundle, Pinned)> {
+    let bundle: AuditBundle = account.client.get(&format!("/v1/cases/{case}/audit"))?;
+    if bundle.origin != pinned.origin {
+        bail!(
+            "the bundle is for log {:?}, not {:?}",
+            bundle.origin,
+            pinned.origin
+        );
+    }
+    let checkpoint = pin::verify_note(&account.profile, &pinned.origin, &bundle.checkpoint)?;
+    let theirs = Pinned {
+        origin: pinned.origin.clone(),
+        size: checkpoint.size(),
+        root: ferry_crypto::trail::hash_hex(checkpoint.hash()),
+        note: bundle.checkpoint.clone(),
+    };
+    pin::check_extends(&account.client, pinned, &theirs)?;
+    Ok((bundle, theirs))
+}
+
+fn read_checkpoint(account: &Account, file: &PathBuf) -> Result<Pinned> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let saved: Pinned =
+        serde_json::from_slice(&bytes).context("not a checkpoint saved by `ferry audit verify`")?;
+    let checkpoint = pin::verify_note(&account.profile, &saved.origin, &saved.note)?;
+    anyhow::ensure!(
+        checkpoint.size() == saved.size
+            && ferry_crypto::trail::hash_hex(checkpoint.hash()) == saved.root,
+        "the saved checkpoint's size or root does not match its signed note"
+    );
+    Ok(saved)
+}
+
+fn finish(out: &mut Out<'_>, reports: &[Report], header: &str) -> Result<()> {
+    let problems: usize = reports.iter().map(|r| r.problems.len()).sum();
+    if out.json {
+        out.json(&serde_json::json!({"clean": problems == 0, "reports": reports}))?;
+    } else {
+        out.line(header)?;
+        for r in reports {
+            print_report(out, r)?;
+        }
+        out.line("")?;
+        out.line(if problems == 0 {
+            "Result: CLEAN. Every event is signed by its author, included in the signed log, chained in order, and the process was followed.".to_owned()
+        } else {
+            format!("Result: {problems} PROBLEM(S) FOUND.")
+        })?;
+    }
+    if problems > 0 {
+        bail!("the audit found {problems} problem(s)");
+    }
+    Ok(())
+}
+
+fn print_report(out: &mut Out<'_>, r: &Report) -> Result<()> {
+    out.line("")?;
+    out.line(format!(
+        "Case {}: {} events (checkpoint {} at {} events)",
+        r.case_id,
+        r.events,
+        &r.checkpoint_root[..16],
+        r.checkpoint_size
+    ))?;
+    for t in &r.timeline {
+        out.line(format!(
+            "  {:>3}  {}  {:<22} {:<12} {:<16} {}",
+            t.seq,
+            time(t.time),
+            t.actor_name.chars().take(22).collect::<String>(),
+            t.role,
+            t.kind,
+            t.summary
+        ))?;
+    }
+    if r.problems.is_empty() {
+        out.line("  No problems.")?;
+    } else {
+        out.line(format!("  {} problem(s):", r.problems.len()))?;
+        for p in &r.problems {
+            out.line(format!("  ! {p}"))?;
+        }
+    }
+    Ok(())
+}

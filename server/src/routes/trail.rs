@@ -1,0 +1,280 @@
+//! The verifiable trail over HTTP: signed checkpoints, inclusion and consistency proofs, single
+//! events, and a case's audit bundle. No content is ever part of any of these.
+
+use std::collections::BTreeSet;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use ferry_crypto::actions::{Enrolment, Invitation};
+use ferry_crypto::trail::{self as fmt, hash_hex};
+use ferry_crypto::{Role, SignedStatement};
+use serde::Deserialize;
+use sqlx::Row;
+use utoipa::IntoParams;
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::trail::{SignedCheckpoint, checkpoint, with_hashes};
+use crate::wire::{AuditBundle, CheckpointView, EventView, Proof, ProvenEvent};
+use crate::{AppState, cases};
+
+fn view(app: &AppState, c: &SignedCheckpoint) -> CheckpointView {
+    CheckpointView {
+        origin: app.config.log_origin.clone(),
+        size: c.size,
+        root: hash_hex(&c.root),
+        note: String::from_utf8_lossy(&c.note).into_owned(),
+    }
+}
+
+/// The latest signed checkpoint (signed now if the log has grown since the last one).
+#[utoipa::path(get, path = "/v1/checkpoint", tag = "trail", security(("bearer" = [])),
+    responses((status = 200, body = CheckpointView)))]
+pub async fn latest(
+    State(app): State<AppState>,
+    _caller: Caller,
+) -> ApiResult<Json<CheckpointView>> {
+    let c = checkpoint(&app).await?;
+    Ok(Json(view(&app, &c)))
+}
+
+/// Inclusion proof query.
+#[derive(Deserialize, IntoParams)]
+pub struct InclusionQuery {
+    /// The event's index in the log.
+    index: u64,
+    /// The tree size to prove against (a checkpointed size).
+    size: u64,
+}
+
+/// Consistency proof query.
+#[derive(Deserialize, IntoParams)]
+pub struct ConsistencyQuery {
+    /// The older tree size.
+    from: u64,
+    /// The newer tree size.
+    to: u64,
+}
+
+async fn require_checkpointed(app: &AppState, size: u64) -> ApiResult<()> {
+    let n: i64 = sqlx::query("SELECT COUNT(*) FROM checkpoints WHERE size = $1")
+        .bind(size as i64)
+        .fetch_one(&app.pool)
+        .await?
+        .try_get(0)?;
+    if n == 0 && size != 0 {
+        return Err(ApiError::bad_request(
+            "not_checkpointed",
+            format!("no checkpoint was signed at size {size}; ask for /v1/checkpoint first"),
+        ));
+    }
+    Ok(())
+}
+
+fn hexes(proof: &[fmt::TreeHash]) -> Vec<String> {
+    proof.iter().map(hash_hex).collect()
+}
+
+/// An RFC 6962 inclusion proof for one event against a checkpointed tree size.
+#[utoipa::path(get, path = "/v1/proofs/inclusion", tag = "trail", security(("bearer" = [])),
+    params(InclusionQuery), responses((status = 200, body = Proof), (status = 400, body = crate::wire::ErrorBody)))]
+pub async fn inclusion(
+    State(app): State<AppState>,
+    _caller: Caller,
+    Query(q): Query<InclusionQuery>,
+) -> ApiResult<Json<Proof>> {
+    require_checkpointed(&app, q.size).await?;
+    let mut conn = app.pool.acquire().await?;
+    let proof = with_hashes(&mut conn, |r| fmt::prove_inclusion(q.size, q.index, r)).await?;
+    Ok(Json(Proof {
+        from: q.index,
+        size: q.size,
+        proof: hexes(&proof),
+    }))
+}
+
+/// An RFC 6962 consistency proof between two checkpointed tree sizes.
+#[utoipa::path(get, path = "/v1/proofs/consistency", tag = "trail", security(("bearer" = [])),
+    params(ConsistencyQuery), responses((status = 200, body = Proof), (status = 400, body = crate::wire::ErrorBody)))]
+pub async fn consistency(
+    State(app): State<AppState>,
+    _caller: Caller,
+    Query(q): Query<ConsistencyQuery>,
+) -> ApiResult<Json<Proof>> {
+    require_checkpointed(&app, q.from).await?;
+    require_checkpointed(&app, q.to).await?;
+    let mut conn = app.pool.acquire().await?;
+    let proof = with_hashes(&mut conn, |r| fmt::prove_consistency(q.to, q.from, r)).await?;
+    Ok(Json(Proof {
+        from: q.from,
+        size: q.to,
+        proof: hexes(&proof),
+    }))
+}
+
+/// Who may see a case's events: coordinators and service-wide auditors, and members.
+async fn require_case_access(app: &AppState, caller: &Caller, case_id: &str) -> ApiResult<()> {
+    match caller.staff_role.as_deref() {
+        Some("coordinator") | Some("auditor") => cases::load(&app.pool, case_id).await.map(|_| ()),
+        _ => cases::require_member(&app.pool, case_id, &caller.account_id, &Role::ALL)
+            .await
+            .map(|_| ()),
+    }
+}
+
+async fn proven(conn: &mut sqlx::AnyConnection, idx: u64, size: u64) -> ApiResult<ProvenEvent> {
+    let leaf: Vec<u8> = sqlx::query("SELECT leaf FROM events WHERE idx = $1")
+        .bind(idx as i64)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| ApiError::not_found("event"))?
+        .try_get(0)?;
+    let proof = with_hashes(conn, |r| fmt::prove_inclusion(size, idx, r)).await?;
+    Ok(ProvenEvent {
+        leaf: B64.encode(leaf),
+        proof: hexes(&proof),
+    })
+}
+
+/// One event with its inclusion proof under the latest checkpoint.
+#[utoipa::path(get, path = "/v1/events/{idx}", tag = "trail", security(("bearer" = [])),
+    params(("idx" = u64, Path, description = "Event index")),
+    responses((status = 200, body = EventView), (status = 404, body = crate::wire::ErrorBody)))]
+pub async fn event(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(idx): Path<u64>,
+) -> ApiResult<Json<EventView>> {
+    let row = sqlx::query("SELECT case_id, actor FROM events WHERE idx = $1")
+        .bind(idx as i64)
+        .fetch_optional(&app.pool)
+        .await?
+        .ok_or_else(|| ApiError::not_found("event"))?;
+    let case_id: Option<String> = row.try_get(0)?;
+    let actor: String = row.try_get(1)?;
+    match case_id {
+        Some(case) => require_case_access(&app, &caller, &case).await?,
+        None if caller.staff_role.is_some() || actor == caller.account_id.as_str() => {}
+        None => return Err(ApiError::not_found("event")),
+    }
+    let c = checkpoint(&app).await?;
+    if idx >= c.size {
+        return Err(ApiError::not_found("event"));
+    }
+    let mut conn = app.pool.acquire().await?;
+    let event = proven(&mut conn, idx, c.size).await?;
+    Ok(Json(EventView {
+        event,
+        checkpoint: view(&app, &c),
+    }))
+}
+
+/// A case's audit bundle: its chain, the events it relies on, proofs and a checkpoint.
+#[utoipa::path(get, path = "/v1/cases/{case_id}/audit", tag = "trail", security(("bearer" = [])),
+    params(("case_id" = String, Path, description = "Case id")),
+    responses((status = 200, body = AuditBundle), (status = 404, body = crate::wire::ErrorBody)))]
+pub async fn audit_bundle(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(case_id): Path<String>,
+) -> ApiResult<Json<AuditBundle>> {
+    require_case_access(&app, &caller, &case_id).await?;
+    let c = checkpoint(&app).await?;
+    let mut conn = app.pool.acquire().await?;
+    let chain: Vec<(i64, String)> = sqlx::query(
+        "SELECT idx, actor FROM events WHERE case_id = $1 AND idx < $2 ORDER BY seq_in_case",
+    )
+    .bind(&case_id)
+    .bind(c.size as i64)
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+    .collect::<Result<_, sqlx::Error>>()?;
+    let in_chain: BTreeSet<i64> = chain.iter().map(|(i, _)| *i).collect();
+    let context = context_events(
+        &mut conn,
+        chain.iter().map(|(_, a)| a.clone()).collect(),
+        c.size,
+    )
+    .await?;
+    let mut events = vec![];
+    for (idx, _) in &chain {
+        events.push(proven(&mut conn, *idx as u64, c.size).await?);
+    }
+    let mut ctx = vec![];
+    for idx in context.into_iter().filter(|i| !in_chain.contains(i)) {
+        ctx.push(proven(&mut conn, idx as u64, c.size).await?);
+    }
+    Ok(Json(AuditBundle {
+        format: "ferry-audit-bundle/v1".into(),
+        case_id,
+        origin: app.config.log_origin.clone(),
+        server_key_card: app.server_card.statement().clone(),
+        checkpoint: String::from_utf8_lossy(&c.note).into_owned(),
+        events,
+        context: ctx,
+    }))
+}
+
+/// The events that establish who the case's actors are: each one's key card, and for staff
+/// their enrolment and the invitation it accepted, back to the server's bootstrap invitation.
+async fn context_events(
+    conn: &mut sqlx::AnyConnection,
+    actors: Vec<String>,
+    size: u64,
+) -> ApiResult<BTreeSet<i64>> {
+    let mut needed = BTreeSet::new();
+    let mut seen = BTreeSet::new();
+    let mut queue = actors;
+    let staff_invitations: Vec<(i64, String, Vec<u8>)> = sqlx::query(
+        "SELECT idx, actor, statement FROM events WHERE kind = 'invitation' AND case_id IS NULL AND idx < $1",
+    )
+    .bind(size as i64)
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+    .collect::<Result<_, sqlx::Error>>()?;
+    while let Some(actor) = queue.pop() {
+        if !seen.insert(actor.clone()) {
+            continue;
+        }
+        let rows = sqlx::query(
+            "SELECT idx, kind, statement FROM events WHERE actor = $1 AND idx < $2 \
+             AND (kind = 'key-card' OR (kind = 'enrolment' AND case_id IS NULL)) ORDER BY idx",
+        )
+        .bind(&actor)
+        .bind(size as i64)
+        .fetch_all(&mut *conn)
+        .await?;
+        for row in rows {
+            let idx: i64 = row.try_get(0)?;
+            let kind: String = row.try_get(1)?;
+            needed.insert(idx);
+            if kind != "enrolment" {
+                continue;
+            }
+            let bytes: Vec<u8> = row.try_get(2)?;
+            let Ok(st) = SignedStatement::from_json(&bytes) else {
+                continue;
+            };
+            let Ok(enrolment) = serde_json::from_slice::<Enrolment>(&st.body) else {
+                continue;
+            };
+            for (inv_idx, inviter, inv_bytes) in &staff_invitations {
+                let matches = SignedStatement::from_json(inv_bytes)
+                    .ok()
+                    .and_then(|s| serde_json::from_slice::<Invitation>(&s.body).ok())
+                    .is_some_and(|inv| inv.invitation == enrolment.invitation);
+                if matches {
+                    needed.insert(*inv_idx);
+                    queue.push(inviter.clone());
+                }
+            }
+        }
+    }
+    Ok(needed)
+}
