@@ -77,18 +77,18 @@ pub fn sync(env: &Env, name: &str, profile: &Profile, client: &Client) -> Result
         root: trail::hash_hex(checkpoint.hash()),
         note: view.note,
     };
-    if let Some(prev) = &previous {
-        if let Err(e) = check_extends(client, prev, &pinned) {
-            let evidence = env
-                .home
-                .join("checkpoints")
-                .join(format!("{name}.conflicting-{}.json", crate::client::now()));
-            let _ = write_private(&evidence, &serde_json::to_vec_pretty(&pinned)?);
-            bail!(
-                "{e}\nThe conflicting checkpoint is kept as evidence in {}.",
-                evidence.display()
-            );
-        }
+    if let Some(prev) = &previous
+        && let Err(e) = check_extends(client, prev, &pinned)
+    {
+        let evidence = env
+            .home
+            .join("checkpoints")
+            .join(format!("{name}.conflicting-{}.json", crate::client::now()));
+        let _ = write_private(&evidence, &serde_json::to_vec_pretty(&pinned)?);
+        bail!(
+            "{e}\nThe conflicting checkpoint is kept as evidence in {}.",
+            evidence.display()
+        );
     }
     if previous.as_ref().is_none_or(|p| p.size < pinned.size) {
         write_private(&path(env, name), &serde_json::to_vec_pretty(&pinned)?)?;
