@@ -21,7 +21,11 @@ pub struct TestServer {
 
 impl TestServer {
     pub fn start() -> Self {
-        let dir = tempfile::tempdir().unwrap();
+        Self::start_in(tempfile::tempdir().unwrap())
+    }
+
+    /// A server over the data in `dir` (a copy made by [`TestServer::copy_data`], say).
+    pub fn start_in(dir: tempfile::TempDir) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -84,6 +88,130 @@ impl TestServer {
                 .try_get::<i64, _>(0)
                 .unwrap()
         })
+    }
+
+    /// A consistent copy of the server's data (database, key, attachments), as a backup or a
+    /// hostile operator would take it.
+    pub fn copy_data(&self) -> tempfile::TempDir {
+        let copy = tempfile::tempdir().unwrap();
+        let target = copy.path().join("ferry.db");
+        self.runtime.block_on(async {
+            sqlx::query(&format!("VACUUM INTO '{}'", target.display()))
+                .execute(&self.state.pool)
+                .await
+                .unwrap()
+        });
+        std::fs::copy(
+            self.dir.path().join("ferry-server.key"),
+            copy.path().join("ferry-server.key"),
+        )
+        .unwrap();
+        copy
+    }
+
+    /// Appends a statement to the trail directly, skipping every check the API makes: what a
+    /// compromised server, or someone with write access to the database, could do.
+    pub fn append_raw(&self, case: &str, statement: &ferry_crypto::SignedStatement) {
+        self.runtime.block_on(async {
+            let mut tx = ferry_server::db::begin_write(&self.state.pool)
+                .await
+                .unwrap();
+            ferry_server::trail::append(&mut tx, Some(case), statement, ferry_server::now())
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        });
+    }
+
+    /// Appends `count` global events carrying `statement` (for a large log), in batches.
+    pub fn append_many(&self, statement: &ferry_crypto::SignedStatement, count: u64) {
+        let mut left = count;
+        while left > 0 {
+            let batch = left.min(5000);
+            self.runtime.block_on(async {
+                let mut tx = ferry_server::db::begin_write(&self.state.pool)
+                    .await
+                    .unwrap();
+                for _ in 0..batch {
+                    ferry_server::trail::append(&mut tx, None, statement, 0)
+                        .await
+                        .unwrap();
+                }
+                tx.commit().await.unwrap();
+            });
+            left -= batch;
+        }
+    }
+
+    /// Signs (or fetches) the checkpoint at the current size: (size, note).
+    pub fn checkpoint(&self) -> (u64, Vec<u8>) {
+        let c = self
+            .runtime
+            .block_on(ferry_server::trail::checkpoint(&self.state))
+            .unwrap();
+        (c.size, c.note)
+    }
+
+    /// Every leaf, in log order.
+    pub fn all_leaves(&self) -> Vec<Vec<u8>> {
+        self.runtime.block_on(async {
+            sqlx::query("SELECT leaf FROM events ORDER BY idx")
+                .fetch_all(&self.state.pool)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|r| r.try_get(0).unwrap())
+                .collect()
+        })
+    }
+
+    /// The log index and chain position of a case's first event of `kind`.
+    pub fn first_event(&self, case: &str, kind: &str) -> (i64, i64) {
+        let where_ = format!(
+            "FROM events WHERE case_id = '{case}' AND kind = '{kind}' ORDER BY idx LIMIT 1"
+        );
+        (
+            self.scalar(&format!("SELECT idx {where_}")),
+            self.scalar(&format!("SELECT seq_in_case {where_}")),
+        )
+    }
+
+    /// The log index of a case's event at `seq`.
+    pub fn event_idx(&self, case: &str, seq: u64) -> i64 {
+        self.scalar(&format!(
+            "SELECT idx FROM events WHERE case_id = '{case}' AND seq_in_case = {seq}"
+        ))
+    }
+
+    /// An event's leaf bytes.
+    pub fn leaf(&self, idx: i64) -> Vec<u8> {
+        self.runtime.block_on(async {
+            sqlx::query("SELECT leaf FROM events WHERE idx = $1")
+                .bind(idx)
+                .fetch_one(&self.state.pool)
+                .await
+                .unwrap()
+                .try_get(0)
+                .unwrap()
+        })
+    }
+
+    /// Overwrites an event's leaf bytes in the database.
+    pub fn set_leaf(&self, idx: i64, leaf: &[u8]) {
+        self.runtime.block_on(async {
+            sqlx::query("UPDATE events SET leaf = $1 WHERE idx = $2")
+                .bind(leaf.to_vec())
+                .bind(idx)
+                .execute(&self.state.pool)
+                .await
+                .unwrap()
+        });
+    }
+
+    /// Runs a statement against the database.
+    pub fn execute(&self, sql: &str) {
+        self.runtime
+            .block_on(async { sqlx::query(sql).execute(&self.state.pool).await.unwrap() });
     }
 
     /// Everything that a refused request must leave unchanged.
@@ -169,6 +297,15 @@ impl Person {
         Ok(String::from_utf8(out).unwrap())
     }
 
+    /// Runs `ferry <args>` and returns what it printed, whether or not it succeeded.
+    pub fn ferry_out(&self, args: &[&str]) -> (String, anyhow::Result<()>) {
+        let mut out = Vec::new();
+        let mut argv = vec!["ferry"];
+        argv.extend_from_slice(args);
+        let result = ferry_cli::run_with(&self.env, &argv, &mut out);
+        (String::from_utf8(out).unwrap(), result)
+    }
+
     /// Runs `ferry <args>`, which must succeed.
     pub fn ok(&self, args: &[&str]) -> String {
         self.ferry(args)
@@ -216,6 +353,7 @@ pub fn code(err: &anyhow::Error) -> String {
 pub struct World {
     pub server: TestServer,
     pub coordinator: Person,
+    pub auditor: Person,
     pub facilitator: Person,
     pub harmed: Person,
     pub responsible: Person,
@@ -230,6 +368,7 @@ impl World {
         let facilitator = server.person("facilitator");
         let harmed = server.person("harmed");
         let responsible = server.person("responsible");
+        let auditor = server.person("auditor");
         let url = server.url.clone();
         coordinator.ok(&[
             "enrol",
@@ -238,6 +377,11 @@ impl World {
             "--name",
             "Chris Coordinator",
         ]);
+        let code = field(
+            &coordinator.json(&["staff", "invite", "--role", "auditor"]),
+            "code",
+        );
+        auditor.ok(&["enrol", &url, &code, "--name", "Ines Inspector"]);
         let code = field(
             &coordinator.json(&["staff", "invite", "--role", "facilitator"]),
             "code",
@@ -272,6 +416,7 @@ impl World {
         Self {
             server,
             coordinator,
+            auditor,
             facilitator,
             harmed,
             responsible,

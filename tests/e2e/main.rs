@@ -8,3 +8,4 @@ mod exchange;
 mod harness;
 mod lifecycle;
 mod reviewer;
+mod trail;

@@ -1,0 +1,565 @@
+//! The verifiable trail from outside: audits of a clean record, tampering of every kind
+//! detected with a specific message, a rolled-back or forked log stopping clients, process-rule
+//! violations written straight into the database, and a log of 100,000 events.
+
+use ferry_crypto::actions::ReadReceipt;
+use ferry_crypto::forward::Forward;
+use ferry_crypto::seal::{self, Letter};
+use ferry_crypto::trail::{self, TreeHash};
+use ferry_crypto::{AccountId, FORMAT_VERSION, Id, MessageKind, Role, Sha256Hash};
+use ferry_server::wire::{AuditBundle, Proof};
+
+use crate::harness::{TestServer, World, field};
+
+/// A question forwarded and read, an answer returned: a small but complete record.
+fn exchange(w: &World) -> String {
+    let q = w.question("Why did you pick our house?");
+    w.facilitator.ok(&["forward", &q]);
+    let d = field(&w.delivered(&w.responsible)[0], "delivery_id");
+    w.responsible.ok(&["read", &d]);
+    let f = w.responsible.file("a.txt", "I did not pick it.");
+    let a = field(
+        &w.responsible
+            .json(&["write", "answer", "--in-reply-to", &q, "--file", &f]),
+        "message_id",
+    );
+    w.facilitator
+        .ok(&["return", &a, "--note", "Please say more."]);
+    q
+}
+
+/// Runs `ferry audit verify --case` as the auditor; returns what it printed and whether it
+/// passed.
+fn audit(w: &World) -> (String, bool) {
+    let (out, result) = w.auditor.ferry_out(&["audit", "verify", "--case", &w.case]);
+    (out, result.is_ok())
+}
+
+fn assert_problem(out: &str, clean: bool, expected: &[&str]) {
+    assert!(!clean, "the audit passed:\n{out}");
+    for e in expected {
+        assert!(out.contains(e), "expected {e:?} in the report:\n{out}");
+    }
+}
+
+#[test]
+fn a_clean_record_audits_clean_online_and_offline() {
+    let w = World::new();
+    exchange(&w);
+    let (out, clean) = audit(&w);
+    assert!(clean, "{out}");
+    assert!(out.contains("Result: CLEAN"), "{out}");
+    for expected in [
+        "case-open",
+        "allocation",
+        "consent",
+        "submission",
+        "forward",
+        "read-receipt",
+        "return",
+    ] {
+        assert!(
+            out.contains(expected),
+            "{expected} missing from the timeline:\n{out}"
+        );
+    }
+    assert!(
+        !out.contains("Why did you pick"),
+        "content in an audit report:\n{out}"
+    );
+
+    // Every case at once, with a saved checkpoint to continue from next time.
+    let saved = w.auditor.env.home.join("last-checkpoint.json");
+    let saved = saved.to_str().unwrap();
+    w.auditor
+        .ok(&["audit", "verify", "--save-checkpoint", saved]);
+    exchange_more(&w);
+    let out = w
+        .auditor
+        .ok(&["audit", "verify", "--since-checkpoint", saved]);
+    assert!(
+        out.contains("including the one you gave") && out.contains("Result: CLEAN"),
+        "{out}"
+    );
+
+    // The exported bundle verifies offline, and any altered byte of it is caught.
+    let bundle_path = w.auditor.env.home.join("bundle.json");
+    let bundle_path = bundle_path.to_str().unwrap();
+    w.auditor
+        .ok(&["audit", "export", "--case", &w.case, "-o", bundle_path]);
+    let stranger = w.server.person("offline-auditor");
+    let out = stranger.ok(&["audit", "verify-bundle", bundle_path]);
+    assert!(
+        out.contains("Verified offline") && out.contains("Result: CLEAN"),
+        "{out}"
+    );
+
+    let original = std::fs::read(bundle_path).unwrap();
+    let bundle: AuditBundle = serde_json::from_slice(&original).unwrap();
+    let mut cases: Vec<(String, Vec<u8>)> = vec![];
+    // One byte inside an event's leaf (a statement's signature or body).
+    let leaf = &bundle.events[3].leaf;
+    let at = find(&original, leaf.as_bytes()) + leaf.len() / 2;
+    cases.push(("a leaf".into(), flip_base64(&original, at)));
+    // One byte of a proof hash.
+    let proof = &bundle.events[2].proof[0];
+    let at = find(&original, proof.as_bytes()) + 5;
+    cases.push(("a proof".into(), replace_hex(&original, at)));
+    // One byte of the checkpoint's root line.
+    let root_line = bundle.checkpoint.lines().nth(2).unwrap();
+    let at = find(&original, root_line.as_bytes()) + 3;
+    cases.push(("the checkpoint".into(), flip_base64(&original, at)));
+    for (what, altered) in cases {
+        let path = w.auditor.env.home.join("altered.json");
+        std::fs::write(&path, &altered).unwrap();
+        let (out, result) = stranger.ferry_out(&["audit", "verify-bundle", path.to_str().unwrap()]);
+        assert!(result.is_err(), "altering {what} went unnoticed:\n{out}");
+        let message = format!("{out}{:#}", result.unwrap_err());
+        assert!(
+            message.contains("not included in the signed log")
+                || message.contains("signature does not verify")
+                || message.contains("not signed by the server's key")
+                || message.contains("not valid base64")
+                || message.contains("does not parse"),
+            "altering {what}: unspecific report:\n{message}"
+        );
+    }
+}
+
+fn exchange_more(w: &World) {
+    let q = w.question("One more question.");
+    w.facilitator.ok(&["forward", &q]);
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> usize {
+    haystack
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .unwrap()
+}
+
+/// Changes one base64 character to another valid one.
+fn flip_base64(bytes: &[u8], at: usize) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    out[at] = if out[at] == b'A' { b'B' } else { b'A' };
+    out
+}
+
+fn replace_hex(bytes: &[u8], at: usize) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    out[at] = if out[at] == b'0' { b'1' } else { b'0' };
+    out
+}
+
+#[test]
+fn an_altered_event_body_or_signature_is_detected() {
+    let w = World::new();
+    exchange(&w);
+    // A byte of the statement's body (the submission's signed bytes)…
+    let (idx, _) = w.server.first_event(&w.case, "submission");
+    let leaf = w.server.leaf(idx);
+    let body_at = find(&leaf, b"\"body\":\"") + 20;
+    w.server.set_leaf(idx, &flip_base64(&leaf, body_at));
+    let (out, clean) = audit(&w);
+    assert_problem(
+        &out,
+        clean,
+        &[
+            &format!("event #{idx} (submission) by Harriet: the signature does not verify"),
+            "not included in the signed log",
+        ],
+    );
+
+    // …and, on another record, a byte of a signature.
+    let w = World::new();
+    exchange(&w);
+    let (idx, _) = w.server.first_event(&w.case, "forward");
+    let leaf = w.server.leaf(idx);
+    let sig_at = find(&leaf, b"\"sig\":\"") + 12;
+    w.server.set_leaf(idx, &flip_base64(&leaf, sig_at));
+    let (out, clean) = audit(&w);
+    assert_problem(
+        &out,
+        clean,
+        &[
+            &format!("event #{idx} (forward)"),
+            "signature does not verify",
+        ],
+    );
+}
+
+#[test]
+fn a_deleted_event_is_detected() {
+    let w = World::new();
+    exchange(&w);
+    let (idx, seq) = w.server.first_event(&w.case, "forward");
+    w.server
+        .execute(&format!("DELETE FROM events WHERE idx = {idx}"));
+    let (out, clean) = audit(&w);
+    assert_problem(
+        &out,
+        clean,
+        &[
+            &format!("the chain is missing event(s) {seq}..{seq}"),
+            &format!("chain is broken at seq {}", seq + 1),
+        ],
+    );
+}
+
+#[test]
+fn reordered_events_are_detected() {
+    let w = World::new();
+    exchange(&w);
+    let (_, seq) = w.server.first_event(&w.case, "consent");
+    let (a, b) = (
+        w.server.event_idx(&w.case, seq as u64),
+        w.server.event_idx(&w.case, seq as u64 + 1),
+    );
+    let (la, lb) = (w.server.leaf(a), w.server.leaf(b));
+    w.server.set_leaf(a, &lb);
+    w.server.set_leaf(b, &la);
+    let (out, clean) = audit(&w);
+    assert_problem(
+        &out,
+        clean,
+        &[
+            "not included in the signed log at that position",
+            "appears out of order",
+        ],
+    );
+}
+
+#[test]
+fn an_approval_signed_by_the_server_key_is_detected() {
+    let w = World::new();
+    let q = w.question("Had you been watching us?");
+    // The server forges a facilitator's approval with its own key and logs it properly.
+    let fac = w.facilitator.account();
+    let detail: ferry_server::wire::MessageDetail = fac
+        .client
+        .get(&format!("/v1/cases/{}/messages/{q}", w.case))
+        .unwrap();
+    let env: seal::Envelope = serde_json::from_slice(&detail.envelope.body).unwrap();
+    let server = &w.server.state.server_identity;
+    let forged = server
+        .sign(&Forward {
+            v: FORMAT_VERSION,
+            case_id: env.case_id.clone(),
+            message_id: env.message_id.clone(),
+            facilitator: server.account_id().clone(),
+            recipient: AccountId::try_from(w.responsible.account_id()).unwrap(),
+            recipient_role: Role::Responsible,
+            original_sha256: env.ciphertext_sha256,
+            forwarded_sha256: Sha256Hash::of(b"forged"),
+            forwarded_size: 6,
+            redacted: false,
+            attachments: vec![],
+            seq: 99,
+            created_at: ferry_server::now(),
+        })
+        .unwrap();
+    w.server.append_raw(&w.case, &forged);
+    let (out, clean) = audit(&w);
+    assert_problem(
+        &out,
+        clean,
+        &["approved by Ferry server, who is not a facilitator allocated to this case"],
+    );
+    // And the same forgery claiming to be the facilitator does not even carry a valid signature.
+    let mut claimed = forged.clone();
+    claimed.signer = fac.identity.account_id().clone();
+    w.server.append_raw(&w.case, &claimed);
+    let (out, clean) = audit(&w);
+    assert_problem(
+        &out,
+        clean,
+        &["(forward) by Fiona Facilitator: the signature does not verify"],
+    );
+}
+
+#[test]
+fn process_rule_violations_written_into_the_database_are_reported() {
+    let w = World::new();
+    let q = exchange(&w);
+    let harmed = w.harmed.account();
+    let responsible = w.responsible.account();
+    let now = ferry_server::now();
+    let case = Id::try_from(w.case.as_str()).unwrap();
+
+    // A read receipt by someone the message was never delivered to.
+    let fwd_hash = Sha256Hash::of(b"whatever");
+    w.server.append_raw(
+        &w.case,
+        &harmed
+            .sign(&ReadReceipt {
+                v: FORMAT_VERSION,
+                reader: harmed.identity.account_id().clone(),
+                case_id: case.clone(),
+                message_id: Id::try_from(q.as_str()).unwrap(),
+                forwarded_sha256: fwd_hash,
+                seq: 90,
+                created_at: now,
+            })
+            .unwrap(),
+    );
+    // An answer to a question that was never forwarded to its author.
+    let letter = Letter {
+        v: FORMAT_VERSION,
+        case_id: case.clone(),
+        message_id: Id::random(),
+        kind: MessageKind::Answer,
+        author: responsible.identity.account_id().clone(),
+        recipient_role: Role::Harmed,
+        in_reply_to: Some(Id::try_from("never-forwarded").unwrap()),
+        created_at: now,
+        body: "x".into(),
+        attachments: vec![],
+    };
+    let fac = w.facilitator.account();
+    let sealed = seal::seal(
+        &responsible.identity,
+        &letter,
+        91,
+        vec![],
+        &[fac.identity.recipient()],
+    )
+    .unwrap();
+    w.server.append_raw(&w.case, &sealed.envelope);
+
+    // A message written while the case is paused.
+    w.coordinator.ok(&["case", "pause", &w.case]);
+    let paused = Letter {
+        message_id: Id::random(),
+        kind: MessageKind::Letter,
+        in_reply_to: None,
+        ..letter
+    };
+    let sealed = seal::seal(
+        &responsible.identity,
+        &paused,
+        92,
+        vec![],
+        &[fac.identity.recipient()],
+    )
+    .unwrap();
+    w.server.append_raw(&w.case, &sealed.envelope);
+    // Forwarded while paused (held), yet read before any resume: a delivery leaked.
+    let leaked = Sha256Hash::of(b"leaked");
+    let forward = Forward {
+        v: FORMAT_VERSION,
+        case_id: case.clone(),
+        message_id: paused.message_id.clone(),
+        facilitator: fac.identity.account_id().clone(),
+        recipient: harmed.identity.account_id().clone(),
+        recipient_role: Role::Harmed,
+        original_sha256: Sha256Hash::of(&sealed.ciphertext),
+        forwarded_sha256: leaked,
+        forwarded_size: 6,
+        redacted: false,
+        attachments: vec![],
+        seq: 93,
+        created_at: now,
+    };
+    w.server
+        .append_raw(&w.case, &fac.identity.sign(&forward).unwrap());
+    let receipt = ReadReceipt {
+        v: FORMAT_VERSION,
+        reader: harmed.identity.account_id().clone(),
+        case_id: case.clone(),
+        message_id: paused.message_id.clone(),
+        forwarded_sha256: leaked,
+        seq: 94,
+        created_at: now,
+    };
+    w.server
+        .append_raw(&w.case, &harmed.identity.sign(&receipt).unwrap());
+
+    let (out, clean) = audit(&w);
+    assert_problem(
+        &out,
+        clean,
+        &[
+            "read receipt by Harriet",
+            "which was not delivered to them",
+            "is not a question forwarded to its author",
+            "a message was submitted while the case was paused",
+            "forwarded",
+            "while it was held",
+        ],
+    );
+}
+
+#[test]
+fn a_rolled_back_or_forked_log_stops_the_client() {
+    let w = World::new();
+    let backup = w.server.copy_data();
+    // The real log grows, and the harmed person's client sees and remembers it.
+    let q = w.question("Did you know the children were asleep?");
+    w.facilitator.ok(&["forward", &q]);
+    w.harmed.ok(&["inbox"]);
+
+    // Rolled back: the server is restored from the older copy.
+    let rolled = TestServer::start_in(backup);
+    let (out, result) = w.harmed.ferry_out(&["--server", &rolled.url, "inbox"]);
+    let err = format!("{:#}", result.expect_err("a rolled-back log was accepted"));
+    assert!(err.contains("was ROLLED BACK"), "{out}{err}");
+
+    // Forked: the old copy grows differently (the coordinator, who had not seen the newer
+    // events, keeps working there) until it is longer than the real log.
+    for i in 0..8 {
+        w.coordinator.ok(&[
+            "--server",
+            &rolled.url,
+            "case",
+            "open",
+            "--reference",
+            &format!("F-{i}"),
+            "--category",
+            "theft",
+        ]);
+    }
+    let (out, result) = w.harmed.ferry_out(&["--server", &rolled.url, "inbox"]);
+    let err = format!("{:#}", result.expect_err("a forked log was accepted"));
+    assert!(err.contains("has FORKED"), "{out}{err}");
+    // The coordinator, now holding the fork's checkpoint, is stopped by the real server too.
+    let (out, result) = w.coordinator.ferry_out(&["case", "list"]);
+    let err = format!(
+        "{:#}",
+        result.expect_err("the real log was accepted after the fork")
+    );
+    assert!(
+        err.contains("FORKED") || err.contains("ROLLED BACK"),
+        "{out}{err}"
+    );
+    // The evidence is kept.
+    let kept = std::fs::read_dir(w.harmed.env.home.join("checkpoints"))
+        .unwrap()
+        .count();
+    assert!(kept >= 2, "no evidence kept");
+}
+
+/// RFC 6962 Merkle tree hash, computed directly from all leaf hashes: an independent check
+/// of the stored-hash implementation.
+fn reference_root(leaves: &[TreeHash]) -> TreeHash {
+    use sha2_like::node;
+    match leaves.len() {
+        0 => TreeHash(Sha256Hash::of(b"").0),
+        1 => leaves[0],
+        n => {
+            let k = n.next_power_of_two() / 2;
+            node(reference_root(&leaves[..k]), reference_root(&leaves[k..]))
+        }
+    }
+}
+
+mod sha2_like {
+    use ferry_crypto::Sha256Hash;
+    use ferry_crypto::trail::TreeHash;
+
+    pub fn node(l: TreeHash, r: TreeHash) -> TreeHash {
+        TreeHash(Sha256Hash::of_parts(&[&[1u8], &l.0, &r.0]).0)
+    }
+}
+
+#[test]
+fn a_log_of_100000_events_proves_correctly() {
+    let server = TestServer::start();
+    let coordinator = server.person("coordinator");
+    coordinator.ok(&[
+        "enrol",
+        &server.url,
+        &server.coordinator_code(),
+        "--name",
+        "Chris",
+    ]);
+    let account = coordinator.account();
+    let statement = account.identity.key_card(0).unwrap().statement().clone();
+    let sizes: [u64; 9] = [1, 2, 3, 7, 1000, 65536, 65537, 99_999, 100_000];
+    let start = server.scalar("SELECT size FROM log_head") as u64;
+    let mut checkpoints = vec![];
+    for &target in &sizes {
+        if target > start {
+            server.append_many(
+                &statement,
+                target - server.scalar("SELECT size FROM log_head") as u64,
+            );
+        }
+        if target >= start {
+            checkpoints.push(server.checkpoint());
+        }
+    }
+    let leaves: Vec<TreeHash> = server
+        .all_leaves()
+        .iter()
+        .map(|l| trail::leaf_hash(l))
+        .collect();
+    assert_eq!(leaves.len(), 100_000);
+    let card = ferry_cli::pin::server_card(
+        &ferry_cli::store::Profiles::load(&coordinator.env)
+            .unwrap()
+            .select(None)
+            .unwrap()
+            .1,
+    )
+    .unwrap();
+    let origin = server.state.config.log_origin.clone();
+    for (size, note) in &checkpoints {
+        let cp = trail::verify_checkpoint(note, &origin, card.verifying_key()).unwrap();
+        assert_eq!(cp.size(), *size);
+        assert_eq!(
+            *cp.hash(),
+            reference_root(&leaves[..*size as usize]),
+            "root at {size}"
+        );
+    }
+    let sizes: Vec<u64> = checkpoints.iter().map(|(s, _)| *s).collect();
+    let leaf_bytes = server.all_leaves();
+    for &size in &sizes {
+        let root = reference_root(&leaves[..size as usize]);
+        for index in [0, size / 3, size / 2, size - 1] {
+            let p: Proof = account
+                .client
+                .get(&format!("/v1/proofs/inclusion?index={index}&size={size}"))
+                .unwrap();
+            let hashes: Vec<TreeHash> = p
+                .proof
+                .iter()
+                .map(|h| trail::hash_from_hex(h).unwrap())
+                .collect();
+            assert!(
+                hashes.len() <= 17,
+                "an inclusion proof of {} hashes at {size}",
+                hashes.len()
+            );
+            trail::check_inclusion(&hashes, size, root, index, &leaf_bytes[index as usize])
+                .unwrap();
+            // The same proof does not prove another leaf.
+            let other = (index + 1) % size;
+            if other != index {
+                assert!(
+                    trail::check_inclusion(&hashes, size, root, index, &leaf_bytes[other as usize])
+                        .is_err()
+                );
+            }
+        }
+        for &old in sizes.iter().filter(|&&o| o <= size) {
+            let p: Proof = account
+                .client
+                .get(&format!("/v1/proofs/consistency?from={old}&to={size}"))
+                .unwrap();
+            let hashes: Vec<TreeHash> = p
+                .proof
+                .iter()
+                .map(|h| trail::hash_from_hex(h).unwrap())
+                .collect();
+            let old_root = reference_root(&leaves[..old as usize]);
+            trail::check_consistency(&hashes, size, root, old, old_root).unwrap();
+            if old < size {
+                assert!(
+                    trail::check_consistency(&hashes, size, root, old, leaves[0]).is_err()
+                        || old == 1
+                );
+            }
+        }
+    }
+}
