@@ -159,9 +159,15 @@ pub async fn size(pool: &sqlx::AnyPool) -> Result<u64, sqlx::Error> {
     Ok(size as u64)
 }
 
+/// How often, at most, a client's request for the latest checkpoint makes the server sign
+/// a new one (the background signer also signs about once a second while the log grows).
+pub const CHECKPOINT_INTERVAL_SECONDS: i64 = 1;
+
 /// A signed checkpoint.
 #[derive(Clone, Debug)]
 pub struct SignedCheckpoint {
+    /// When it was signed (Unix seconds).
+    pub created_at: i64,
     /// Number of leaves.
     pub size: u64,
     /// Root hash.
@@ -173,9 +179,15 @@ pub struct SignedCheckpoint {
 /// The latest signed checkpoint, signing a new one first if the log has grown since. Only
 /// committed entries are covered: the size and hashes are read outside any write.
 pub async fn checkpoint(app: &AppState) -> ApiResult<SignedCheckpoint> {
+    signed_within(app, 0).await
+}
+
+/// The latest checkpoint, signing a new one only if the log has grown and the latest is at
+/// least `seconds` old: however many clients ask, signing stays batched.
+pub async fn signed_within(app: &AppState, seconds: i64) -> ApiResult<SignedCheckpoint> {
     let size = size(&app.pool).await?;
     if let Some(latest) = latest_checkpoint(app).await?
-        && latest.size >= size
+        && (latest.size >= size || crate::now() - latest.created_at < seconds)
     {
         return Ok(latest);
     }
@@ -193,17 +205,25 @@ pub async fn checkpoint(app: &AppState) -> ApiResult<SignedCheckpoint> {
     .bind(crate::now())
     .execute(&mut *conn)
     .await?;
-    Ok(SignedCheckpoint { size, root, note })
+    Ok(SignedCheckpoint {
+        created_at: crate::now(),
+        size,
+        root,
+        note,
+    })
 }
 
 async fn latest_checkpoint(app: &AppState) -> ApiResult<Option<SignedCheckpoint>> {
-    let row = sqlx::query("SELECT size, root, note FROM checkpoints ORDER BY size DESC LIMIT 1")
-        .fetch_optional(&app.pool)
-        .await?;
+    let row = sqlx::query(
+        "SELECT size, root, note, created_at FROM checkpoints ORDER BY size DESC LIMIT 1",
+    )
+    .fetch_optional(&app.pool)
+    .await?;
     match row {
         Some(row) => {
             let root: Vec<u8> = row.try_get(1)?;
             Ok(Some(SignedCheckpoint {
+                created_at: row.try_get(3)?,
                 size: row.try_get::<i64, _>(0)? as u64,
                 root: TreeHash(<[u8; 32]>::try_from(root.as_slice()).map_err(ApiError::internal)?),
                 note: row.try_get(2)?,

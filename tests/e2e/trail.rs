@@ -68,6 +68,34 @@ fn a_clean_record_audits_clean_online_and_offline() {
         "content in an audit report:\n{out}"
     );
 
+    // The auditor sees the record, never the content.
+    let auditor = w.auditor.account();
+    let q = w.server.first_event(&w.case, "submission");
+    let env: ferry_crypto::seal::Envelope = serde_json::from_slice(
+        &trail::Leaf::parse(&w.server.leaf(q.0))
+            .unwrap()
+            .statement
+            .body,
+    )
+    .unwrap();
+    let err = auditor
+        .client
+        .get::<serde_json::Value>(&format!("/v1/cases/{}/messages/{}", w.case, env.message_id))
+        .unwrap_err();
+    assert_eq!(crate::harness::code(&err), "not_found");
+    // One event and its inclusion proof under a checkpoint, checked by hand.
+    let ev: ferry_server::wire::EventView =
+        auditor.client.get(&format!("/v1/events/{}", q.0)).unwrap();
+    let leaf = ferry_cli::client::b64(&ev.event.leaf).unwrap();
+    let proof: Vec<TreeHash> = ev
+        .event
+        .proof
+        .iter()
+        .map(|h| trail::hash_from_hex(h).unwrap())
+        .collect();
+    let root = trail::hash_from_hex(&ev.checkpoint.root).unwrap();
+    trail::check_inclusion(&proof, ev.checkpoint.size, root, q.0 as u64, &leaf).unwrap();
+
     // Every case at once, with a saved checkpoint to continue from next time.
     let saved = w.auditor.env.home.join("last-checkpoint.json");
     let saved = saved.to_str().unwrap();
@@ -396,6 +424,7 @@ fn a_rolled_back_or_forked_log_stops_the_client() {
     // The real log grows, and the harmed person's client sees and remembers it.
     let q = w.question("Did you know the children were asleep?");
     w.facilitator.ok(&["forward", &q]);
+    w.server.checkpoint();
     w.harmed.ok(&["inbox"]);
 
     // Rolled back: the server is restored from the older copy.
@@ -418,10 +447,13 @@ fn a_rolled_back_or_forked_log_stops_the_client() {
             "theft",
         ]);
     }
+    rolled.checkpoint();
     let (out, result) = w.harmed.ferry_out(&["--server", &rolled.url, "inbox"]);
     let err = format!("{:#}", result.expect_err("a forked log was accepted"));
     assert!(err.contains("has FORKED"), "{out}{err}");
-    // The coordinator, now holding the fork's checkpoint, is stopped by the real server too.
+    // The coordinator, once holding the fork's checkpoint, is stopped by the real server too.
+    w.coordinator.ok(&["--server", &rolled.url, "case", "list"]);
+    w.server.checkpoint();
     let (out, result) = w.coordinator.ferry_out(&["case", "list"]);
     let err = format!(
         "{:#}",

@@ -16,7 +16,9 @@ use utoipa::IntoParams;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::trail::{SignedCheckpoint, checkpoint, with_hashes};
+use crate::trail::{
+    CHECKPOINT_INTERVAL_SECONDS, SignedCheckpoint, checkpoint, signed_within, with_hashes,
+};
 use crate::wire::{AuditBundle, CheckpointView, EventView, Proof, ProvenEvent};
 use crate::{AppState, cases};
 
@@ -29,14 +31,14 @@ fn view(app: &AppState, c: &SignedCheckpoint) -> CheckpointView {
     }
 }
 
-/// The latest signed checkpoint (signed now if the log has grown since the last one).
+/// The latest signed checkpoint (at most a second behind the log while it grows).
 #[utoipa::path(get, path = "/v1/checkpoint", tag = "trail", security(("bearer" = [])),
     responses((status = 200, body = CheckpointView)))]
 pub async fn latest(
     State(app): State<AppState>,
     _caller: Caller,
 ) -> ApiResult<Json<CheckpointView>> {
-    let c = checkpoint(&app).await?;
+    let c = signed_within(&app, CHECKPOINT_INTERVAL_SECONDS).await?;
     Ok(Json(view(&app, &c)))
 }
 
@@ -45,7 +47,7 @@ pub async fn latest(
 pub struct InclusionQuery {
     /// The event's index in the log.
     index: u64,
-    /// The tree size to prove against (a checkpointed size).
+    /// The tree size to prove against.
     size: u64,
 }
 
@@ -58,16 +60,13 @@ pub struct ConsistencyQuery {
     to: u64,
 }
 
-async fn require_checkpointed(app: &AppState, size: u64) -> ApiResult<()> {
-    let n: i64 = sqlx::query("SELECT COUNT(*) FROM checkpoints WHERE size = $1")
-        .bind(size as i64)
-        .fetch_one(&app.pool)
-        .await?
-        .try_get(0)?;
-    if n == 0 && size != 0 {
+/// Proofs are served for trees up to the log's current (committed) size.
+async fn require_within_log(app: &AppState, size: u64) -> ApiResult<()> {
+    let log = crate::trail::size(&app.pool).await?;
+    if size > log {
         return Err(ApiError::bad_request(
-            "not_checkpointed",
-            format!("no checkpoint was signed at size {size}; ask for /v1/checkpoint first"),
+            "beyond_log",
+            format!("the log holds {log} events, not {size}"),
         ));
     }
     Ok(())
@@ -77,7 +76,8 @@ fn hexes(proof: &[fmt::TreeHash]) -> Vec<String> {
     proof.iter().map(hash_hex).collect()
 }
 
-/// An RFC 6962 inclusion proof for one event against a checkpointed tree size.
+/// An RFC 6962 inclusion proof for one event against a tree size (the client holds that
+/// size's signed root).
 #[utoipa::path(get, path = "/v1/proofs/inclusion", tag = "trail", security(("bearer" = [])),
     params(InclusionQuery), responses((status = 200, body = Proof), (status = 400, body = crate::wire::ErrorBody)))]
 pub async fn inclusion(
@@ -85,7 +85,7 @@ pub async fn inclusion(
     _caller: Caller,
     Query(q): Query<InclusionQuery>,
 ) -> ApiResult<Json<Proof>> {
-    require_checkpointed(&app, q.size).await?;
+    require_within_log(&app, q.size).await?;
     let mut conn = app.pool.acquire().await?;
     let proof = with_hashes(&mut conn, |r| fmt::prove_inclusion(q.size, q.index, r)).await?;
     Ok(Json(Proof {
@@ -95,7 +95,7 @@ pub async fn inclusion(
     }))
 }
 
-/// An RFC 6962 consistency proof between two checkpointed tree sizes.
+/// An RFC 6962 consistency proof between two tree sizes.
 #[utoipa::path(get, path = "/v1/proofs/consistency", tag = "trail", security(("bearer" = [])),
     params(ConsistencyQuery), responses((status = 200, body = Proof), (status = 400, body = crate::wire::ErrorBody)))]
 pub async fn consistency(
@@ -103,8 +103,7 @@ pub async fn consistency(
     _caller: Caller,
     Query(q): Query<ConsistencyQuery>,
 ) -> ApiResult<Json<Proof>> {
-    require_checkpointed(&app, q.from).await?;
-    require_checkpointed(&app, q.to).await?;
+    require_within_log(&app, q.to).await?;
     let mut conn = app.pool.acquire().await?;
     let proof = with_hashes(&mut conn, |r| fmt::prove_consistency(q.to, q.from, r)).await?;
     Ok(Json(Proof {
