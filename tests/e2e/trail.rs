@@ -179,41 +179,31 @@ fn replace_hex(bytes: &[u8], at: usize) -> Vec<u8> {
     out
 }
 
+/// A fresh record whose first `kind` event has one base64 character of `field` changed in
+/// the database; returns the world and the altered event's index.
+fn altered(kind: &str, field: &str, offset: usize) -> (World, i64) {
+    let w = World::new();
+    exchange(&w);
+    let (idx, _) = w.server.first_event(&w.case, kind);
+    let leaf = w.server.leaf(idx);
+    let at = find(&leaf, format!("\"{field}\":\"").as_bytes()) + offset;
+    w.server.set_leaf(idx, &flip_base64(&leaf, at));
+    (w, idx)
+}
+
 #[test]
 fn an_altered_event_body_or_signature_is_detected() {
-    let w = World::new();
-    exchange(&w);
     // A byte of the statement's body (the submission's signed bytes)…
-    let (idx, _) = w.server.first_event(&w.case, "submission");
-    let leaf = w.server.leaf(idx);
-    let body_at = find(&leaf, b"\"body\":\"") + 20;
-    w.server.set_leaf(idx, &flip_base64(&leaf, body_at));
+    let (w, idx) = altered("submission", "body", 20);
     let (out, clean) = audit(&w);
-    assert_problem(
-        &out,
-        clean,
-        &[
-            &format!("event #{idx} (submission) by Harriet: the signature does not verify"),
-            "not included in the signed log",
-        ],
-    );
-
+    let expected = format!("event #{idx} (submission) by Harriet: the signature does not verify");
+    assert_problem(&out, clean, &[&expected, "not included in the signed log"]);
     // …and, on another record, a byte of a signature.
-    let w = World::new();
-    exchange(&w);
-    let (idx, _) = w.server.first_event(&w.case, "forward");
-    let leaf = w.server.leaf(idx);
-    let sig_at = find(&leaf, b"\"sig\":\"") + 12;
-    w.server.set_leaf(idx, &flip_base64(&leaf, sig_at));
+    let (w, idx) = altered("forward", "sig", 12);
     let (out, clean) = audit(&w);
-    assert_problem(
-        &out,
-        clean,
-        &[
-            &format!("event #{idx} (forward)"),
-            "signature does not verify",
-        ],
-    );
+    let expected =
+        format!("event #{idx} (forward) by Fiona Facilitator: the signature does not verify");
+    assert_problem(&out, clean, &[&expected]);
 }
 
 #[test]
