@@ -113,6 +113,15 @@ impl Client {
         self.read(req.send_json(body).map_err(|e| self.unreachable(e))?)
     }
 
+    /// PUT JSON, read JSON.
+    pub fn put<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T> {
+        let mut req = self.agent.put(format!("{}{path}", self.base));
+        if let Some(t) = &self.token {
+            req = req.header("Authorization", format!("Bearer {t}"));
+        }
+        self.read(req.send_json(body).map_err(|e| self.unreachable(e))?)
+    }
+
     /// PUT a stream (an encrypted attachment).
     pub fn put_stream<T: DeserializeOwned>(&self, path: &str, body: &mut dyn Read) -> Result<T> {
         let mut req = self

@@ -52,11 +52,12 @@ Environment:
   EDITOR / VISUAL             editor for writing and redacting
 
 Roles and their commands:
-  coordinator   case open|allocate|invite|risk|pause|resume|close|show|list, staff invite
+  coordinator   case open|allocate|invite|risk|pause|resume|close|show|list, staff invite,
+                admin outbox
   facilitator   inbox, review, forward, return, withhold, escalate, verify-key
   participant   consent, withdraw, write, inbox, read
   auditor       audit verify, audit export, audit verify-bundle
-  anyone        enrol, whoami, demo, self-check";
+  anyone        enrol, whoami, notifications, demo, self-check";
 
 #[derive(Subcommand)]
 enum Command {
@@ -92,6 +93,11 @@ enum Command {
     Write(commands::participant::Write),
     /// Reads something delivered to you, verifying every signature.
     Read(commands::participant::Read),
+    /// Shows or sets how you are told (by e-mail) that something is waiting.
+    Notifications(commands::notify::Notifications),
+    /// Coordinators: the e-mail outbox.
+    #[command(subcommand)]
+    Admin(commands::notify::AdminCmd),
     /// Auditors: verify cases against the signed log, export and verify bundles.
     #[command(subcommand)]
     Audit(commands::audit::AuditCmd),
@@ -136,6 +142,8 @@ where
         Command::Write(cmd) => cmd.run(env, profile, &mut out),
         Command::Read(cmd) => cmd.run(env, profile, &mut out),
         Command::Audit(cmd) => cmd.run(env, profile, &mut out),
+        Command::Notifications(cmd) => cmd.run(env, profile, &mut out),
+        Command::Admin(cmd) => cmd.run(env, profile, &mut out),
         Command::Demo(cmd) => cmd.run(&mut out),
         Command::SelfCheck(cmd) => cmd.run(&mut out),
     }

@@ -79,37 +79,10 @@ impl<'a> Out<'a> {
 
 /// A Unix time as `YYYY-MM-DD HH:MM` UTC.
 pub fn time(ts: i64) -> String {
-    let days = ts.div_euclid(86_400);
-    let secs = ts.rem_euclid(86_400);
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}",
-        secs / 3600,
-        secs % 3600 / 60
-    )
+    ferry_server::format_time(ts)
 }
 
 /// The first characters of a long id, for tables.
 pub fn short(id: &str) -> String {
     id.chars().take(12).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn times_are_utc_dates() {
-        assert_eq!(super::time(0), "1970-01-01 00:00");
-        assert_eq!(super::time(1_790_000_000), "2026-09-21 14:13");
-        assert_eq!(super::time(951_782_400), "2000-02-29 00:00");
-    }
 }

@@ -161,8 +161,26 @@ pub async fn activate_if_ready(tx: &mut Tx, case_id: &str, now: i64) -> ApiResul
     Ok(case.state)
 }
 
-/// Releases forwards held while the case was paused.
-pub async fn release_held(tx: &mut Tx, case_id: &str, now: i64) -> ApiResult<()> {
+/// Releases forwards held while the case was paused, and tells their recipients.
+pub async fn release_held(
+    tx: &mut Tx,
+    config: &crate::Config,
+    case_id: &str,
+    now: i64,
+) -> ApiResult<()> {
+    let recipients: Vec<String> = sqlx::query(
+        "SELECT DISTINCT recipient FROM deliveries WHERE case_id = $1 AND state = 'held' AND attachments_pending = 0",
+    )
+    .bind(case_id)
+    .fetch_all(&mut **tx)
+    .await?
+    .into_iter()
+    .map(|r| r.try_get(0))
+    .collect::<Result<_, _>>()?;
+    for r in &recipients {
+        crate::mail::outbox::notify(tx, config, r, crate::mail::Kind::NewMessage, case_id, now)
+            .await?;
+    }
     sqlx::query(
         "UPDATE deliveries SET state = 'released', released_at = $1 \
          WHERE case_id = $2 AND state = 'held' AND attachments_pending = 0",

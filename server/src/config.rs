@@ -33,6 +33,22 @@ pub struct Config {
     /// The log's origin line in checkpoints and key name in their signatures
     /// (`FERRY_LOG_ORIGIN`; default `ferry/<server account id>`).
     pub log_origin: String,
+    /// The address people use to reach this server, for invitation e-mails
+    /// (`FERRY_PUBLIC_URL`; default `http://<listen>`).
+    pub public_url: Option<String>,
+    /// SMTP server for e-mail (`FERRY_SMTP_URL`): `smtp://host:port` (add `?tls=required` for
+    /// STARTTLS) or `smtps://user:password@host`. Without it no e-mail is sent.
+    pub smtp_url: Option<String>,
+    /// Sender of e-mails (`FERRY_MAIL_FROM`).
+    pub mail_from: String,
+    /// How often the outbox worker looks for mail to send, in milliseconds.
+    pub mail_poll_ms: u64,
+    /// First retry delay after a failed send, in seconds; it doubles with every attempt.
+    pub mail_retry_seconds: i64,
+    /// Attempts before a mail is marked failed (and shown in `ferry admin outbox`).
+    pub mail_max_attempts: i64,
+    /// Interval of the digest for people who chose daily notifications, in seconds.
+    pub digest_seconds: i64,
 }
 
 impl Default for Config {
@@ -48,6 +64,13 @@ impl Default for Config {
             session_seconds: 15 * 60,
             bootstrap_invitation_seconds: 7 * 24 * 3600,
             log_origin: String::new(),
+            public_url: None,
+            smtp_url: None,
+            mail_from: "Ferry <ferry@localhost>".into(),
+            mail_poll_ms: 1000,
+            mail_retry_seconds: 30,
+            mail_max_attempts: 8,
+            digest_seconds: 24 * 3600,
         }
     }
 }
@@ -59,6 +82,8 @@ impl fmt::Debug for Config {
             .field("database_url", &redact_url(&self.database_url))
             .field("server_key", &self.server_key)
             .field("blob_dir", &self.blob_dir)
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .field("mail_from", &self.mail_from)
             .finish_non_exhaustive()
     }
 }
@@ -75,6 +100,12 @@ Configuration (environment variables override the --config TOML file, which over
   FERRY_MAX_BODY_BYTES        largest JSON request body         [default: 4194304]
   FERRY_SESSION_SECONDS       session token lifetime            [default: 900]
   FERRY_LOG_ORIGIN            the log's name in its checkpoints [default: ferry/<server id>]
+  FERRY_PUBLIC_URL            this server's address, for e-mails [default: http://<listen>]
+  FERRY_SMTP_URL              smtp://host:port[?tls=required] or smtps://user:pass@host
+                              (no e-mail without it; codes are then handed over in person)
+  FERRY_MAIL_FROM             sender of e-mails                 [default: Ferry <ferry@localhost>]
+  FERRY_MAIL_RETRY_SECONDS    first retry delay, doubling       [default: 30]
+  FERRY_MAIL_MAX_ATTEMPTS     attempts before a mail is failed  [default: 8]
   FERRY_LOG                   log filter, e.g. info or debug    [default: info]
 TOML keys are the same names in lower case without the FERRY_ prefix.";
 
@@ -143,6 +174,21 @@ impl Config {
         }
         if let Some(v) = get("FERRY_LOG_ORIGIN") {
             self.log_origin = v;
+        }
+        if let Some(v) = get("FERRY_PUBLIC_URL") {
+            self.public_url = Some(v);
+        }
+        if let Some(v) = get("FERRY_SMTP_URL") {
+            self.smtp_url = Some(v).filter(|v| !v.is_empty());
+        }
+        if let Some(v) = get("FERRY_MAIL_FROM") {
+            self.mail_from = v;
+        }
+        if let Some(v) = get("FERRY_MAIL_RETRY_SECONDS") {
+            self.mail_retry_seconds = num("FERRY_MAIL_RETRY_SECONDS", v)?;
+        }
+        if let Some(v) = get("FERRY_MAIL_MAX_ATTEMPTS") {
+            self.mail_max_attempts = num("FERRY_MAIL_MAX_ATTEMPTS", v)?;
         }
         if let Some(v) = get("FERRY_SESSION_SECONDS") {
             self.session_seconds = num("FERRY_SESSION_SECONDS", v)?;

@@ -40,10 +40,12 @@ pub async fn connect(url: &str) -> anyhow::Result<(AnyPool, Backend)> {
             Box::pin(async move {
                 if backend == Backend::Sqlite {
                     // WAL for concurrent readers; FULL so a commit is on disk before we answer;
-                    // writers queue on the lock instead of failing.
+                    // writers queue on the lock instead of failing; deleted or overwritten data
+                    // (a sent invitation's code) is zeroed, not left in free pages.
                     conn.execute(
                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000;",
+                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000; \
+                         PRAGMA secure_delete = ON;",
                     )
                     .await?;
                 }
@@ -68,4 +70,18 @@ pub async fn begin_write(pool: &AnyPool) -> Result<Tx, sqlx::Error> {
         .execute(&mut *tx)
         .await?;
     Ok(tx)
+}
+
+/// After secrets were overwritten (a sent invitation's code), moves the WAL's old page images
+/// into the database and empties the WAL, so the old bytes are gone from disk too. Best
+/// effort: with readers active SQLite may not truncate, and the next checkpoint finishes it.
+/// PostgreSQL reclaims old row versions with (auto)vacuum.
+pub async fn purge_old_versions(pool: &AnyPool, backend: Backend) {
+    if backend == Backend::Sqlite
+        && let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(pool)
+            .await
+    {
+        tracing::warn!(error = %e, "WAL checkpoint after scrubbing a secret");
+    }
 }

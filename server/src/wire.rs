@@ -96,6 +96,10 @@ pub struct Me {
     pub next_seq: u64,
     /// Cases the caller belongs to, with their role.
     pub cases: Vec<Membership>,
+    /// The caller's e-mail address for notifications, if any.
+    pub email: Option<String>,
+    /// immediate, daily or none.
+    pub notifications: String,
 }
 
 /// A role in a case.
@@ -121,8 +125,11 @@ pub struct InvitationRequest {
     /// The signed `invitation` statement, naming the code's hash.
     #[schema(value_type = Object)]
     pub statement: SignedStatement,
-    /// The code; checked against the statement's hash, then forgotten.
+    /// The code; checked against the statement's hash, then forgotten (or e-mailed).
     pub code: String,
+    /// Where to e-mail the invitation, if anywhere (kept out of the signed record).
+    #[serde(default)]
+    pub email: Option<String>,
 }
 
 /// A case as coordinators, facilitators and participants see it: metadata only.
@@ -314,6 +321,9 @@ pub struct Accepted {
     pub id: Option<String>,
     /// State of what was created or changed.
     pub state: Option<String>,
+    /// Whether an e-mail was queued (invitations).
+    #[serde(default)]
+    pub mailed: bool,
 }
 
 /// A signed checkpoint of the log.
@@ -378,4 +388,37 @@ pub struct EventView {
     pub event: ProvenEvent,
     /// The checkpoint.
     pub checkpoint: CheckpointView,
+}
+
+/// How a person wants to hear that something is waiting.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct NotificationsRequest {
+    /// immediate, daily (one digest a day) or none.
+    pub preference: String,
+    /// A new address for notifications, if changing it.
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+/// A mail in the outbox, as a coordinator sees it: no text, the address partly hidden.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OutboxEntry {
+    /// Stable id (the Message-ID is built from it).
+    pub id: String,
+    /// invitation, new_message, review_waiting, case_attention or digest.
+    pub kind: String,
+    /// The case, if any.
+    pub case_id: Option<String>,
+    /// The recipient, partly hidden.
+    pub to: String,
+    /// pending, sending, sent or failed.
+    pub state: String,
+    /// Attempts so far.
+    pub attempts: u64,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+    /// When it was queued.
+    pub created_at: i64,
+    /// When it was sent.
+    pub sent_at: Option<i64>,
 }

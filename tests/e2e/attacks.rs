@@ -318,6 +318,7 @@ fn expired_and_reused_invitation_codes_are_refused() {
             &InvitationRequest {
                 statement,
                 code: code_.clone(),
+                email: None,
             },
         )
         .unwrap();
@@ -351,6 +352,7 @@ fn expired_and_reused_invitation_codes_are_refused() {
             &InvitationRequest {
                 statement: statement.clone(),
                 code: weak.into(),
+                email: None,
             },
         )
     });

@@ -26,17 +26,37 @@ impl TestServer {
 
     /// A server over the data in `dir` (a copy made by [`TestServer::copy_data`], say).
     pub fn start_in(dir: tempfile::TempDir) -> Self {
+        Self::start_with(dir, |_| {})
+    }
+
+    /// A server that sends e-mail to `smtp` (an address on loopback). Its outbox worker is left
+    /// idle: tests run it with [`TestServer::send_mail`], so what is sent when is certain.
+    pub fn with_mail(smtp: &str) -> Self {
+        let smtp = format!("smtp://{smtp}");
+        Self::start_with(tempfile::tempdir().unwrap(), move |c| {
+            c.smtp_url = Some(smtp);
+            c.mail_from = "Ferry <ferry@ferry.test>".into();
+            c.public_url = Some("https://ferry.test".into());
+            c.mail_poll_ms = 3_600_000;
+            c.mail_retry_seconds = 1;
+            c.mail_max_attempts = 3;
+        })
+    }
+
+    /// A server over `dir` with `configure` applied to its configuration.
+    pub fn start_with(dir: tempfile::TempDir, configure: impl FnOnce(&mut Config)) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .unwrap();
-        let config = Config {
+        let mut config = Config {
             database_url: format!("sqlite://{}", dir.path().join("ferry.db").display()),
             server_key: dir.path().join("ferry-server.key"),
             blob_dir: dir.path().join("blobs"),
             ..Config::default()
         };
+        configure(&mut config);
         let (state, listener) = runtime.block_on(async {
             let state = AppState::open(config).await.unwrap();
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -88,6 +108,17 @@ impl TestServer {
                 .try_get::<i64, _>(0)
                 .unwrap()
         })
+    }
+
+    /// Runs the outbox worker once: folds digests, sends what is due. Returns how many mails
+    /// it tried.
+    pub fn send_mail(&self) -> usize {
+        let mailer = ferry_server::mail::Mailer::from_config(&self.state.config)
+            .unwrap()
+            .unwrap();
+        self.runtime
+            .block_on(ferry_server::mail::outbox::work_once(&self.state, &mailer))
+            .unwrap()
     }
 
     /// A consistent copy of the server's data (database, key, attachments), as a backup or a
@@ -363,7 +394,12 @@ pub struct World {
 
 impl World {
     pub fn new() -> Self {
-        let server = TestServer::start();
+        Self::on(TestServer::start())
+    }
+
+    /// The same world on a given server. Everyone has an e-mail address: the coordinator sets
+    /// theirs, the others are invited at theirs.
+    pub fn on(server: TestServer) -> Self {
         let coordinator = server.person("coordinator");
         let facilitator = server.person("facilitator");
         let harmed = server.person("harmed");
@@ -377,13 +413,33 @@ impl World {
             "--name",
             "Chris Coordinator",
         ]);
+        coordinator.ok(&[
+            "notifications",
+            "immediate",
+            "--email",
+            "chris@coordinators.test",
+        ]);
         let code = field(
-            &coordinator.json(&["staff", "invite", "--role", "auditor"]),
+            &coordinator.json(&[
+                "staff",
+                "invite",
+                "--role",
+                "auditor",
+                "--email",
+                "ines@inspectorate.test",
+            ]),
             "code",
         );
         auditor.ok(&["enrol", &url, &code, "--name", "Ines Inspector"]);
         let code = field(
-            &coordinator.json(&["staff", "invite", "--role", "facilitator"]),
+            &coordinator.json(&[
+                "staff",
+                "invite",
+                "--role",
+                "facilitator",
+                "--email",
+                "fiona@facilitators.test",
+            ]),
             "code",
         );
         facilitator.ok(&["enrol", &url, &code, "--name", "Fiona Facilitator"]);
@@ -401,11 +457,27 @@ impl World {
         coordinator.ok(&["case", "allocate", &case, &facilitator.account_id()]);
         coordinator.ok(&["case", "risk", &case, "proceed"]);
         let harmed_code = field(
-            &coordinator.json(&["case", "invite", &case, "--role", "harmed"]),
+            &coordinator.json(&[
+                "case",
+                "invite",
+                &case,
+                "--role",
+                "harmed",
+                "--email",
+                "harriet@home.test",
+            ]),
             "code",
         );
         let rcode = field(
-            &coordinator.json(&["case", "invite", &case, "--role", "responsible"]),
+            &coordinator.json(&[
+                "case",
+                "invite",
+                &case,
+                "--role",
+                "responsible",
+                "--email",
+                "rory@prison.test",
+            ]),
             "code",
         );
         harmed.ok(&["enrol", &url, &harmed_code, "--name", "Harriet"]);

@@ -7,5 +7,7 @@ mod attacks;
 mod exchange;
 mod harness;
 mod lifecycle;
+mod mail;
 mod reviewer;
+mod smtp;
 mod trail;

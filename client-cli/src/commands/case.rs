@@ -49,6 +49,9 @@ pub enum CaseCmd {
         /// Days until the code stops working.
         #[arg(long, default_value_t = 14)]
         expires_days: i64,
+        /// Also e-mail the invitation to this address (if the server sends e-mail).
+        #[arg(long)]
+        email: Option<String>,
     },
     /// Records the outcome of the risk assessment.
     Risk {
@@ -96,6 +99,9 @@ pub enum StaffCmd {
         /// Days until the code stops working.
         #[arg(long, default_value_t = 14)]
         expires_days: i64,
+        /// Also e-mail the invitation to this address (if the server sends e-mail).
+        #[arg(long)]
+        email: Option<String>,
     },
 }
 
@@ -115,16 +121,26 @@ fn new_case_id() -> Id {
     Id::try_from(format!("c-{s}")).unwrap_or_else(|_| Id::random())
 }
 
-/// Makes a one-time code, signs the invitation naming its hash, registers it (at the case, or
-/// service-wide for staff) and prints the code to hand over.
-fn invite(
-    account: &Account,
-    out: &mut Out<'_>,
+/// What an invitation is for.
+struct InviteTo {
     case: Option<Id>,
     role: Role,
     accreditations: Vec<String>,
     expires_days: i64,
-) -> Result<()> {
+    email: Option<String>,
+}
+
+/// Makes a one-time code, signs the invitation naming its hash, registers it (at the case, or
+/// service-wide for staff) and prints the code to hand over (the server also e-mails it when
+/// an address is given and it sends e-mail).
+fn invite(account: &Account, out: &mut Out<'_>, to: InviteTo) -> Result<()> {
+    let InviteTo {
+        case,
+        role,
+        accreditations,
+        expires_days,
+        email,
+    } = to;
     let code = new_invitation_code();
     let now = now();
     let expires_at = now + expires_days.clamp(1, 30) * 86_400;
@@ -148,11 +164,12 @@ fn invite(
         &InvitationRequest {
             statement,
             code: code.clone(),
+            email: email.clone(),
         },
     )?;
     out.json(&serde_json::json!({
         "code": code, "role": role.as_str(), "case_id": case.as_ref().map(Id::as_str),
-        "expires_at": expires_at, "event": accepted.event,
+        "expires_at": expires_at, "event": accepted.event, "mailed": accepted.mailed,
     }))?;
     let place = case.map(|c| format!(" in case {c}")).unwrap_or_default();
     out.line(format!(
@@ -160,7 +177,13 @@ fn invite(
         time(expires_at)
     ))?;
     out.line(format!("    {code}"))?;
-    out.line("Hand it over in person or by a trusted channel; it works once.")?;
+    match (&email, accepted.mailed) {
+        (Some(address), true) => out.line(format!("It is also on its way by e-mail to {address}; it works once."))?,
+        (Some(_), false) => out.line(
+            "This server does not send e-mail: hand the code over in person or by a trusted channel; it works once.",
+        )?,
+        (None, _) => out.line("Hand it over in person or by a trusted channel; it works once.")?,
+    }
     Ok(())
 }
 
@@ -231,9 +254,20 @@ impl CaseCmd {
                 case,
                 role,
                 expires_days,
+                email,
             } => {
-                let case_id = id(&case)?;
-                invite(&account, out, Some(case_id), role, vec![], expires_days)?;
+                let case = Some(id(&case)?);
+                invite(
+                    &account,
+                    out,
+                    InviteTo {
+                        case,
+                        role,
+                        accreditations: vec![],
+                        expires_days,
+                        email,
+                    },
+                )?;
             }
             CaseCmd::Risk { case, outcome } => {
                 let body = RiskAssessment {
@@ -370,6 +404,7 @@ impl StaffCmd {
             role,
             accreditations,
             expires_days,
+            email,
         } = self;
         if !matches!(role, Role::Coordinator | Role::Facilitator | Role::Auditor) {
             bail!(
@@ -377,6 +412,16 @@ impl StaffCmd {
             );
         }
         let account = Account::open(env, profile)?;
-        invite(&account, out, None, role, accreditations, expires_days)
+        invite(
+            &account,
+            out,
+            InviteTo {
+                case: None,
+                role,
+                accreditations,
+                expires_days,
+                email,
+            },
+        )
     }
 }

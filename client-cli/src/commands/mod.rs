@@ -4,6 +4,7 @@ pub mod audit;
 pub mod case;
 pub mod demo;
 pub mod enrol;
+pub mod notify;
 pub mod participant;
 pub mod review;
 pub mod self_check;

@@ -7,8 +7,9 @@ use sqlx::Row;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::Body;
 use crate::intake::load_card;
-use crate::wire::{KeyCardResponse, KeyCards, Me, Membership};
+use crate::wire::{KeyCardResponse, KeyCards, Me, Membership, NotificationsRequest, OutboxEntry};
 use crate::{AppState, cases};
 
 /// The caller's account, roles and next sequence number.
@@ -35,7 +36,17 @@ pub async fn me(State(app): State<AppState>, caller: Caller) -> ApiResult<Json<M
                 })
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let contact = sqlx::query("SELECT email, preference FROM contacts WHERE account_id = $1")
+        .bind(caller.account_id.as_str())
+        .fetch_optional(&app.pool)
+        .await?;
+    let (email, notifications) = match contact {
+        Some(c) => (Some(c.try_get::<String, _>(0)?), c.try_get::<String, _>(1)?),
+        None => (None, "none".to_owned()),
+    };
     Ok(Json(Me {
+        email,
+        notifications,
         account_id: caller.account_id.to_string(),
         display_name: row.try_get(0)?,
         staff_role: row.try_get(1)?,
@@ -106,4 +117,76 @@ pub async fn facilitator_cards(
             .push(ferry_crypto::SignedStatement::from_json(&bytes).map_err(ApiError::internal)?);
     }
     Ok(Json(KeyCards { key_cards }))
+}
+
+/// Sets how the caller hears that something is waiting (and, optionally, where).
+#[utoipa::path(put, path = "/v1/me/notifications", tag = "accounts", security(("bearer" = [])),
+    request_body = NotificationsRequest,
+    responses((status = 200, body = Me), (status = 400, body = crate::wire::ErrorBody)))]
+pub async fn set_notifications(
+    State(app): State<AppState>,
+    caller: Caller,
+    Body(req): Body<NotificationsRequest>,
+) -> ApiResult<Json<Me>> {
+    crate::mail::outbox::check_preference(&req.preference)?;
+    if let Some(email) = &req.email
+        && !crate::mail::valid_address(email)
+    {
+        return Err(ApiError::bad_request(
+            "invalid_field",
+            "that is not an e-mail address",
+        ));
+    }
+    let mut tx = app.pool.begin().await?;
+    match &req.email {
+        Some(email) => {
+            sqlx::query(
+                "INSERT INTO contacts (account_id, email, preference) VALUES ($1, $2, $3) \
+                 ON CONFLICT (account_id) DO UPDATE SET email = excluded.email, preference = excluded.preference",
+            )
+            .bind(caller.account_id.as_str())
+            .bind(email)
+            .bind(&req.preference)
+            .execute(&mut *tx)
+            .await?;
+        }
+        None => {
+            let updated = sqlx::query("UPDATE contacts SET preference = $1 WHERE account_id = $2")
+                .bind(&req.preference)
+                .bind(caller.account_id.as_str())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if updated == 0 && req.preference != "none" {
+                return Err(ApiError::bad_request(
+                    "no_email",
+                    "Ferry has no e-mail address for you: give one with --email",
+                ));
+            }
+        }
+    }
+    tx.commit().await?;
+    me(State(app), caller).await
+}
+
+/// Outbox query.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+pub struct OutboxQuery {
+    /// Only mails in this state (pending, sending, sent, failed).
+    state: Option<String>,
+}
+
+/// The e-mail outbox (coordinators): what was sent, what is waiting, what failed.
+#[utoipa::path(get, path = "/v1/admin/outbox", tag = "admin", security(("bearer" = [])),
+    params(OutboxQuery),
+    responses((status = 200, body = Vec<OutboxEntry>), (status = 403, body = crate::wire::ErrorBody)))]
+pub async fn outbox(
+    State(app): State<AppState>,
+    caller: Caller,
+    axum::extract::Query(q): axum::extract::Query<OutboxQuery>,
+) -> ApiResult<Json<Vec<OutboxEntry>>> {
+    caller.require_staff("coordinator")?;
+    Ok(Json(
+        crate::mail::outbox::list(&app, q.state.as_deref()).await?,
+    ))
 }

@@ -51,6 +51,7 @@ async fn finish(
         case_state,
         id: None,
         state: None,
+        mailed: false,
     }))
 }
 
@@ -220,7 +221,24 @@ pub async fn allocate(
     finish(tx, Some(&case_id), &req.statement, now).await
 }
 
-async fn store_invitation(tx: &mut Tx, inv: &Invitation, code: &str, now: i64) -> ApiResult<()> {
+/// Stores an invitation (its code only as the signed hash) and, if an address is given and
+/// e-mail is set up, queues the invitation mail. Returns whether a mail was queued.
+async fn store_invitation(
+    tx: &mut Tx,
+    config: &crate::Config,
+    inv: &Invitation,
+    code: &str,
+    email: Option<&str>,
+    now: i64,
+) -> ApiResult<bool> {
+    if let Some(e) = email
+        && !crate::mail::valid_address(e)
+    {
+        return Err(ApiError::bad_request(
+            "invalid_field",
+            "that is not an e-mail address",
+        ));
+    }
     if !plausible_invitation_code(code) || invitation_hash(code) != inv.invitation {
         return Err(ApiError::bad_request(
             "weak_or_mismatched_code",
@@ -237,8 +255,8 @@ async fn store_invitation(tx: &mut Tx, inv: &Invitation, code: &str, now: i64) -
         cases::check_label("accreditation", a)?;
     }
     sqlx::query(
-        "INSERT INTO invitations (code_hash, case_id, role, accreditations, created_by, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO invitations (code_hash, case_id, role, accreditations, created_by, expires_at, email) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(inv.invitation.to_hex())
     .bind(inv.case_id.as_ref().map(|c| c.as_str()))
@@ -246,9 +264,26 @@ async fn store_invitation(tx: &mut Tx, inv: &Invitation, code: &str, now: i64) -
     .bind(inv.accreditations.join(","))
     .bind(inv.coordinator.as_str())
     .bind(inv.expires_at)
+    .bind(email)
     .execute(&mut **tx)
     .await?;
-    Ok(())
+    match email {
+        Some(address) => {
+            let case = inv.case_id.as_ref().map(|c| c.as_str());
+            crate::mail::outbox::invitation(
+                tx,
+                config,
+                address,
+                code,
+                inv.role.as_str(),
+                case,
+                inv.expires_at,
+                now,
+            )
+            .await
+        }
+        None => Ok(false),
+    }
 }
 
 /// Invites a person to a role in a case (coordinators): harmed, responsible, supporter or
@@ -283,8 +318,18 @@ pub async fn invite_to_case(
     if cases::load(&mut *tx, &case_id).await?.state == "closed" {
         return Err(ApiError::conflict("case_closed", "this case is closed"));
     }
-    store_invitation(&mut tx, &inv, &req.code, now).await?;
-    finish(tx, Some(&case_id), &req.statement, now).await
+    let mailed = store_invitation(
+        &mut tx,
+        &app.config,
+        &inv,
+        &req.code,
+        req.email.as_deref(),
+        now,
+    )
+    .await?;
+    let mut accepted = finish(tx, Some(&case_id), &req.statement, now).await?;
+    accepted.0.mailed = mailed;
+    Ok(accepted)
 }
 
 /// Invites a member of staff (coordinators): a coordinator, a facilitator (with
@@ -312,8 +357,18 @@ pub async fn invite_staff(
             "a staff invitation is for a coordinator, facilitator or auditor, with no case",
         ));
     }
-    store_invitation(&mut tx, &inv, &req.code, now).await?;
-    finish(tx, None, &req.statement, now).await
+    let mailed = store_invitation(
+        &mut tx,
+        &app.config,
+        &inv,
+        &req.code,
+        req.email.as_deref(),
+        now,
+    )
+    .await?;
+    let mut accepted = finish(tx, None, &req.statement, now).await?;
+    accepted.0.mailed = mailed;
+    Ok(accepted)
 }
 
 /// Records the risk assessment outcome (coordinators).
@@ -381,7 +436,7 @@ pub async fn change_state(
                 ));
             }
             cases::set_state(&mut tx, &case_id, "active", now).await?;
-            cases::release_held(&mut tx, &case_id, now).await?;
+            cases::release_held(&mut tx, &app.config, &case_id, now).await?;
         }
         (CaseAction::Close, _) => {
             cases::set_state(&mut tx, &case_id, "closed", now).await?;
@@ -473,6 +528,9 @@ async fn participant_choice<T: Choice>(
     }
     set_consent(&mut tx, case_id, &caller.account_id, T::CONSENT).await?;
     // A withdrawal takes effect at once.
+    if T::CONSENT == "withdrawn" {
+        crate::mail::outbox::notify_coordinators(&mut tx, &app.config, case_id, now).await?;
+    }
     if T::CONSENT == "withdrawn" && case.state == "active" {
         cases::set_state(&mut tx, case_id, "paused", now).await?;
     }

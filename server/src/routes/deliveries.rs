@@ -243,6 +243,18 @@ pub async fn upload_attachment(
     .bind(&delivery_id)
     .execute(&mut *tx)
     .await?;
+    let released = sqlx::query(
+        "SELECT recipient FROM deliveries WHERE delivery_id = $1 AND state = 'released' AND released_at = $2",
+    )
+    .bind(&delivery_id)
+    .bind(now)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(row) = released {
+        let recipient: String = row.try_get(0)?;
+        let kind = crate::mail::Kind::NewMessage;
+        crate::mail::outbox::notify(&mut tx, &app.config, &recipient, kind, &case_id, now).await?;
+    }
     let state: String = sqlx::query("SELECT state FROM deliveries WHERE delivery_id = $1")
         .bind(&delivery_id)
         .fetch_one(&mut *tx)
@@ -254,6 +266,7 @@ pub async fn upload_attachment(
         case_state: None,
         id: Some(delivery_id),
         state: Some(state),
+        mailed: false,
     }))
 }
 

@@ -53,14 +53,16 @@ pub async fn enrol(
     if used != 1 {
         return Err(invalid_code());
     }
-    let inv =
-        sqlx::query("SELECT case_id, role, accreditations FROM invitations WHERE code_hash = $1")
-            .bind(code_hash.to_hex())
-            .fetch_one(&mut *tx)
-            .await?;
+    let inv = sqlx::query(
+        "SELECT case_id, role, accreditations, email FROM invitations WHERE code_hash = $1",
+    )
+    .bind(code_hash.to_hex())
+    .fetch_one(&mut *tx)
+    .await?;
     let case_id: Option<String> = inv.try_get(0)?;
     let role: String = inv.try_get(1)?;
     let accreditations: String = inv.try_get(2)?;
+    let email: Option<String> = inv.try_get(3)?;
     let role: Role = role.parse().map_err(ApiError::internal)?;
 
     let existing = sqlx::query("SELECT staff_role FROM accounts WHERE account_id = $1")
@@ -119,6 +121,22 @@ pub async fn enrol(
                 err => err,
             })?;
         }
+    }
+    // The address the invitation went to becomes the person's notification address; it is
+    // not kept on the spent invitation.
+    if let Some(address) = email {
+        sqlx::query(
+            "INSERT INTO contacts (account_id, email) VALUES ($1, $2) \
+             ON CONFLICT (account_id) DO UPDATE SET email = excluded.email",
+        )
+        .bind(card.account_id().as_str())
+        .bind(address)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE invitations SET email = NULL WHERE code_hash = $1")
+            .bind(code_hash.to_hex())
+            .execute(&mut *tx)
+            .await?;
     }
     if is_new {
         trail::append(&mut tx, case_id.as_deref(), card.statement(), now).await?;

@@ -183,6 +183,17 @@ pub async fn submit(
     .execute(&mut *tx)
     .await?;
     insert_blobs(&mut tx, env.message_id.as_str(), &env.attachments).await?;
+    if state == "in_review" {
+        crate::mail::outbox::notify_role(
+            &mut tx,
+            &app.config,
+            &case_id,
+            "facilitator",
+            crate::mail::Kind::ReviewWaiting,
+            now,
+        )
+        .await?;
+    }
     super::record(
         tx,
         &case_id,
@@ -373,12 +384,25 @@ pub async fn upload_attachment(
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
+    if newly && state == "in_review" {
+        let kind = crate::mail::Kind::ReviewWaiting;
+        crate::mail::outbox::notify_role(
+            &mut tx,
+            &app.config,
+            &case_id,
+            "facilitator",
+            kind,
+            now(),
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(Json(Accepted {
         event: 0,
         case_state: None,
         id: Some(message_id),
         state: Some(state),
+        mailed: false,
     }))
 }
 
@@ -505,6 +529,7 @@ async fn set_message_state(tx: &mut Tx, message_id: &str, state: &str, now: i64)
 #[allow(clippy::too_many_arguments)]
 async fn deliver(
     tx: &mut Tx,
+    config: &crate::Config,
     case_id: &str,
     message_id: &str,
     recipient: &str,
@@ -545,6 +570,17 @@ async fn deliver(
     .execute(&mut **tx)
     .await?;
     insert_blobs(tx, &delivery_id, attachments).await?;
+    if state == "released" {
+        crate::mail::outbox::notify(
+            tx,
+            config,
+            recipient,
+            crate::mail::Kind::NewMessage,
+            case_id,
+            now,
+        )
+        .await?;
+    }
     Ok((delivery_id, state.to_owned()))
 }
 
@@ -619,6 +655,7 @@ pub async fn forward(
     }
     let (id, state) = deliver(
         &mut tx,
+        &app.config,
         &case_id,
         &message_id,
         fwd.recipient.as_str(),
@@ -654,6 +691,7 @@ pub async fn return_to_author(
     let author = stored.summary.author.clone();
     let (id, state) = deliver(
         &mut tx,
+        &app.config,
         &case_id,
         &message_id,
         &author,
@@ -738,6 +776,7 @@ pub async fn escalate(
         ));
     }
     set_message_state(&mut tx, &message_id, "escalated", now).await?;
+    crate::mail::outbox::notify_coordinators(&mut tx, &app.config, &case_id, now).await?;
     super::record(
         tx,
         &case_id,

@@ -55,6 +55,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::auth::challenge))
         .routes(routes!(crate::auth::login))
         .routes(routes!(accounts::me))
+        .routes(routes!(accounts::set_notifications))
+        .routes(routes!(accounts::outbox))
         .routes(routes!(accounts::key_card))
         .routes(routes!(accounts::facilitator_cards))
         .routes(routes!(cases::list_cases, cases::open_case))
@@ -119,5 +121,6 @@ pub(crate) async fn record(
         case_state: None,
         id,
         state,
+        mailed: false,
     }))
 }
