@@ -1,6 +1,6 @@
 //! The whole shuttle exchange through the real server and client, and what the server keeps.
 
-use crate::harness::{World, field, file_contains};
+use crate::harness::{World, contains, field};
 
 const QUESTION: &str =
     "Why did you pick our house? Ring me on 07700 900461 if you would rather talk.";
@@ -165,11 +165,13 @@ fn the_full_exchange_and_no_plaintext_on_the_server() {
     assert!(!show.contains("house"));
 
     // Server compromise reveals no content: no plaintext anywhere the server stores data.
-    let files = w.server.stored_files();
-    assert!(
-        files.iter().any(|f| f.ends_with("ferry.db-wal")),
-        "{files:?}"
-    );
+    let stored = w.server.stored_bytes();
+    if crate::harness::postgres_url().is_none() {
+        assert!(
+            stored.iter().any(|(f, _)| f.ends_with("ferry.db-wal")),
+            "no WAL to search"
+        );
+    }
     for secret in [
         QUESTION,
         ANSWER_1,
@@ -181,11 +183,10 @@ fn the_full_exchange_and_no_plaintext_on_the_server() {
         "Why did you pick",
         "locked your door",
     ] {
-        for f in &files {
+        for (place, bytes) in &stored {
             assert!(
-                !file_contains(f, secret.as_bytes()),
-                "{secret:?} found in {}",
-                f.display()
+                !contains(bytes, secret.as_bytes()),
+                "{secret:?} found in {place}"
             );
         }
     }

@@ -1,7 +1,7 @@
 //! The test world: a real server on an ephemeral port over a temporary SQLite database, and
 //! people, each with their own FERRY_HOME, driving it through the `ferry` client library.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use ferry_cli::Env;
 use ferry_cli::account::Account;
@@ -10,8 +10,43 @@ use ferry_server::{AppState, Config};
 use serde_json::Value;
 use sqlx::Row;
 
+/// The database the end-to-end tests run on: SQLite, or PostgreSQL when the suite was started
+/// again by `postgres::the_whole_suite_runs_on_postgresql` (`FERRY_TEST_BACKEND=postgres`).
+pub fn postgres_url() -> Option<String> {
+    if std::env::var("FERRY_TEST_BACKEND").as_deref() == Ok("postgres") {
+        std::env::var("FERRY_TEST_POSTGRES_URL").ok()
+    } else {
+        None
+    }
+}
+
+/// Whether this run is on PostgreSQL; tests of SQLite's own files say so and stop.
+pub fn on_postgres(test: &str) -> bool {
+    let pg = postgres_url().is_some();
+    if pg {
+        eprintln!("NOTICE: {test} checks SQLite files; skipped on PostgreSQL");
+    }
+    pg
+}
+
+/// `url` with its database name replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let cut = base.rfind('/').map_or(base.len(), |i| i + 1);
+    let mut out = format!("{}{name}", &base[..cut]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
 /// A running server.
 pub struct TestServer {
+    /// The PostgreSQL database made for this server, dropped with it.
+    pg_database: Option<(String, String)>,
     pub url: String,
     pub dir: tempfile::TempDir,
     pub state: AppState,
@@ -50,8 +85,26 @@ impl TestServer {
             .enable_all()
             .build()
             .unwrap();
+        let pg_database = postgres_url().map(|admin| {
+            let name = format!("ferry_test_{}", &ferry_server::random_token()[..16]);
+            runtime.block_on(async {
+                sqlx::any::install_default_drivers();
+                let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin)
+                    .await
+                    .unwrap();
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+            });
+            (admin, name)
+        });
+        let database_url = match &pg_database {
+            Some((admin, name)) => with_database(admin, name),
+            None => format!("sqlite://{}", dir.path().join("ferry.db").display()),
+        };
         let mut config = Config {
-            database_url: format!("sqlite://{}", dir.path().join("ferry.db").display()),
+            database_url,
             server_key: dir.path().join("ferry-server.key"),
             blob_dir: dir.path().join("blobs"),
             ..Config::default()
@@ -68,6 +121,7 @@ impl TestServer {
             let _ = stopped.await;
         }));
         Self {
+            pg_database,
             url,
             dir,
             state,
@@ -251,7 +305,7 @@ impl TestServer {
             ("accounts", "SELECT COUNT(*) FROM accounts"),
             (
                 "sequence numbers",
-                "SELECT COALESCE(SUM(last_seq), 0) FROM accounts",
+                "SELECT CAST(COALESCE(SUM(last_seq), 0) AS BIGINT) FROM accounts",
             ),
             ("invitations", "SELECT COUNT(*) FROM invitations"),
             (
@@ -289,6 +343,47 @@ impl TestServer {
         })
     }
 
+    /// Every byte the server keeps, by where it is: on SQLite the database files (main, WAL,
+    /// shared memory); on PostgreSQL every row of every table as text (byte columns in hex);
+    /// and every stored attachment blob.
+    pub fn stored_bytes(&self) -> Vec<(String, Vec<u8>)> {
+        let mut out = vec![];
+        if self.pg_database.is_some() {
+            for table in [
+                "accounts",
+                "invitations",
+                "challenges",
+                "sessions",
+                "cases",
+                "members",
+                "messages",
+                "deliveries",
+                "blobs",
+                "events",
+                "log_head",
+                "tlog_hashes",
+                "checkpoints",
+                "contacts",
+                "outbox",
+            ] {
+                let rows: Vec<String> = self.runtime.block_on(async {
+                    sqlx::query(&format!("SELECT CAST(t AS TEXT) FROM {table} t"))
+                        .fetch_all(&self.state.pool)
+                        .await
+                        .unwrap()
+                        .into_iter()
+                        .map(|r| r.try_get(0).unwrap())
+                        .collect()
+                });
+                out.push((format!("table {table}"), rows.join("\n").into_bytes()));
+            }
+        }
+        for f in self.stored_files() {
+            out.push((f.display().to_string(), std::fs::read(&f).unwrap()));
+        }
+        out
+    }
+
     /// The database files on disk (main file, WAL, shared memory) and every stored blob.
     pub fn stored_files(&self) -> Vec<PathBuf> {
         let mut files = vec![];
@@ -309,6 +404,18 @@ impl Drop for TestServer {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
+        }
+        if let Some((admin, name)) = self.pg_database.take() {
+            self.runtime.block_on(async {
+                self.state.pool.close().await;
+                if let Ok(mut conn) =
+                    <sqlx::AnyConnection as sqlx::Connection>::connect(&admin).await
+                {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut conn)
+                        .await;
+                }
+            });
         }
     }
 }
@@ -522,8 +629,12 @@ pub fn field(v: &Value, name: &str) -> String {
         .to_owned()
 }
 
-/// Whether `needle` occurs anywhere in the file.
-pub fn file_contains(path: &Path, needle: &[u8]) -> bool {
-    let bytes = std::fs::read(path).unwrap();
+/// Whether `needle` occurs in `bytes`, as it is or hex-encoded (as PostgreSQL shows bytes).
+pub fn contains(bytes: &[u8], needle: &[u8]) -> bool {
+    let hex: Vec<u8> = needle
+        .iter()
+        .flat_map(|b| format!("{b:02x}").into_bytes())
+        .collect();
     bytes.windows(needle.len()).any(|w| w == needle)
+        || bytes.windows(hex.len()).any(|w| w == hex.as_slice())
 }

@@ -8,6 +8,7 @@ mod exchange;
 mod harness;
 mod lifecycle;
 mod mail;
+mod postgres;
 mod reviewer;
 mod smtp;
 mod trail;

@@ -214,11 +214,11 @@ async fn record(
             let scrub = mail.kind == Kind::Invitation.as_str();
             sqlx::query(
                 "UPDATE outbox SET state = 'sent', sent_at = $1, last_error = NULL, \
-                 text_body = CASE WHEN $2 = 1 THEN '' ELSE text_body END, \
-                 html_body = CASE WHEN $2 = 1 THEN '' ELSE html_body END WHERE id = $3",
+                 text_body = CASE WHEN $2 = 'scrub' THEN '' ELSE text_body END, \
+                 html_body = CASE WHEN $2 = 'scrub' THEN '' ELSE html_body END WHERE id = $3",
             )
             .bind(now)
-            .bind(i64::from(scrub))
+            .bind(if scrub { "scrub" } else { "keep" })
             .bind(&mail.id)
             .execute(&app.pool)
             .await?;
@@ -238,13 +238,13 @@ async fn record(
             let scrub = failed && mail.kind == Kind::Invitation.as_str();
             sqlx::query(
                 "UPDATE outbox SET state = $1, next_attempt_at = $2, last_error = $3, locked_until = 0, \
-                 text_body = CASE WHEN $4 = 1 THEN '' ELSE text_body END, \
-                 html_body = CASE WHEN $4 = 1 THEN '' ELSE html_body END WHERE id = $5",
+                 text_body = CASE WHEN $4 = 'scrub' THEN '' ELSE text_body END, \
+                 html_body = CASE WHEN $4 = 'scrub' THEN '' ELSE html_body END WHERE id = $5",
             )
             .bind(if failed { "failed" } else { "pending" })
             .bind(now + delay)
             .bind(error)
-            .bind(i64::from(scrub))
+            .bind(if scrub { "scrub" } else { "keep" })
             .bind(&mail.id)
             .execute(&app.pool)
             .await?;
