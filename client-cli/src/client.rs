@@ -64,6 +64,13 @@ impl Client {
         })
     }
 
+    /// The same session at another address of the same service (another replica).
+    pub fn at(&self, base: &str) -> Result<Self> {
+        let mut other = Client::new(base)?;
+        other.token = self.token.clone();
+        Ok(other)
+    }
+
     /// The server's base URL.
     pub fn base(&self) -> &str {
         &self.base

@@ -43,6 +43,9 @@ pub struct Config {
     pub mail_from: String,
     /// How often the outbox worker looks for mail to send, in milliseconds.
     pub mail_poll_ms: u64,
+    /// How long a worker's claim on a mail lasts before another worker may take it over (the
+    /// first worker having died), in seconds.
+    pub mail_claim_seconds: i64,
     /// First retry delay after a failed send, in seconds; it doubles with every attempt.
     pub mail_retry_seconds: i64,
     /// Attempts before a mail is marked failed (and shown in `ferry admin outbox`).
@@ -68,6 +71,7 @@ impl Default for Config {
             smtp_url: None,
             mail_from: "Ferry <ferry@localhost>".into(),
             mail_poll_ms: 1000,
+            mail_claim_seconds: 120,
             mail_retry_seconds: 30,
             mail_max_attempts: 8,
             digest_seconds: 24 * 3600,

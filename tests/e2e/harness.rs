@@ -43,14 +43,43 @@ fn with_database(url: &str, name: &str) -> String {
     out
 }
 
+/// A PostgreSQL database made for one test, dropped when the last server using it is.
+pub struct PgDatabase {
+    admin: String,
+    name: String,
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        rt.block_on(async {
+            if let Ok(mut conn) =
+                <sqlx::AnyConnection as sqlx::Connection>::connect(&self.admin).await
+            {
+                let _ = sqlx::query(&format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    self.name
+                ))
+                .execute(&mut conn)
+                .await;
+            }
+        });
+    }
+}
+
 /// A running server.
 pub struct TestServer {
-    /// The PostgreSQL database made for this server, dropped with it.
-    pg_database: Option<(String, String)>,
+    /// The PostgreSQL database made for this server (shared with its replicas).
+    pg_database: Option<std::sync::Arc<PgDatabase>>,
     pub url: String,
     pub dir: tempfile::TempDir,
     pub state: AppState,
-    runtime: tokio::runtime::Runtime,
+    runtime: Option<tokio::runtime::Runtime>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -97,10 +126,10 @@ impl TestServer {
                     .await
                     .unwrap();
             });
-            (admin, name)
+            std::sync::Arc::new(PgDatabase { admin, name })
         });
         let database_url = match &pg_database {
-            Some((admin, name)) => with_database(admin, name),
+            Some(db) => with_database(&db.admin, &db.name),
             None => format!("sqlite://{}", dir.path().join("ferry.db").display()),
         };
         let mut config = Config {
@@ -110,6 +139,15 @@ impl TestServer {
             ..Config::default()
         };
         configure(&mut config);
+        Self::launch(runtime, dir, config, pg_database)
+    }
+
+    fn launch(
+        runtime: tokio::runtime::Runtime,
+        dir: tempfile::TempDir,
+        config: Config,
+        pg_database: Option<std::sync::Arc<PgDatabase>>,
+    ) -> Self {
         let (state, listener) = runtime.block_on(async {
             let state = AppState::open(config).await.unwrap();
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -125,14 +163,14 @@ impl TestServer {
             url,
             dir,
             state,
-            runtime,
+            runtime: Some(runtime),
             stop: Some(stop),
         }
     }
 
     /// A one-time code for a coordinator (as `ferry-server init` prints).
     pub fn coordinator_code(&self) -> String {
-        self.runtime
+        self.rt()
             .block_on(ferry_server::init::invite_coordinator(&self.state))
             .unwrap()
     }
@@ -154,7 +192,7 @@ impl TestServer {
 
     /// Runs a query returning one integer.
     pub fn scalar(&self, sql: &str) -> i64 {
-        self.runtime.block_on(async {
+        self.rt().block_on(async {
             sqlx::query(sql)
                 .fetch_one(&self.state.pool)
                 .await
@@ -164,13 +202,45 @@ impl TestServer {
         })
     }
 
+    fn rt(&self) -> &tokio::runtime::Runtime {
+        self.runtime.as_ref().expect("the server was killed")
+    }
+
+    /// Another replica of this server: same database, key and attachment store, its own port
+    /// and workers (as a second process behind a load balancer would be).
+    pub fn replica(&self) -> TestServer {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let config = (*self.state.config).clone();
+        Self::launch(
+            runtime,
+            tempfile::tempdir().unwrap(),
+            config,
+            self.pg_database.clone(),
+        )
+    }
+
+    /// Stops this server at once, mid-request, as a killed process would: in-flight requests
+    /// get no answer and their uncommitted transactions roll back. Returns its directory (which
+    /// holds the test people's homes) so they outlive it.
+    pub fn kill(mut self) -> tempfile::TempDir {
+        self.stop = None;
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+        std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap())
+    }
+
     /// Runs the outbox worker once: folds digests, sends what is due. Returns how many mails
     /// it tried.
     pub fn send_mail(&self) -> usize {
         let mailer = ferry_server::mail::Mailer::from_config(&self.state.config)
             .unwrap()
             .unwrap();
-        self.runtime
+        self.rt()
             .block_on(ferry_server::mail::outbox::work_once(&self.state, &mailer))
             .unwrap()
     }
@@ -180,7 +250,7 @@ impl TestServer {
     pub fn copy_data(&self) -> tempfile::TempDir {
         let copy = tempfile::tempdir().unwrap();
         let target = copy.path().join("ferry.db");
-        self.runtime.block_on(async {
+        self.rt().block_on(async {
             sqlx::query(&format!("VACUUM INTO '{}'", target.display()))
                 .execute(&self.state.pool)
                 .await
@@ -197,7 +267,7 @@ impl TestServer {
     /// Appends a statement to the trail directly, skipping every check the API makes: what a
     /// compromised server, or someone with write access to the database, could do.
     pub fn append_raw(&self, case: &str, statement: &ferry_crypto::SignedStatement) {
-        self.runtime.block_on(async {
+        self.rt().block_on(async {
             let mut tx = ferry_server::db::begin_write(&self.state.pool)
                 .await
                 .unwrap();
@@ -213,7 +283,7 @@ impl TestServer {
         let mut left = count;
         while left > 0 {
             let batch = left.min(5000);
-            self.runtime.block_on(async {
+            self.rt().block_on(async {
                 let mut tx = ferry_server::db::begin_write(&self.state.pool)
                     .await
                     .unwrap();
@@ -231,7 +301,7 @@ impl TestServer {
     /// Signs (or fetches) the checkpoint at the current size: (size, note).
     pub fn checkpoint(&self) -> (u64, Vec<u8>) {
         let c = self
-            .runtime
+            .rt()
             .block_on(ferry_server::trail::checkpoint(&self.state))
             .unwrap();
         (c.size, c.note)
@@ -239,7 +309,7 @@ impl TestServer {
 
     /// Every leaf, in log order.
     pub fn all_leaves(&self) -> Vec<Vec<u8>> {
-        self.runtime.block_on(async {
+        self.rt().block_on(async {
             sqlx::query("SELECT leaf FROM events ORDER BY idx")
                 .fetch_all(&self.state.pool)
                 .await
@@ -270,7 +340,7 @@ impl TestServer {
 
     /// An event's leaf bytes.
     pub fn leaf(&self, idx: i64) -> Vec<u8> {
-        self.runtime.block_on(async {
+        self.rt().block_on(async {
             sqlx::query("SELECT leaf FROM events WHERE idx = $1")
                 .bind(idx)
                 .fetch_one(&self.state.pool)
@@ -283,7 +353,7 @@ impl TestServer {
 
     /// Overwrites an event's leaf bytes in the database.
     pub fn set_leaf(&self, idx: i64, leaf: &[u8]) {
-        self.runtime.block_on(async {
+        self.rt().block_on(async {
             sqlx::query("UPDATE events SET leaf = $1 WHERE idx = $2")
                 .bind(leaf.to_vec())
                 .bind(idx)
@@ -295,7 +365,7 @@ impl TestServer {
 
     /// Runs a statement against the database.
     pub fn execute(&self, sql: &str) {
-        self.runtime
+        self.rt()
             .block_on(async { sqlx::query(sql).execute(&self.state.pool).await.unwrap() });
     }
 
@@ -326,7 +396,7 @@ impl TestServer {
 
     /// A state summary that changes whenever any case, message or delivery changes state.
     pub fn states(&self) -> String {
-        self.runtime.block_on(async {
+        self.rt().block_on(async {
             let mut out = String::new();
             for sql in [
                 "SELECT case_id || ':' || state || ':' || COALESCE(risk_outcome, '') FROM cases ORDER BY case_id",
@@ -366,7 +436,7 @@ impl TestServer {
                 "contacts",
                 "outbox",
             ] {
-                let rows: Vec<String> = self.runtime.block_on(async {
+                let rows: Vec<String> = self.rt().block_on(async {
                     sqlx::query(&format!("SELECT CAST(t AS TEXT) FROM {table} t"))
                         .fetch_all(&self.state.pool)
                         .await
@@ -405,17 +475,10 @@ impl Drop for TestServer {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        if let Some((admin, name)) = self.pg_database.take() {
-            self.runtime.block_on(async {
-                self.state.pool.close().await;
-                if let Ok(mut conn) =
-                    <sqlx::AnyConnection as sqlx::Connection>::connect(&admin).await
-                {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .execute(&mut conn)
-                        .await;
-                }
-            });
+        if self.pg_database.is_some()
+            && let Some(rt) = &self.runtime
+        {
+            rt.block_on(self.state.pool.close());
         }
     }
 }

@@ -9,6 +9,7 @@ mod harness;
 mod lifecycle;
 mod mail;
 mod postgres;
+mod replicas;
 mod reviewer;
 mod smtp;
 mod trail;

@@ -193,7 +193,7 @@ async fn claim(app: &AppState, now: i64) -> ApiResult<Vec<Mail>> {
          AND (state = 'pending' OR locked_until < $2) \
          RETURNING id, email, subject, text_body, html_body, attempts, kind",
     )
-    .bind(now + 120)
+    .bind(now + app.config.mail_claim_seconds)
     .bind(now)
     .fetch_all(&mut *tx)
     .await?;
