@@ -23,6 +23,19 @@ pub enum Backend {
 pub async fn connect(url: &str) -> anyhow::Result<(AnyPool, Backend)> {
     sqlx::any::install_default_drivers();
     let (url, backend) = if let Some(rest) = url.strip_prefix("sqlite:") {
+        // Create the database's directory, so a fresh data directory just works.
+        let path = rest
+            .trim_start_matches("//")
+            .split('?')
+            .next()
+            .unwrap_or_default();
+        if let Some(dir) = std::path::Path::new(path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+        }
         let mut url = format!("sqlite:{rest}");
         if !rest.contains('?') {
             url.push_str("?mode=rwc");
