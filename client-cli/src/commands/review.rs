@@ -139,6 +139,30 @@ pub fn open_message(
     Ok((opened, author))
 }
 
+/// A message a facilitator is deciding about, opened and verified.
+struct Reviewed {
+    account: Account,
+    case: Id,
+    detail: MessageDetail,
+    opened: OpenedMessage,
+    author: KeyCard,
+}
+
+impl Reviewed {
+    fn load(env: &Env, profile: Option<&str>, message: &str, case: Option<&str>) -> Result<Self> {
+        let account = Account::open(env, profile)?;
+        let (case, detail) = find_message(&account, message, case)?;
+        let (opened, author) = open_message(&account, &case, &detail)?;
+        Ok(Self {
+            account,
+            case,
+            detail,
+            opened,
+            author,
+        })
+    }
+}
+
 /// `ferry review <message>`
 #[derive(clap::Args)]
 pub struct Review {
@@ -152,9 +176,13 @@ pub struct Review {
 impl Review {
     /// Shows the decrypted, verified message with identifying details highlighted.
     pub fn run(self, env: &Env, profile: Option<&str>, out: &mut Out<'_>) -> Result<()> {
-        let account = Account::open(env, profile)?;
-        let (case, detail) = find_message(&account, &self.message, self.case.as_deref())?;
-        let (opened, author) = open_message(&account, &case, &detail)?;
+        let Reviewed {
+            account: _,
+            case,
+            detail,
+            opened,
+            author,
+        } = Reviewed::load(env, profile, &self.message, self.case.as_deref())?;
         let letter = &opened.letter;
         let findings = pii::find(&letter.body);
         if out.json {
@@ -235,9 +263,13 @@ pub struct Forward {
 impl Forward {
     /// Re-encrypts the message to its recipient and signs the forward.
     pub fn run(self, env: &Env, profile: Option<&str>, out: &mut Out<'_>) -> Result<()> {
-        let account = Account::open(env, profile)?;
-        let (case, detail) = find_message(&account, &self.message, self.case.as_deref())?;
-        let (opened, _author) = open_message(&account, &case, &detail)?;
+        let Reviewed {
+            account,
+            case,
+            detail,
+            opened,
+            ..
+        } = Reviewed::load(env, profile, &self.message, self.case.as_deref())?;
         let view: CaseView = account.client.get(&format!("/v1/cases/{case}"))?;
         let candidates: Vec<_> = view
             .members
@@ -412,9 +444,13 @@ pub struct ReturnCmd {
 impl ReturnCmd {
     /// Returns the message to its author with a sealed note.
     pub fn run(self, env: &Env, profile: Option<&str>, out: &mut Out<'_>) -> Result<()> {
-        let account = Account::open(env, profile)?;
-        let (case, detail) = find_message(&account, &self.message, self.case.as_deref())?;
-        let (opened, author) = open_message(&account, &case, &detail)?;
+        let Reviewed {
+            account,
+            case,
+            detail,
+            opened,
+            author,
+        } = Reviewed::load(env, profile, &self.message, self.case.as_deref())?;
         let view: CaseView = account.client.get(&format!("/v1/cases/{case}"))?;
         let mut recipients = co_facilitators(&account, &view)?;
         recipients.push(author.recipient().clone());
@@ -466,9 +502,13 @@ pub struct WithholdCmd {
 impl WithholdCmd {
     /// Withholds the message.
     pub fn run(self, env: &Env, profile: Option<&str>, out: &mut Out<'_>) -> Result<()> {
-        let account = Account::open(env, profile)?;
-        let (case, detail) = find_message(&account, &self.message, self.case.as_deref())?;
-        let (opened, _) = open_message(&account, &case, &detail)?;
+        let Reviewed {
+            account,
+            case,
+            detail: _,
+            opened,
+            ..
+        } = Reviewed::load(env, profile, &self.message, self.case.as_deref())?;
         let message_id = opened.letter.message_id.clone();
         let note = match self.note {
             Some(text) => {
@@ -523,9 +563,13 @@ pub struct EscalateCmd {
 impl EscalateCmd {
     /// Escalates the message to the coordinator.
     pub fn run(self, env: &Env, profile: Option<&str>, out: &mut Out<'_>) -> Result<()> {
-        let account = Account::open(env, profile)?;
-        let (case, detail) = find_message(&account, &self.message, self.case.as_deref())?;
-        let (opened, _) = open_message(&account, &case, &detail)?;
+        let Reviewed {
+            account,
+            case,
+            detail: _,
+            opened,
+            ..
+        } = Reviewed::load(env, profile, &self.message, self.case.as_deref())?;
         let message_id = opened.letter.message_id.clone();
         let a = account.post_signed(
             &format!("/v1/cases/{case}/messages/{message_id}/escalate"),

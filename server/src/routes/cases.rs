@@ -55,6 +55,42 @@ async fn finish(
     }))
 }
 
+/// A coordinator's signed action on one case.
+trait CaseAct: ferry_crypto::Statement + ferry_crypto::actions::Sequenced {
+    fn case_id(&self) -> &ferry_crypto::Id;
+}
+
+macro_rules! case_act {
+    ($($ty:ty),*) => {
+        $(impl CaseAct for $ty {
+            fn case_id(&self) -> &ferry_crypto::Id {
+                &self.case_id
+            }
+        })*
+    };
+}
+
+case_act!(Allocation, RiskAssessment, CaseState);
+
+/// Begins a coordinator's action on a case: the caller is a coordinator, the statement is
+/// theirs, signed, in sequence and about this case, and the case is not closed.
+async fn begin_case_act<T: CaseAct>(
+    app: &AppState,
+    caller: &Caller,
+    case_id: &str,
+    statement: &SignedStatement,
+) -> ApiResult<(Tx, T, cases::CaseRow)> {
+    caller.require_staff("coordinator")?;
+    let mut tx = db::begin_write(&app.pool).await?;
+    let act: T = accept(&mut tx, caller, statement).await?;
+    same_case(case_id, act.case_id())?;
+    let case = cases::load(&mut *tx, case_id).await?;
+    if case.state == "closed" {
+        return Err(ApiError::conflict("case_closed", "this case is closed"));
+    }
+    Ok((tx, act, case))
+}
+
 /// Fails unless the caller is a coordinator or service-wide auditor, or a member of the case.
 async fn require_view(app: &AppState, caller: &Caller, case_id: &str) -> ApiResult<()> {
     match caller.staff_role.as_deref() {
@@ -159,15 +195,9 @@ pub async fn allocate(
     Path(case_id): Path<String>,
     Body(req): Body<StatementRequest>,
 ) -> ApiResult<Json<Accepted>> {
-    caller.require_staff("coordinator")?;
     let now = now();
-    let mut tx = db::begin_write(&app.pool).await?;
-    let alloc: Allocation = accept(&mut tx, &caller, &req.statement).await?;
-    same_case(&case_id, &alloc.case_id)?;
-    let case = cases::load(&mut *tx, &case_id).await?;
-    if case.state == "closed" {
-        return Err(ApiError::conflict("case_closed", "this case is closed"));
-    }
+    let (mut tx, alloc, case): (_, Allocation, _) =
+        begin_case_act(&app, &caller, &case_id, &req.statement).await?;
     let row = sqlx::query("SELECT staff_role, accreditations FROM accounts WHERE account_id = $1")
         .bind(alloc.facilitator.as_str())
         .fetch_optional(&mut *tx)
@@ -381,15 +411,9 @@ pub async fn risk_assessment(
     Path(case_id): Path<String>,
     Body(req): Body<StatementRequest>,
 ) -> ApiResult<Json<Accepted>> {
-    caller.require_staff("coordinator")?;
     let now = now();
-    let mut tx = db::begin_write(&app.pool).await?;
-    let risk: RiskAssessment = accept(&mut tx, &caller, &req.statement).await?;
-    same_case(&case_id, &risk.case_id)?;
-    let case = cases::load(&mut *tx, &case_id).await?;
-    if case.state == "closed" {
-        return Err(ApiError::conflict("case_closed", "this case is closed"));
-    }
+    let (mut tx, risk, case): (_, RiskAssessment, _) =
+        begin_case_act(&app, &caller, &case_id, &req.statement).await?;
     let outcome = match risk.outcome {
         RiskOutcome::Proceed => "proceed",
         RiskOutcome::DoNotProceed => "do_not_proceed",
@@ -417,14 +441,10 @@ pub async fn change_state(
     Path(case_id): Path<String>,
     Body(req): Body<StatementRequest>,
 ) -> ApiResult<Json<Accepted>> {
-    caller.require_staff("coordinator")?;
     let now = now();
-    let mut tx = db::begin_write(&app.pool).await?;
-    let change: CaseState = accept(&mut tx, &caller, &req.statement).await?;
-    same_case(&case_id, &change.case_id)?;
-    let case = cases::load(&mut *tx, &case_id).await?;
+    let (mut tx, change, case): (_, CaseState, _) =
+        begin_case_act(&app, &caller, &case_id, &req.statement).await?;
     match (change.action, case.state.as_str()) {
-        (_, "closed") => return Err(ApiError::conflict("case_closed", "this case is closed")),
         (CaseAction::Pause, "active" | "preparing") => {
             cases::set_state(&mut tx, &case_id, "paused", now).await?;
         }
