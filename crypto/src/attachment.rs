@@ -3,14 +3,98 @@
 //!
 //! When opening, the ciphertext and plaintext digests are only known at the end: a caller
 //! writing to a file must write to a temporary file and keep it only if this returns `Ok`.
+//!
+//! The two SHA-256 digests (plaintext and ciphertext) are computed on two helper threads while
+//! the calling thread encrypts or decrypts, so a large file costs about as long as the
+//! encryption alone on a machine with a spare core. The hand-over queues are bounded, so memory
+//! stays flat.
 
 use std::io::{self, Read, Write};
+use std::sync::mpsc::{SyncSender, sync_channel};
 
 use crate::agefile;
 use crate::error::{CryptoError, Result};
-use crate::hash::{HashingReader, HashingWriter};
+use crate::hash::{HashingWriter, Sha256Hash, StreamDigest};
 use crate::identity::Identity;
 use crate::seal::{AttachmentBlob, AttachmentRef};
+
+/// Copy size for streaming: one age chunk.
+const CHUNK: usize = 64 * 1024;
+
+/// Hands bytes to a SHA-256 running on another thread.
+struct Side(SyncSender<Vec<u8>>);
+
+impl Side {
+    fn feed(&self, bytes: &[u8]) {
+        if !bytes.is_empty() {
+            // The hashing thread only stops when this sender is dropped.
+            let _ = self.0.send(bytes.to_vec());
+        }
+    }
+}
+
+/// A digest and a byte count.
+type Digest = (Sha256Hash, u64);
+
+/// Runs `f` with two side hashers and returns its result with both digests.
+fn with_side_hashes<T>(f: impl FnOnce(&Side, &Side) -> T) -> Result<(T, Digest, Digest)> {
+    std::thread::scope(|scope| {
+        let spawn = |rx: std::sync::mpsc::Receiver<Vec<u8>>| {
+            scope.spawn(move || {
+                let mut d = StreamDigest::default();
+                for chunk in rx {
+                    d.update(&chunk);
+                }
+                d.finish()
+            })
+        };
+        let (a_tx, a_rx) = sync_channel(16);
+        let (b_tx, b_rx) = sync_channel(16);
+        let (a, b) = (spawn(a_rx), spawn(b_rx));
+        let result = {
+            let (a_side, b_side) = (Side(a_tx), Side(b_tx));
+            f(&a_side, &b_side)
+        };
+        let lost = || CryptoError::Io(io::Error::other("a hashing thread stopped"));
+        Ok((
+            result,
+            a.join().map_err(|_| lost())?,
+            b.join().map_err(|_| lost())?,
+        ))
+    })
+}
+
+/// A reader that hands what it reads to a side hasher.
+struct SideReader<'a, R> {
+    inner: R,
+    side: &'a Side,
+}
+
+impl<R: Read> Read for SideReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.side.feed(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// A writer that hands what it writes to a side hasher.
+struct SideWriter<'a, W> {
+    inner: W,
+    side: &'a Side,
+}
+
+impl<W: Write> Write for SideWriter<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.side.feed(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
 
 /// The digests of a sealed attachment: the plaintext (for the letter) and the blob (for the
 /// envelope and the server).
@@ -33,13 +117,24 @@ pub fn seal_attachment<R: Read, W: Write>(
     check_name(name)?;
     let own = sender.recipient();
     let set = agefile::recipient_set(recipients.iter().chain(std::iter::once(&own)))?;
-    let mut reader = HashingReader::new(input);
-    let mut writer = agefile::encrypt_stream(&set, HashingWriter::new(output))?;
-    io::copy(&mut reader, &mut writer)?;
-    let mut hashing = writer.finish()?;
-    hashing.flush()?;
-    let (_, blob_sha, blob_size) = hashing.finish();
-    let (plain_sha, plain_size) = reader.finish();
+    let (copied, (plain_sha, plain_size), (blob_sha, blob_size)) =
+        with_side_hashes(|plain, blob| {
+            let mut reader = SideReader {
+                inner: input,
+                side: plain,
+            };
+            let mut writer = agefile::encrypt_stream(
+                &set,
+                SideWriter {
+                    inner: output,
+                    side: blob,
+                },
+            )?;
+            copy(&mut reader, &mut writer, CryptoError::Io)?;
+            writer.finish()?.flush()?;
+            Ok::<_, CryptoError>(())
+        })?;
+    copied?;
     Ok(SealedAttachment {
         plaintext: AttachmentRef {
             name: name.to_owned(),
@@ -63,19 +158,32 @@ pub fn open_attachment<R: Read, W: Write>(
     input: R,
     mut output: W,
 ) -> Result<u64> {
-    let mut hashed_in = HashingReader::new(input);
-    let (plain_sha, plain_size) = {
-        let decrypting = agefile::decrypt_stream(identity.age_identity(), &mut hashed_in)?;
-        let mut plain = HashingReader::new(decrypting);
-        copy_decrypting(&mut plain, &mut output)?;
-        plain.finish()
-    };
-    // Anything after the age stream's final chunk is not part of the blob.
-    let mut trailing = [0u8; 1];
-    if hashed_in.read(&mut trailing)? != 0 {
-        return Err(CryptoError::CiphertextMismatch);
-    }
-    let (blob_sha, blob_size) = hashed_in.finish();
+    let (opened, (plain_sha, plain_size), (blob_sha, blob_size)) =
+        with_side_hashes(|plain, cipher| {
+            // Big reads, so the ciphertext reaches its hasher in few large pieces.
+            let mut hashed_in = io::BufReader::with_capacity(
+                4 * CHUNK,
+                SideReader {
+                    inner: input,
+                    side: cipher,
+                },
+            );
+            {
+                let decrypting = agefile::decrypt_stream(identity.age_identity(), &mut hashed_in)?;
+                let mut out = SideWriter {
+                    inner: &mut output,
+                    side: plain,
+                };
+                copy(&mut { decrypting }, &mut out, CryptoError::from_stream_io)?;
+            }
+            // Anything after the age stream's final chunk is not part of the blob.
+            let mut trailing = [0u8; 1];
+            if hashed_in.read(&mut trailing)? != 0 {
+                return Err(CryptoError::CiphertextMismatch);
+            }
+            Ok(())
+        })?;
+    opened?;
     if blob_sha != blob.sha256 || blob_size != blob.size {
         return Err(CryptoError::CiphertextMismatch);
     }
@@ -106,16 +214,21 @@ pub fn reseal_attachment<R: Read, W: Write>(
     Ok(AttachmentBlob { size, sha256 })
 }
 
-/// `io::copy`, but read errors from the decrypting side are reported as tampering.
-fn copy_decrypting<R: Read, W: Write>(reader: &mut R, writer: &mut W) -> Result<u64> {
-    let mut buf = vec![0u8; 64 * 1024];
+/// Copies in age-chunk-sized pieces; read errors are mapped by `on_read` (for a decrypting
+/// stream, into tampering), write errors are I/O errors.
+fn copy<R: Read, W: Write>(
+    reader: &mut R,
+    writer: &mut W,
+    on_read: fn(io::Error) -> CryptoError,
+) -> Result<u64> {
+    let mut buf = vec![0u8; CHUNK];
     let mut total = 0u64;
     loop {
         let n = match reader.read(&mut buf) {
             Ok(0) => return Ok(total),
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(CryptoError::from_stream_io(e)),
+            Err(e) => return Err(on_read(e)),
         };
         writer.write_all(&buf[..n])?;
         total += n as u64;

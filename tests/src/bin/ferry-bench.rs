@@ -1,0 +1,220 @@
+//! `ferry-bench`: Ferry's speed as ratios against the raw ceiling of the same work, measured
+//! in the same run on the same machine (absolute numbers do not compare between runs).
+//!
+//! Run: `cargo run --release -p ferry-tests --bin ferry-bench -- [--quick]`.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use chacha20poly1305::aead::{AeadInPlace, KeyInit};
+use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
+use clap::Parser;
+use ferry_crypto::Identity;
+use ferry_crypto::attachment::{open_attachment, seal_attachment};
+use ferry_crypto::trail::{self, HashReader, TreeError, TreeHash};
+
+/// Ferry's benchmarks.
+#[derive(Parser)]
+struct Args {
+    /// A shorter run (under two minutes on two cores) for routine use.
+    #[arg(long)]
+    quick: bool,
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    println!(
+        "Ferry benchmarks{} — each figure against its ceiling, measured in this run",
+        if args.quick { " (quick)" } else { "" }
+    );
+    println!(
+        "machine: {} cores, {}",
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        cpu_model()
+    );
+    println!();
+    attachments(&args)?;
+    proofs(&args)?;
+    Ok(())
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into())
+}
+
+/// Best of `runs` timings of `f`.
+fn best<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
+    let mut best = Duration::MAX;
+    let mut out = None;
+    for _ in 0..runs {
+        let t = Instant::now();
+        let r = f();
+        best = best.min(t.elapsed());
+        out = Some(r);
+    }
+    (best, out.expect("at least one run"))
+}
+
+fn line(name: &str, rate: f64, unit: &str, ceiling: f64, target: Option<f64>) {
+    let ratio = rate / ceiling;
+    let verdict = match target {
+        Some(t) if ratio >= t => format!("target ≥ {t:.2}: met"),
+        Some(t) => format!("target ≥ {t:.2}: NOT MET"),
+        None => "no target".into(),
+    };
+    println!(
+        "  {name:<44} {rate:>10.1} {unit:<8} ceiling {ceiling:>10.1} {unit:<8} ratio {ratio:>5.2}  ({verdict})"
+    );
+}
+
+/// 1. Sealing and opening a large attachment against raw ChaCha20-Poly1305 over the same
+/// bytes in the same 64 KiB chunks age uses.
+fn attachments(args: &Args) -> Result<()> {
+    let size: usize = if args.quick { 64 << 20 } else { 512 << 20 };
+    println!(
+        "1. Attachments ({} MiB): sealing and opening vs raw ChaCha20-Poly1305",
+        size >> 20
+    );
+    let data: Vec<u8> = (0..size)
+        .map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[0])
+        .collect();
+    let sender = Identity::generate("Sender")?;
+    let reader = Identity::generate("Reader")?;
+
+    let cipher = ChaCha20Poly1305::new(Key::from_slice(&[7u8; 32]));
+    let mut buf = data.clone();
+    let (raw, _) = best(3, || {
+        for (i, chunk) in buf.chunks_mut(64 * 1024).enumerate() {
+            let mut nonce = [0u8; 12];
+            nonce[..8].copy_from_slice(&(i as u64).to_be_bytes());
+            let _ = cipher.encrypt_in_place_detached(Nonce::from_slice(&nonce), b"", chunk);
+        }
+    });
+    let mut blob = Vec::with_capacity(size + size / 1000 + 1024);
+    let (seal, sealed) = best(3, || {
+        blob.clear();
+        seal_attachment(
+            &sender,
+            &[reader.recipient()],
+            "scan.bin",
+            &data[..],
+            &mut blob,
+        )
+    });
+    let sealed = sealed?;
+    let (open, opened) = best(3, || {
+        open_attachment(
+            &reader,
+            &sealed.blob,
+            &sealed.plaintext,
+            &blob[..],
+            std::io::sink(),
+        )
+    });
+    anyhow::ensure!(opened? == size as u64, "the attachment did not open whole");
+    let (age_only, _) = best(3, || {
+        let age_id: age::x25519::Identity = reader.age_secret_key().parse().expect("own key");
+        let d = age::Decryptor::new_buffered(&blob[..]).expect("age file");
+        let mut r = d
+            .decrypt(std::iter::once(&age_id as &dyn age::Identity))
+            .expect("decrypts");
+        std::io::copy(&mut r, &mut std::io::sink()).expect("reads")
+    });
+    let mb = |d: Duration| size as f64 / d.as_secs_f64() / 1e6;
+    line(
+        "(diagnostic) age decryption alone",
+        mb(age_only),
+        "MB/s",
+        mb(raw),
+        None,
+    );
+    line(
+        "seal (encrypt + plaintext and blob SHA-256)",
+        mb(seal),
+        "MB/s",
+        mb(raw),
+        Some(0.8),
+    );
+    line(
+        "open (decrypt + both SHA-256 checks)",
+        mb(open),
+        "MB/s",
+        mb(raw),
+        Some(0.8),
+    );
+    println!();
+    Ok(())
+}
+
+/// An in-memory store of a log's stored hashes that counts reads.
+struct Memory {
+    hashes: Vec<TreeHash>,
+    reads: std::cell::Cell<usize>,
+}
+
+impl HashReader for Memory {
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<TreeHash>, TreeError> {
+        self.reads.set(self.reads.get() + indexes.len());
+        Ok(indexes.iter().map(|&i| self.hashes[i as usize]).collect())
+    }
+}
+
+/// 5. Inclusion and consistency proofs at growing log sizes: time and stored-hash reads must
+/// grow logarithmically. The log's stored hashes are built exactly as the server builds them.
+fn proofs(args: &Args) -> Result<()> {
+    let sizes: &[u64] = if args.quick {
+        &[10_000, 100_000, 1_000_000]
+    } else {
+        &[10_000, 1_000_000, 10_000_000]
+    };
+    let largest = *sizes.last().unwrap_or(&0);
+    println!("5. Proofs (stored-hash reads and time per proof; must grow like log n)");
+    let mut store = Memory {
+        hashes: Vec::with_capacity(2 * largest as usize + 64),
+        reads: 0.into(),
+    };
+    let mut built = 0u64;
+    for &n in sizes {
+        while built < n {
+            let leaf = built.to_le_bytes();
+            let new = trail::stored_hashes(built, &leaf, &store)?;
+            store.hashes.extend(new);
+            built += 1;
+        }
+        let root = trail::tree_hash(n, &store)?;
+        let probes: Vec<u64> = (0..200).map(|i| (i * 7_919_993) % n).collect();
+        store.reads.set(0);
+        let t = Instant::now();
+        for &i in &probes {
+            let p = trail::prove_inclusion(n, i, &store)?;
+            trail::check_inclusion(&p, n, root, i, &i.to_le_bytes())?;
+        }
+        let inclusion = t.elapsed() / probes.len() as u32;
+        let inclusion_reads = store.reads.get() / probes.len();
+        store.reads.set(0);
+        let t = Instant::now();
+        for &old in &probes {
+            let old = old.max(1);
+            let p = trail::prove_consistency(n, old, &store)?;
+            let old_root = trail::tree_hash(old, &store)?;
+            trail::check_consistency(&p, n, root, old, old_root)?;
+        }
+        let consistency = t.elapsed() / probes.len() as u32;
+        let consistency_reads = store.reads.get() / probes.len();
+        println!(
+            "  {n:>10} leaves: inclusion {:>6.1} µs, {inclusion_reads:>3} reads; consistency {:>6.1} µs, {consistency_reads:>3} reads (log2 n = {:.1})",
+            inclusion.as_secs_f64() * 1e6,
+            consistency.as_secs_f64() * 1e6,
+            (n as f64).log2()
+        );
+    }
+    println!();
+    Ok(())
+}
