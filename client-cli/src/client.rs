@@ -71,6 +71,11 @@ impl Client {
         Ok(other)
     }
 
+    /// The session's bearer token, once logged in.
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
     /// The server's base URL.
     pub fn base(&self) -> &str {
         &self.base

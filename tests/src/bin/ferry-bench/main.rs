@@ -9,6 +9,8 @@ use anyhow::Result;
 use chacha20poly1305::aead::{AeadInPlace, KeyInit};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use clap::Parser;
+
+mod submissions;
 use ferry_crypto::Identity;
 use ferry_crypto::attachment::{open_attachment, seal_attachment};
 use ferry_crypto::trail::{self, HashReader, TreeError, TreeHash};
@@ -34,6 +36,13 @@ fn main() -> Result<()> {
     );
     println!();
     attachments(&args)?;
+    submissions::run(args.quick, None)?;
+    if let Ok(pg) = std::env::var("FERRY_BENCH_POSTGRES_URL") {
+        submissions::run(args.quick, Some(&pg))?;
+    } else {
+        println!("4. (set FERRY_BENCH_POSTGRES_URL to an empty PostgreSQL database to measure it)");
+        println!();
+    }
     proofs(&args)?;
     Ok(())
 }
