@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod blobs;
 pub mod cases;
+pub mod commit;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -40,6 +41,8 @@ pub struct AppState {
     pub server_identity: Arc<Identity>,
     /// The server's key card.
     pub server_card: Arc<KeyCard>,
+    /// Batches write requests into shared transactions.
+    pub committer: commit::Committer,
 }
 
 impl AppState {
@@ -66,6 +69,7 @@ impl AppState {
             )
         })?;
         Ok(Self {
+            committer: commit::Committer::start(pool.clone()),
             pool,
             backend,
             config: Arc::new(config),

@@ -108,11 +108,30 @@ pub async fn submit(
     Body(req): Body<SubmitRequest>,
 ) -> ApiResult<Json<Accepted>> {
     let ciphertext = decode_b64("ciphertext", &req.ciphertext)?;
+    // Submissions arriving together are committed together (one fsync per batch).
+    let committer = app.committer.clone();
+    let accepted = committer
+        .run(Box::new(move |tx| {
+            Box::pin(async move { submit_in(tx, &app, &caller, &case_id, req, ciphertext).await })
+        }))
+        .await?;
+    Ok(Json(accepted))
+}
+
+/// The submission itself, inside the batch's transaction.
+async fn submit_in(
+    tx: &mut Tx,
+    app: &AppState,
+    caller: &Caller,
+    case_id: &str,
+    req: SubmitRequest,
+    ciphertext: Vec<u8>,
+) -> ApiResult<Accepted> {
     let now = now();
-    let mut tx = db::begin_write(&app.pool).await?;
+    let case_id = case_id.to_owned();
     let member =
-        cases::require_member(&mut *tx, &case_id, &caller.account_id, PARTICIPANTS).await?;
-    let env: Envelope = accept(&mut tx, &caller, &req.envelope).await?;
+        cases::require_member(&mut **tx, &case_id, &caller.account_id, PARTICIPANTS).await?;
+    let env: Envelope = accept(tx, caller, &req.envelope).await?;
     if env.case_id.as_str() != case_id {
         return Err(ApiError::bad_request(
             "mismatch",
@@ -125,7 +144,7 @@ pub async fn submit(
             "record your consent before writing",
         ));
     }
-    let case = cases::load(&mut *tx, &case_id).await?;
+    let case = cases::load(&mut **tx, &case_id).await?;
     if case.state != "active" {
         return Err(ApiError::conflict(
             "case_not_active",
@@ -157,7 +176,7 @@ pub async fn submit(
             ));
         }
     }
-    check_reply(&mut tx, &case_id, &caller, &env).await?;
+    check_reply(tx, &case_id, caller, &env).await?;
     let pending = env.attachments.len() as i64;
     let state = if pending > 0 {
         "uploading"
@@ -180,12 +199,12 @@ pub async fn submit(
     .bind(ciphertext)
     .bind(pending)
     .bind(now)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
-    insert_blobs(&mut tx, env.message_id.as_str(), &env.attachments).await?;
+    insert_blobs(tx, env.message_id.as_str(), &env.attachments).await?;
     if state == "in_review" {
         crate::mail::outbox::notify_role(
-            &mut tx,
+            tx,
             &app.config,
             &case_id,
             "facilitator",
@@ -194,7 +213,7 @@ pub async fn submit(
         )
         .await?;
     }
-    super::record(
+    super::record_in(
         tx,
         &case_id,
         &req.envelope,

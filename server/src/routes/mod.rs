@@ -104,6 +104,26 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Appends the accepted statement to the trail inside the caller's transaction and says what
+/// was created or changed (for work run by the group committer).
+pub(crate) async fn record_in(
+    tx: &mut Tx,
+    case_id: &str,
+    statement: &ferry_crypto::SignedStatement,
+    now: i64,
+    id: Option<String>,
+    state: Option<String>,
+) -> ApiResult<Accepted> {
+    let event = crate::trail::append(tx, Some(case_id), statement, now).await?;
+    Ok(Accepted {
+        event,
+        case_state: None,
+        id,
+        state,
+        mailed: false,
+    })
+}
+
 /// Appends the accepted statement to the trail, commits, and answers with the event index
 /// and what was created or changed.
 pub(crate) async fn record(
