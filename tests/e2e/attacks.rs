@@ -448,3 +448,71 @@ fn login_token(w: &World) -> String {
     assert_eq!(code(&err), "unauthorized");
     token.token
 }
+
+#[test]
+fn refused_submissions_in_a_shared_batch_change_nothing_for_the_others() {
+    // Many submissions at once are committed together; refused ones (replays here) must roll
+    // back alone, and every accepted one must be stored exactly once.
+    let w = World::new();
+    let before = w.server.scalar("SELECT COUNT(*) FROM messages");
+    let harmed = w.harmed.account();
+    let responsible = w.responsible.account();
+    let first = harmed.next_seq().unwrap();
+    let good: Vec<SealedMessage> = (0..20)
+        .map(|i| {
+            sealed(
+                &harmed,
+                &w.case,
+                Role::Responsible,
+                first + i,
+                &format!("letter {i}"),
+            )
+        })
+        .collect();
+    let rseq = responsible.next_seq().unwrap();
+    let replays: Vec<SealedMessage> = (0..20)
+        .map(|i| {
+            sealed(
+                &responsible,
+                &w.case,
+                Role::Harmed,
+                rseq,
+                &format!("replay {i}"),
+            )
+        })
+        .collect();
+    let (accepted, refused) = std::thread::scope(|s| {
+        let a = s.spawn(|| {
+            good.iter()
+                .filter(|m| submit(&harmed, &w.case, m).is_ok())
+                .count()
+        });
+        let handles: Vec<_> = replays
+            .iter()
+            .map(|m| s.spawn(|| submit(&responsible, &w.case, m).map_err(|e| code(&e))))
+            .collect();
+        let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        (a.join().unwrap(), results)
+    });
+    assert_eq!(accepted, 20);
+    let ok = refused.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(
+        ok, 1,
+        "exactly one of the twenty uses of one sequence number is accepted"
+    );
+    assert!(
+        refused
+            .iter()
+            .filter_map(|r| r.as_ref().err())
+            .all(|c| c == "replayed_sequence"),
+        "{refused:?}"
+    );
+    assert_eq!(
+        w.server.scalar("SELECT COUNT(*) FROM messages"),
+        before + 21
+    );
+    assert_eq!(
+        w.server.scalar("SELECT COUNT(*) FROM events"),
+        w.server.scalar("SELECT size FROM log_head")
+    );
+}
