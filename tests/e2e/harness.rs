@@ -520,6 +520,20 @@ impl Person {
         serde_json::from_str(&self.ok(&full)).unwrap()
     }
 
+    /// Enrols with a code the coordinator makes with `invite` (a `staff invite` or
+    /// `case invite` command); returns the code.
+    pub fn enrol_invited(
+        &self,
+        url: &str,
+        coordinator: &Person,
+        invite: &[&str],
+        name: &str,
+    ) -> String {
+        let code = field(&coordinator.json(invite), "code");
+        self.ok(&["enrol", url, &code, "--name", name]);
+        code
+    }
+
     /// This person logged in, for requests the CLI would never make.
     pub fn account(&self) -> Account {
         Account::open(&self.env, None).unwrap()
@@ -589,30 +603,32 @@ impl World {
             "--email",
             "chris@coordinators.test",
         ]);
-        let code = field(
-            &coordinator.json(&[
+        auditor.enrol_invited(
+            &url,
+            &coordinator,
+            &[
                 "staff",
                 "invite",
                 "--role",
                 "auditor",
                 "--email",
                 "ines@inspectorate.test",
-            ]),
-            "code",
+            ],
+            "Ines Inspector",
         );
-        auditor.ok(&["enrol", &url, &code, "--name", "Ines Inspector"]);
-        let code = field(
-            &coordinator.json(&[
+        facilitator.enrol_invited(
+            &url,
+            &coordinator,
+            &[
                 "staff",
                 "invite",
                 "--role",
                 "facilitator",
                 "--email",
                 "fiona@facilitators.test",
-            ]),
-            "code",
+            ],
+            "Fiona Facilitator",
         );
-        facilitator.ok(&["enrol", &url, &code, "--name", "Fiona Facilitator"]);
         let case = field(
             &coordinator.json(&[
                 "case",
@@ -626,8 +642,10 @@ impl World {
         );
         coordinator.ok(&["case", "allocate", &case, &facilitator.account_id()]);
         coordinator.ok(&["case", "risk", &case, "proceed"]);
-        let harmed_code = field(
-            &coordinator.json(&[
+        let harmed_code = harmed.enrol_invited(
+            &url,
+            &coordinator,
+            &[
                 "case",
                 "invite",
                 &case,
@@ -635,11 +653,13 @@ impl World {
                 "harmed",
                 "--email",
                 "harriet@home.test",
-            ]),
-            "code",
+            ],
+            "Harriet",
         );
-        let rcode = field(
-            &coordinator.json(&[
+        responsible.enrol_invited(
+            &url,
+            &coordinator,
+            &[
                 "case",
                 "invite",
                 &case,
@@ -647,11 +667,9 @@ impl World {
                 "responsible",
                 "--email",
                 "rory@prison.test",
-            ]),
-            "code",
+            ],
+            "Rory",
         );
-        harmed.ok(&["enrol", &url, &harmed_code, "--name", "Harriet"]);
-        responsible.ok(&["enrol", &url, &rcode, "--name", "Rory"]);
         harmed.ok(&["consent"]);
         let out = responsible.ok(&["consent"]);
         assert!(out.contains("The case is active."), "{out}");

@@ -40,26 +40,18 @@ fn more_case(w: &World, n: usize) -> (String, Person, Person) {
     c.ok(&["case", "risk", &case, "proceed"]);
     let h = w.server.person(&format!("harmed-{n}"));
     let r = w.server.person(&format!("responsible-{n}"));
-    h.ok(&[
-        "enrol",
+    h.enrol_invited(
         url,
-        &field(
-            &c.json(&["case", "invite", &case, "--role", "harmed"]),
-            "code",
-        ),
-        "--name",
+        c,
+        &["case", "invite", &case, "--role", "harmed"],
         &format!("H{n}"),
-    ]);
-    r.ok(&[
-        "enrol",
+    );
+    r.enrol_invited(
         url,
-        &field(
-            &c.json(&["case", "invite", &case, "--role", "responsible"]),
-            "code",
-        ),
-        "--name",
+        c,
+        &["case", "invite", &case, "--role", "responsible"],
         &format!("R{n}"),
-    ]);
+    );
     h.ok(&["consent"]);
     r.ok(&["consent"]);
     (case, h, r)

@@ -134,13 +134,7 @@ pub(crate) async fn record(
     id: Option<String>,
     state: Option<String>,
 ) -> ApiResult<axum::Json<Accepted>> {
-    let event = crate::trail::append(&mut tx, Some(case_id), statement, now).await?;
+    let accepted = record_in(&mut tx, case_id, statement, now, id, state).await?;
     tx.commit().await?;
-    Ok(axum::Json(Accepted {
-        event,
-        case_state: None,
-        id,
-        state,
-        mailed: false,
-    }))
+    Ok(axum::Json(accepted))
 }
