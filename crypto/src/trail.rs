@@ -69,6 +69,15 @@ pub fn leaf_hash(leaf: &[u8]) -> TreeHash {
     tlog::record_hash(leaf)
 }
 
+/// The stored indexes of the complete subtrees on the right edge of a tree of `n` leaves:
+/// the only stored hashes that appending leaves `n`, `n + 1`, … reads besides its own.
+pub fn right_edge(n: u64) -> Vec<u64> {
+    (0..64u8)
+        .filter(|level| (n >> level) & 1 == 1)
+        .map(|level| tlog::stored_hash_index(level, (n >> level) - 1))
+        .collect()
+}
+
 /// The hashes to store when appending leaf number `n` (see `tlog_tiles::tlog::stored_hashes`);
 /// they go at stored indexes `stored_index(n)..`.
 pub fn stored_hashes<R: HashReader>(n: u64, leaf: &[u8], reader: &R) -> Result<Vec<TreeHash>> {

@@ -90,6 +90,11 @@ where
     let m = member(db, case_id, account)
         .await?
         .ok_or_else(|| ApiError::not_found("case"))?;
+    check_role(m, roles)
+}
+
+/// Fails with 403 unless `m` holds one of `roles`.
+pub fn check_role(m: Member, roles: &[Role]) -> ApiResult<Member> {
     if roles.contains(&m.role) {
         Ok(m)
     } else {

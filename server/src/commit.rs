@@ -1,38 +1,58 @@
 //! Group commit: write requests that arrive together share one transaction, so one fsync makes
-//! a whole batch durable. Each request's work runs inside its own savepoint, so a refused
-//! request rolls back alone; every caller is answered only after the batch has committed.
+//! a whole batch durable, and the batch's work is done set-wise (a few statements per batch,
+//! not per request). The batch's trail events are held in memory and written together just
+//! before the commit; every caller is answered only after the batch has committed.
 
 use std::future::Future;
-use std::pin::Pin;
 
 use sqlx::AnyPool;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::db::{self, Tx};
 use crate::error::{ApiError, ApiResult};
+use crate::trail::Appends;
 use crate::wire::Accepted;
 
 /// Most requests in one batch.
 const MAX_BATCH: usize = 64;
 
-/// One request's work inside the batch's transaction.
-pub type Work = Box<
-    dyn for<'a> FnOnce(&'a mut Tx) -> Pin<Box<dyn Future<Output = ApiResult<Accepted>> + Send + 'a>>
-        + Send,
->;
+/// A batch: its transaction and the trail events it appends.
+pub struct Batch {
+    /// The batch's write transaction (under the log-head lock).
+    pub tx: Tx,
+    /// Events appended so far, written by the committer before it commits.
+    pub trail: Appends,
+}
 
-struct Job {
-    work: Work,
+/// Work that can be done for many requests at once.
+pub trait Batched: Send + Sized + 'static {
+    /// Does the work of `jobs` in `batch`: one result per job, in order. A refused job must
+    /// have written nothing; an `Err` fails the whole batch, which is then rolled back.
+    fn run_batch(
+        batch: &mut Batch,
+        jobs: Vec<Self>,
+    ) -> impl Future<Output = ApiResult<Vec<ApiResult<Accepted>>>> + Send + '_;
+}
+
+struct Job<J> {
+    job: J,
     reply: oneshot::Sender<ApiResult<Accepted>>,
 }
 
-/// Hands write work to the batching task.
-#[derive(Clone)]
-pub struct Committer {
-    jobs: mpsc::Sender<Job>,
+/// Hands jobs of one kind to their batching task.
+pub struct Committer<J> {
+    jobs: mpsc::Sender<Job<J>>,
 }
 
-impl Committer {
+impl<J> Clone for Committer<J> {
+    fn clone(&self) -> Self {
+        Self {
+            jobs: self.jobs.clone(),
+        }
+    }
+}
+
+impl<J: Batched> Committer<J> {
     /// Starts the batching task on the current runtime.
     pub fn start(pool: AnyPool) -> Self {
         let (jobs, rx) = mpsc::channel(1024);
@@ -40,11 +60,11 @@ impl Committer {
         Self { jobs }
     }
 
-    /// Runs `work` in the next batch and returns its result once the batch is durable.
-    pub async fn run(&self, work: Work) -> ApiResult<Accepted> {
+    /// Runs `job` in the next batch and returns its result once the batch is durable.
+    pub async fn run(&self, job: J) -> ApiResult<Accepted> {
         let (reply, answer) = oneshot::channel();
         self.jobs
-            .send(Job { work, reply })
+            .send(Job { job, reply })
             .await
             .map_err(|_| ApiError::internal("the committer has stopped"))?;
         answer
@@ -53,7 +73,7 @@ impl Committer {
     }
 }
 
-async fn run(pool: AnyPool, mut rx: mpsc::Receiver<Job>) {
+async fn run<J: Batched>(pool: AnyPool, mut rx: mpsc::Receiver<Job<J>>) {
     while let Some(first) = rx.recv().await {
         let mut jobs = vec![first];
         while jobs.len() < MAX_BATCH {
@@ -62,33 +82,19 @@ async fn run(pool: AnyPool, mut rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        let mut tx = match db::begin_write(&pool).await {
-            Ok(tx) => tx,
-            Err(e) => {
-                let e = ApiError::from(e);
-                for job in jobs {
-                    let _ = job
-                        .reply
-                        .send(Err(ApiError::new(e.status, e.code, e.message.clone())));
-                }
-                continue;
-            }
-        };
-        let mut results = Vec::with_capacity(jobs.len());
-        for job in jobs {
-            let result = isolated(&mut tx, job.work).await;
-            results.push((job.reply, result));
-        }
-        match tx.commit().await {
-            Ok(()) => {
-                for (reply, result) in results {
+        let (work, replies): (Vec<J>, Vec<_>) = jobs.into_iter().map(|j| (j.job, j.reply)).unzip();
+        match commit(&pool, work).await {
+            Ok(results) => {
+                for (reply, result) in replies.into_iter().zip(results) {
                     let _ = reply.send(result);
                 }
             }
             Err(e) => {
                 tracing::error!(error = %e, "a batch did not commit");
-                for (reply, _) in results {
-                    let _ = reply.send(Err(ApiError::internal(
+                for reply in replies {
+                    let _ = reply.send(Err(ApiError::new(
+                        e.status,
+                        e.code,
                         "the batch did not commit; nothing was changed",
                     )));
                 }
@@ -97,17 +103,21 @@ async fn run(pool: AnyPool, mut rx: mpsc::Receiver<Job>) {
     }
 }
 
-/// Runs one request's work in a savepoint: kept if it succeeds, undone if it fails.
-async fn isolated(tx: &mut Tx, work: Work) -> ApiResult<Accepted> {
-    sqlx::query("SAVEPOINT request").execute(&mut **tx).await?;
-    let result = work(tx).await;
-    if result.is_err() {
-        sqlx::query("ROLLBACK TO SAVEPOINT request")
-            .execute(&mut **tx)
-            .await?;
+/// One batch: begin under the log-head lock, do the work, write the trail, commit.
+async fn commit<J: Batched>(pool: &AnyPool, jobs: Vec<J>) -> ApiResult<Vec<ApiResult<Accepted>>> {
+    let count = jobs.len();
+    let mut batch = Batch {
+        tx: db::begin_write(pool).await?,
+        trail: Appends::default(),
+    };
+    let results = J::run_batch(&mut batch, jobs).await?;
+    if results.len() != count {
+        return Err(ApiError::internal(
+            "a batch answered the wrong number of jobs",
+        ));
     }
-    sqlx::query("RELEASE SAVEPOINT request")
-        .execute(&mut **tx)
-        .await?;
-    result
+    let Batch { mut tx, mut trail } = batch;
+    trail.flush(&mut tx).await?;
+    tx.commit().await?;
+    Ok(results)
 }

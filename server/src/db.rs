@@ -98,3 +98,19 @@ pub async fn purge_old_versions(pool: &AnyPool, backend: Backend) {
         tracing::warn!(error = %e, "WAL checkpoint after scrubbing a secret");
     }
 }
+
+/// `INSERT INTO {table} VALUES ($1, $2), ($3, $4), …` for `rows` rows of `columns` values.
+pub fn insert_sql(table: &str, columns: usize, rows: usize) -> String {
+    let mut sql = format!("INSERT INTO {table} VALUES ");
+    for r in 0..rows {
+        sql.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..columns {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("${}", r * columns + c + 1));
+        }
+        sql.push(')');
+    }
+    sql
+}

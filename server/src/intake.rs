@@ -36,6 +36,19 @@ pub async fn accept<T: Statement + Sequenced>(
     caller: &Caller,
     statement: &SignedStatement,
 ) -> ApiResult<T> {
+    let body: T = verify(&mut **tx, caller, statement).await?;
+    take_seq(tx, &caller.account_id, body.seq()).await?;
+    Ok(body)
+}
+
+/// Verifies a signed action by the caller (its kind, its signer, the signature over the exact
+/// bytes with the signer's key card) without consuming its sequence number: key cards never
+/// change, so this can run before the write lock is taken; [`take_seq`] must follow inside it.
+pub async fn verify<'e, T, E>(db: E, caller: &Caller, statement: &SignedStatement) -> ApiResult<T>
+where
+    T: Statement,
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
     statement.expect_kind(T::KIND)?;
     if statement.signer != caller.account_id {
         return Err(ApiError::forbidden(
@@ -43,24 +56,20 @@ pub async fn accept<T: Statement + Sequenced>(
             "a signed action must be signed by the person who sends it",
         ));
     }
-    let card = load_card(&mut **tx, &caller.account_id)
+    let card = load_card(db, &caller.account_id)
         .await?
         .ok_or_else(|| ApiError::unauthorized("unknown account"))?;
-    let body: T = statement.open(&card)?;
-    take_seq(tx, &caller.account_id, body.seq()).await?;
-    Ok(body)
+    Ok(statement.open(&card)?)
 }
 
 /// Consumes `seq` for `account`: it must be exactly one more than the last one accepted.
 pub async fn take_seq(tx: &mut Tx, account: &AccountId, seq: u64) -> ApiResult<()> {
-    let seq = i64::try_from(seq).map_err(|_| {
-        ApiError::bad_request("bad_sequence", "the sequence number is out of range")
-    })?;
+    let next = i64::try_from(seq).map_err(|_| out_of_range())?;
     let updated =
         sqlx::query("UPDATE accounts SET last_seq = $1 WHERE account_id = $2 AND last_seq = $3")
-            .bind(seq)
+            .bind(next)
             .bind(account.as_str())
-            .bind(seq - 1)
+            .bind(next - 1)
             .execute(&mut **tx)
             .await?
             .rows_affected();
@@ -72,6 +81,16 @@ pub async fn take_seq(tx: &mut Tx, account: &AccountId, seq: u64) -> ApiResult<(
         .fetch_one(&mut **tx)
         .await?
         .try_get(0)?;
+    check_seq(seq, last)?;
+    Err(ApiError::internal("the sequence number did not move"))
+}
+
+/// Checks that `seq` is exactly one more than `last`, the last one accepted.
+pub fn check_seq(seq: u64, last: i64) -> ApiResult<()> {
+    let seq = i64::try_from(seq).map_err(|_| out_of_range())?;
+    if last.checked_add(1) == Some(seq) {
+        return Ok(());
+    }
     Err(ApiError::conflict(
         "replayed_sequence",
         format!(
@@ -80,4 +99,8 @@ pub async fn take_seq(tx: &mut Tx, account: &AccountId, seq: u64) -> ApiResult<(
             last + 1
         ),
     ))
+}
+
+fn out_of_range() -> ApiError {
+    ApiError::bad_request("bad_sequence", "the sequence number is out of range")
 }

@@ -41,8 +41,8 @@ pub struct AppState {
     pub server_identity: Arc<Identity>,
     /// The server's key card.
     pub server_card: Arc<KeyCard>,
-    /// Batches write requests into shared transactions.
-    pub committer: commit::Committer,
+    /// Batches concurrent submissions into shared transactions.
+    pub submissions: commit::Committer<routes::submit::Submission>,
 }
 
 impl AppState {
@@ -69,7 +69,7 @@ impl AppState {
             )
         })?;
         Ok(Self {
-            committer: commit::Committer::start(pool.clone()),
+            submissions: commit::Committer::start(pool.clone()),
             pool,
             backend,
             config: Arc::new(config),

@@ -45,9 +45,17 @@ pub async fn with_hashes<T>(
     db: &mut sqlx::AnyConnection,
     f: impl Fn(&Prefetch) -> ferry_crypto::Result<T>,
 ) -> ApiResult<T> {
-    let mut reader = Prefetch::default();
+    with_hashes_in(db, &mut Prefetch::default(), f).await
+}
+
+/// [`with_hashes`] over a reader that may already hold hashes (kept, with those fetched).
+async fn with_hashes_in<T>(
+    db: &mut sqlx::AnyConnection,
+    reader: &mut Prefetch,
+    f: impl Fn(&Prefetch) -> ferry_crypto::Result<T>,
+) -> ApiResult<T> {
     for _ in 0..4 {
-        let result = f(&reader);
+        let result = f(reader);
         let missing = std::mem::take(&mut *reader.missing.borrow_mut());
         if missing.is_empty() {
             return result.map_err(ApiError::from);
@@ -75,79 +83,242 @@ pub async fn with_hashes<T>(
     Err(ApiError::internal("stored hash reads did not settle"))
 }
 
-/// Appends `statement` to the trail (and to `case_id`'s chain). Returns the event index.
-/// The caller's transaction must have been begun with [`crate::db::begin_write`].
+/// Appends `statement` to the trail (and to `case_id`'s chain) and writes it at once.
+/// Returns the event index. The caller's transaction must have been begun with
+/// [`crate::db::begin_write`].
 pub async fn append(
     tx: &mut Tx,
     case_id: Option<&str>,
     statement: &SignedStatement,
     now: i64,
 ) -> ApiResult<u64> {
-    let idx = sqlx::query("UPDATE log_head SET size = size + 1 WHERE id = 1 RETURNING size")
-        .fetch_one(&mut **tx)
-        .await?
-        .try_get::<i64, _>(0)?
-        - 1;
-    let idx = idx as u64;
-    let (seq_in_case, prev_hash) = match case_id {
-        Some(case) => {
-            let last = sqlx::query(
-                "SELECT seq_in_case, leaf_hash FROM events WHERE case_id = $1 \
-                 ORDER BY seq_in_case DESC LIMIT 1",
-            )
-            .bind(case)
-            .fetch_optional(&mut **tx)
-            .await?;
-            match last {
-                Some(row) => {
-                    let prev: String = row.try_get(1)?;
-                    (
-                        Some(row.try_get::<i64, _>(0)? as u64 + 1),
-                        Some(Sha256Hash::from_hex(&prev).map_err(ApiError::internal)?),
-                    )
-                }
-                None => (Some(0), None),
-            }
+    let mut appends = Appends::default();
+    let idx = appends.append(tx, case_id, statement, now).await?;
+    appends.flush(tx).await?;
+    Ok(idx)
+}
+
+/// An event computed but not yet written.
+struct PendingEvent {
+    idx: u64,
+    case_id: Option<String>,
+    seq_in_case: Option<u64>,
+    prev_hash: Option<Sha256Hash>,
+    actor: String,
+    kind: &'static str,
+    statement: Vec<u8>,
+    leaf: Vec<u8>,
+    leaf_hash: Sha256Hash,
+    server_time: i64,
+}
+
+/// Events appended inside one write transaction, held in memory and written together by
+/// [`Appends::flush`] (one multi-row insert per table) before the transaction commits. The
+/// log head, each case's chain head and the tree's right edge are read once per transaction,
+/// not once per event. Only valid under the log-head lock ([`crate::db::begin_write`]).
+#[derive(Default)]
+pub struct Appends {
+    /// The log's size, counting pending events; read on first use.
+    size: Option<u64>,
+    /// Each touched case's last (seq, event hash), counting pending events.
+    heads: HashMap<String, Option<(u64, Sha256Hash)>>,
+    /// Stored hashes read or computed so far.
+    hashes: Prefetch,
+    events: Vec<PendingEvent>,
+    new_hashes: Vec<(u64, TreeHash)>,
+}
+
+impl Appends {
+    /// Reads, in three queries, what appending to `cases` will need: the log's size, the
+    /// stored hashes on the tree's right edge and each case's chain head.
+    pub async fn prefetch(&mut self, tx: &mut Tx, cases: &[&str]) -> ApiResult<()> {
+        let size = self.size(tx).await?;
+        let edge = fmt::right_edge(size);
+        with_hashes_in(tx, &mut self.hashes, |r| {
+            r.read_hashes(&edge)
+                .map_err(|e| ferry_crypto::CryptoError::Proof(e.to_string()))
+        })
+        .await?;
+        let wanted: Vec<&str> = cases
+            .iter()
+            .copied()
+            .filter(|c| !self.heads.contains_key(*c))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if wanted.is_empty() {
+            return Ok(());
         }
-        None => (None, None),
-    };
-    let leaf = Leaf {
-        v: 1,
-        idx,
-        case_id: case_id.map(str::to_owned),
-        seq_in_case,
-        prev_hash,
-        server_time: now,
-        statement: statement.clone(),
+        let marks: Vec<String> = (1..=wanted.len()).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "SELECT e.case_id, e.seq_in_case, e.leaf_hash FROM events e JOIN \
+             (SELECT case_id, MAX(seq_in_case) AS last FROM events WHERE case_id IN ({}) \
+             GROUP BY case_id) h ON h.case_id = e.case_id AND h.last = e.seq_in_case",
+            marks.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for case in &wanted {
+            query = query.bind(*case);
+        }
+        let rows = query.fetch_all(&mut **tx).await?;
+        for case in wanted {
+            self.heads.insert(case.to_owned(), None);
+        }
+        for row in rows {
+            let hash: String = row.try_get(2)?;
+            self.heads.insert(
+                row.try_get(0)?,
+                Some((
+                    row.try_get::<i64, _>(1)? as u64,
+                    Sha256Hash::from_hex(&hash).map_err(ApiError::internal)?,
+                )),
+            );
+        }
+        Ok(())
     }
-    .to_bytes();
-    let new_hashes = with_hashes(tx, |r| fmt::stored_hashes(idx, &leaf, r)).await?;
-    let first = fmt::stored_index(idx);
-    for (i, h) in new_hashes.iter().enumerate() {
-        sqlx::query("INSERT INTO tlog_hashes (idx, hash) VALUES ($1, $2)")
-            .bind((first + i as u64) as i64)
-            .bind(h.0.to_vec())
+
+    async fn size(&mut self, tx: &mut Tx) -> ApiResult<u64> {
+        if let Some(size) = self.size {
+            return Ok(size);
+        }
+        let size = sqlx::query("SELECT size FROM log_head WHERE id = 1")
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get::<i64, _>(0)? as u64;
+        self.size = Some(size);
+        Ok(size)
+    }
+
+    /// Computes the event for `statement` (the next leaf, the next link of `case_id`'s chain)
+    /// and holds it for [`Appends::flush`]. Returns the event index.
+    pub async fn append(
+        &mut self,
+        tx: &mut Tx,
+        case_id: Option<&str>,
+        statement: &SignedStatement,
+        now: i64,
+    ) -> ApiResult<u64> {
+        let idx = self.size(tx).await?;
+        let head = match case_id {
+            Some(case) => Some(self.chain_head(tx, case).await?),
+            None => None,
+        };
+        let (seq_in_case, prev_hash) = match head {
+            Some(Some((seq, hash))) => (Some(seq + 1), Some(hash)),
+            Some(None) => (Some(0), None),
+            None => (None, None),
+        };
+        let leaf = Leaf {
+            v: 1,
+            idx,
+            case_id: case_id.map(str::to_owned),
+            seq_in_case,
+            prev_hash,
+            server_time: now,
+            statement: statement.clone(),
+        }
+        .to_bytes();
+        let hashes = &mut self.hashes;
+        let computed = with_hashes_in(tx, hashes, |r| fmt::stored_hashes(idx, &leaf, r)).await?;
+        let first = fmt::stored_index(idx);
+        for (i, h) in computed.into_iter().enumerate() {
+            let at = first + i as u64;
+            self.hashes.known.insert(at, h);
+            self.new_hashes.push((at, h));
+        }
+        let leaf_hash = fmt::event_hash(&leaf);
+        if let (Some(case), Some(seq)) = (case_id, seq_in_case) {
+            self.heads.insert(case.to_owned(), Some((seq, leaf_hash)));
+        }
+        self.size = Some(idx + 1);
+        self.events.push(PendingEvent {
+            idx,
+            case_id: case_id.map(str::to_owned),
+            seq_in_case,
+            prev_hash,
+            actor: statement.signer.to_string(),
+            kind: statement.kind.as_str(),
+            statement: statement.to_json(),
+            leaf,
+            leaf_hash,
+            server_time: now,
+        });
+        Ok(idx)
+    }
+
+    async fn chain_head(
+        &mut self,
+        tx: &mut Tx,
+        case: &str,
+    ) -> ApiResult<Option<(u64, Sha256Hash)>> {
+        if let Some(head) = self.heads.get(case) {
+            return Ok(*head);
+        }
+        let last = sqlx::query(
+            "SELECT seq_in_case, leaf_hash FROM events WHERE case_id = $1 \
+             ORDER BY seq_in_case DESC LIMIT 1",
+        )
+        .bind(case)
+        .fetch_optional(&mut **tx)
+        .await?;
+        let head = match last {
+            Some(row) => {
+                let prev: String = row.try_get(1)?;
+                Some((
+                    row.try_get::<i64, _>(0)? as u64,
+                    Sha256Hash::from_hex(&prev).map_err(ApiError::internal)?,
+                ))
+            }
+            None => None,
+        };
+        self.heads.insert(case.to_owned(), head);
+        Ok(head)
+    }
+
+    /// Writes every pending event, its stored hashes and the new log size, in the caller's
+    /// transaction: one statement per table for the whole batch.
+    pub async fn flush(&mut self, tx: &mut Tx) -> ApiResult<()> {
+        let Some(size) = self.size else {
+            return Ok(());
+        };
+        for chunk in self.new_hashes.chunks(500) {
+            let sql = crate::db::insert_sql("tlog_hashes (idx, hash)", 2, chunk.len());
+            let mut q = sqlx::query(&sql);
+            for (idx, h) in chunk {
+                q = q.bind(*idx as i64).bind(h.0.to_vec());
+            }
+            q.execute(&mut **tx).await?;
+        }
+        for chunk in self.events.chunks(100) {
+            let sql = crate::db::insert_sql(
+                "events (idx, case_id, seq_in_case, prev_hash, actor, kind, statement, leaf, \
+                 leaf_hash, server_time)",
+                10,
+                chunk.len(),
+            );
+            let mut q = sqlx::query(&sql);
+            for e in chunk {
+                q = q
+                    .bind(e.idx as i64)
+                    .bind(e.case_id.clone())
+                    .bind(e.seq_in_case.map(|s| s as i64))
+                    .bind(e.prev_hash.map(|h| h.to_hex()))
+                    .bind(e.actor.clone())
+                    .bind(e.kind)
+                    .bind(e.statement.clone())
+                    .bind(e.leaf.clone())
+                    .bind(e.leaf_hash.to_hex())
+                    .bind(e.server_time);
+            }
+            q.execute(&mut **tx).await?;
+        }
+        sqlx::query("UPDATE log_head SET size = $1 WHERE id = 1")
+            .bind(size as i64)
             .execute(&mut **tx)
             .await?;
+        *self = Self::default();
+        Ok(())
     }
-    sqlx::query(
-        "INSERT INTO events (idx, case_id, seq_in_case, prev_hash, actor, kind, statement, leaf, \
-         leaf_hash, server_time) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(idx as i64)
-    .bind(case_id)
-    .bind(seq_in_case.map(|s| s as i64))
-    .bind(prev_hash.map(|h| h.to_hex()))
-    .bind(statement.signer.as_str())
-    .bind(statement.kind.as_str())
-    .bind(statement.to_json())
-    .bind(&leaf)
-    .bind(fmt::event_hash(&leaf).to_hex())
-    .bind(now)
-    .execute(&mut **tx)
-    .await
-    .map_err(ApiError::from)?;
-    Ok(idx)
 }
 
 /// The number of events in the log (committed).

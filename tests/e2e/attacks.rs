@@ -23,10 +23,14 @@ fn facilitator_recipients(a: &Account, case: &str) -> Vec<ferry_crypto::Recipien
 }
 
 fn sealed(a: &Account, case: &str, to: Role, seq: u64, body: &str) -> SealedMessage {
+    sealed_as(a, case, to, seq, body, Id::random())
+}
+
+fn sealed_as(a: &Account, case: &str, to: Role, seq: u64, body: &str, id: Id) -> SealedMessage {
     let letter = Letter {
         v: FORMAT_VERSION,
         case_id: Id::try_from(case).unwrap(),
-        message_id: Id::random(),
+        message_id: id,
         kind: MessageKind::Letter,
         author: a.identity.account_id().clone(),
         recipient_role: to,
@@ -515,4 +519,65 @@ fn refused_submissions_in_a_shared_batch_change_nothing_for_the_others() {
         w.server.scalar("SELECT COUNT(*) FROM events"),
         w.server.scalar("SELECT size FROM log_head")
     );
+}
+
+#[test]
+fn one_message_id_claimed_twice_at_once_is_stored_once() {
+    // Both participants submit at the same moment under one message id (often in one batch):
+    // one is stored, the other is refused and its author's sequence number is not consumed.
+    let w = World::new();
+    let harmed = w.harmed.account();
+    let responsible = w.responsible.account();
+    for round in 0..5 {
+        let id = Id::random();
+        let (hs, rs) = (harmed.next_seq().unwrap(), responsible.next_seq().unwrap());
+        let h = sealed_as(&harmed, &w.case, Role::Responsible, hs, "mine", id.clone());
+        let r = sealed_as(
+            &responsible,
+            &w.case,
+            Role::Harmed,
+            rs,
+            "no, mine",
+            id.clone(),
+        );
+        let (a, b) = std::thread::scope(|s| {
+            let a = s.spawn(|| submit(&harmed, &w.case, &h).map_err(|e| code(&e)));
+            let b = s.spawn(|| submit(&responsible, &w.case, &r).map_err(|e| code(&e)));
+            (a.join().unwrap(), b.join().unwrap())
+        });
+        let outcomes = [&a, &b];
+        assert_eq!(
+            outcomes.iter().filter(|o| o.is_ok()).count(),
+            1,
+            "round {round}: {a:?} {b:?}"
+        );
+        assert!(
+            outcomes
+                .iter()
+                .filter_map(|o| o.as_ref().err())
+                .all(|c| c == "already_exists"),
+            "round {round}: {a:?} {b:?}"
+        );
+        let consumed = [
+            harmed.next_seq().unwrap() - hs,
+            responsible.next_seq().unwrap() - rs,
+        ];
+        assert_eq!(
+            consumed,
+            [u64::from(a.is_ok()), u64::from(b.is_ok())],
+            "only the stored submission consumes its author's sequence number"
+        );
+        assert_eq!(
+            w.server.scalar(&format!(
+                "SELECT COUNT(*) FROM messages WHERE message_id = '{id}'"
+            )),
+            1
+        );
+    }
+    assert_eq!(
+        w.server.scalar("SELECT COUNT(*) FROM events"),
+        w.server.scalar("SELECT size FROM log_head")
+    );
+    let (out, result) = w.auditor.ferry_out(&["audit", "verify", "--case", &w.case]);
+    assert!(result.is_ok() && out.contains("Result: CLEAN"), "{out}");
 }

@@ -147,6 +147,9 @@ pub async fn notify_role(
     kind: Kind,
     now: i64,
 ) -> ApiResult<()> {
+    if !enabled(config) {
+        return Ok(());
+    }
     let accounts: Vec<String> =
         sqlx::query("SELECT account_id FROM members WHERE case_id = $1 AND role = $2")
             .bind(case_id)

@@ -9,7 +9,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use ferry_crypto::actions::{Escalate, Return, Withhold};
 use ferry_crypto::forward::Forward;
 use ferry_crypto::seal::{AttachmentBlob, Envelope, check_ciphertext};
-use ferry_crypto::{Id, MAX_MESSAGE_BYTES, MessageKind, Role, SignedStatement};
+use ferry_crypto::{Id, MAX_MESSAGE_BYTES, Role, SignedStatement};
 use sqlx::Row;
 
 use crate::auth::Caller;
@@ -18,15 +18,14 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::Body;
 use crate::intake::{accept, load_card};
 use crate::wire::{
-    Accepted, DecisionRequest, MessageDetail, MessageSummary, StatementRequest, SubmitRequest,
-    WithholdRequest,
+    Accepted, DecisionRequest, MessageDetail, MessageSummary, StatementRequest, WithholdRequest,
 };
 use crate::{AppState, blobs, cases, now};
 
 /// Most attachments on one message.
-const MAX_ATTACHMENTS: usize = 16;
+pub(super) const MAX_ATTACHMENTS: usize = 16;
 
-const PARTICIPANTS: &[Role] = &[Role::Harmed, Role::Responsible, Role::Supporter];
+pub(super) const PARTICIPANTS: &[Role] = &[Role::Harmed, Role::Responsible, Role::Supporter];
 
 pub(crate) fn decode_b64(what: &'static str, text: &str) -> ApiResult<Vec<u8>> {
     if text.len() > MAX_MESSAGE_BYTES / 3 * 4 + 8 {
@@ -96,174 +95,11 @@ fn envelope_of(stored: &Stored) -> ApiResult<Envelope> {
     serde_json::from_slice(&stored.envelope.body).map_err(ApiError::internal)
 }
 
-/// Submits a sealed message (participants, while the case is active and they consent).
-#[utoipa::path(post, path = "/v1/cases/{case_id}/messages", tag = "messages", security(("bearer" = [])),
-    params(("case_id" = String, Path, description = "Case id")), request_body = SubmitRequest,
-    responses((status = 200, body = Accepted), (status = 409, body = crate::wire::ErrorBody),
-        (status = 422, body = crate::wire::ErrorBody)))]
-pub async fn submit(
-    State(app): State<AppState>,
-    caller: Caller,
-    Path(case_id): Path<String>,
-    Body(req): Body<SubmitRequest>,
-) -> ApiResult<Json<Accepted>> {
-    let ciphertext = decode_b64("ciphertext", &req.ciphertext)?;
-    // Submissions arriving together are committed together (one fsync per batch).
-    let committer = app.committer.clone();
-    let accepted = committer
-        .run(Box::new(move |tx| {
-            Box::pin(async move { submit_in(tx, &app, &caller, &case_id, req, ciphertext).await })
-        }))
-        .await?;
-    Ok(Json(accepted))
-}
-
-/// The submission itself, inside the batch's transaction.
-async fn submit_in(
+pub(super) async fn insert_blobs(
     tx: &mut Tx,
-    app: &AppState,
-    caller: &Caller,
-    case_id: &str,
-    req: SubmitRequest,
-    ciphertext: Vec<u8>,
-) -> ApiResult<Accepted> {
-    let now = now();
-    let case_id = case_id.to_owned();
-    let member =
-        cases::require_member(&mut **tx, &case_id, &caller.account_id, PARTICIPANTS).await?;
-    let env: Envelope = accept(tx, caller, &req.envelope).await?;
-    if env.case_id.as_str() != case_id {
-        return Err(ApiError::bad_request(
-            "mismatch",
-            "the envelope is for another case",
-        ));
-    }
-    if member.consent != "given" {
-        return Err(ApiError::conflict(
-            "no_consent",
-            "record your consent before writing",
-        ));
-    }
-    let case = cases::load(&mut **tx, &case_id).await?;
-    if case.state != "active" {
-        return Err(ApiError::conflict(
-            "case_not_active",
-            format!(
-                "messages move only while a case is active; this case is {}",
-                case.state
-            ),
-        ));
-    }
-    if !env.recipient_role.is_participant() || env.recipient_role == member.role {
-        return Err(ApiError::bad_request(
-            "wrong_recipient",
-            "a message is addressed to the other party's role, and goes through the facilitator",
-        ));
-    }
-    check_ciphertext(&ciphertext, &env.ciphertext_sha256, env.ciphertext_size)?;
-    if env.attachments.len() > MAX_ATTACHMENTS {
-        return Err(ApiError::bad_request(
-            "too_many_attachments",
-            format!("at most {MAX_ATTACHMENTS} attachments"),
-        ));
-    }
-    for blob in &env.attachments {
-        if blob.size > app.config.max_attachment_bytes {
-            return Err(ApiError::new(
-                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                "an attachment is larger than the server accepts",
-            ));
-        }
-    }
-    check_reply(tx, &case_id, caller, &env).await?;
-    let pending = env.attachments.len() as i64;
-    let state = if pending > 0 {
-        "uploading"
-    } else {
-        "in_review"
-    };
-    sqlx::query(
-        "INSERT INTO messages (message_id, case_id, author, kind, recipient_role, in_reply_to, state, \
-         envelope, ciphertext, attachments_pending, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
-    )
-    .bind(env.message_id.as_str())
-    .bind(&case_id)
-    .bind(caller.account_id.as_str())
-    .bind(env.kind.as_str())
-    .bind(env.recipient_role.as_str())
-    .bind(env.in_reply_to.as_ref().map(Id::as_str))
-    .bind(state)
-    .bind(req.envelope.to_json())
-    .bind(ciphertext)
-    .bind(pending)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    insert_blobs(tx, env.message_id.as_str(), &env.attachments).await?;
-    if state == "in_review" {
-        crate::mail::outbox::notify_role(
-            tx,
-            &app.config,
-            &case_id,
-            "facilitator",
-            crate::mail::Kind::ReviewWaiting,
-            now,
-        )
-        .await?;
-    }
-    super::record_in(
-        tx,
-        &case_id,
-        &req.envelope,
-        now,
-        Some(env.message_id.to_string()),
-        Some(state.into()),
-    )
-    .await
-}
-
-/// An answer must answer a question forwarded to its author; any other reply must refer to a
-/// message of the same case.
-async fn check_reply(tx: &mut Tx, case_id: &str, caller: &Caller, env: &Envelope) -> ApiResult<()> {
-    let Some(target) = &env.in_reply_to else {
-        return Ok(());
-    };
-    let n: i64 = if env.kind == MessageKind::Answer {
-        sqlx::query(
-            "SELECT COUNT(*) FROM deliveries d JOIN messages m ON m.message_id = d.message_id \
-             WHERE d.message_id = $1 AND d.case_id = $2 AND d.recipient = $3 AND d.kind = 'forward' \
-             AND m.kind = 'question' AND d.state IN ('released', 'read')",
-        )
-        .bind(target.as_str())
-        .bind(case_id)
-        .bind(caller.account_id.as_str())
-        .fetch_one(&mut **tx)
-        .await?
-        .try_get(0)?
-    } else {
-        sqlx::query("SELECT COUNT(*) FROM messages WHERE message_id = $1 AND case_id = $2")
-            .bind(target.as_str())
-            .bind(case_id)
-            .fetch_one(&mut **tx)
-            .await?
-            .try_get(0)?
-    };
-    if n == 0 {
-        return Err(ApiError::bad_request(
-            "bad_reply",
-            if env.kind == MessageKind::Answer {
-                "an answer must answer a question that was forwarded to you in this case"
-            } else {
-                "the message replied to is not in this case"
-            },
-        ));
-    }
-    Ok(())
-}
-
-async fn insert_blobs(tx: &mut Tx, owner: &str, blobs: &[AttachmentBlob]) -> ApiResult<()> {
+    owner: &str,
+    blobs: &[AttachmentBlob],
+) -> ApiResult<()> {
     for (i, blob) in blobs.iter().enumerate() {
         sqlx::query("INSERT INTO blobs (owner_id, idx, sha256, size) VALUES ($1, $2, $3, $4)")
             .bind(owner)

@@ -7,6 +7,7 @@ mod deliveries;
 mod enrol;
 mod messages;
 mod meta;
+pub mod submit;
 mod trail;
 
 use axum::Router;
@@ -69,7 +70,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(cases::consent))
         .routes(routes!(cases::withdraw))
         .routes(routes!(cases::verify_key))
-        .routes(routes!(messages::submit, messages::list_messages))
+        .routes(routes!(submit::submit, messages::list_messages))
         .routes(routes!(messages::get_message))
         .routes(routes!(
             messages::upload_attachment,

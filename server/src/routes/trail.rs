@@ -193,12 +193,17 @@ pub async fn audit_bundle(
     .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
     .collect::<Result<_, sqlx::Error>>()?;
     let in_chain: BTreeSet<i64> = chain.iter().map(|(i, _)| *i).collect();
-    let context = context_events(
-        &mut conn,
-        chain.iter().map(|(_, a)| a.clone()).collect(),
-        c.size,
-    )
-    .await?;
+    // Everyone the chain names, not only its signers: a facilitator allocated but not yet
+    // acting must be shown to be staff too.
+    let mut actors: Vec<String> = chain.iter().map(|(_, a)| a.clone()).collect();
+    for row in sqlx::query("SELECT account_id FROM members WHERE case_id = $1")
+        .bind(&case_id)
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        actors.push(row.try_get(0)?);
+    }
+    let context = context_events(&mut conn, actors, c.size).await?;
     let mut events = vec![];
     for (idx, _) in &chain {
         events.push(proven(&mut conn, *idx as u64, c.size).await?);

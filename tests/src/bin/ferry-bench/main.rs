@@ -21,6 +21,15 @@ struct Args {
     /// A shorter run (under two minutes on two cores) for routine use.
     #[arg(long)]
     quick: bool,
+    /// Only these figures (1 to 5; repeatable). All of them when not given.
+    #[arg(long = "figure", value_name = "N", value_parser = clap::value_parser!(u8).range(1..=5))]
+    figures: Vec<u8>,
+}
+
+impl Args {
+    fn wants(&self, figure: u8) -> bool {
+        self.figures.is_empty() || self.figures.contains(&figure)
+    }
 }
 
 fn main() -> Result<()> {
@@ -35,15 +44,25 @@ fn main() -> Result<()> {
         cpu_model()
     );
     println!();
-    attachments(&args)?;
-    submissions::run(args.quick, None)?;
-    if let Ok(pg) = std::env::var("FERRY_BENCH_POSTGRES_URL") {
-        submissions::run(args.quick, Some(&pg))?;
-    } else {
-        println!("4. (set FERRY_BENCH_POSTGRES_URL to an empty PostgreSQL database to measure it)");
-        println!();
+    if args.wants(1) {
+        attachments(&args)?;
     }
-    proofs(&args)?;
+    if args.wants(3) {
+        submissions::run(args.quick, None)?;
+    }
+    if args.wants(4) {
+        if let Ok(pg) = std::env::var("FERRY_BENCH_POSTGRES_URL") {
+            submissions::run(args.quick, Some(&pg))?;
+        } else {
+            println!(
+                "4. (set FERRY_BENCH_POSTGRES_URL to an empty PostgreSQL database to measure it)"
+            );
+            println!();
+        }
+    }
+    if args.wants(5) {
+        proofs(&args)?;
+    }
     Ok(())
 }
 

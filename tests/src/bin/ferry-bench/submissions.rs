@@ -234,7 +234,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 /// Runs figure 3 (or 4, with a PostgreSQL URL) and prints it.
 pub fn run(quick: bool, postgres: Option<&str>) -> Result<()> {
-    let (authors, per_author) = if quick { (8, 150) } else { (16, 500) };
+    let (authors, per_author) = if quick { (32, 60) } else { (64, 150) };
     let dir = tempfile::tempdir()?;
     let (title, url) = match postgres {
         Some(pg) => (
@@ -265,12 +265,10 @@ pub fn run(quick: bool, postgres: Option<&str>) -> Result<()> {
     }
     let (rate, lat) = drive(&served.url, &tokens, &work)?;
 
-    // Ceiling (a): the same rows, inserted durably in batches straight into SQLite.
-    let rows: Vec<(Vec<u8>, Vec<u8>)> = sealed
-        .iter()
-        .map(|s| (s.envelope.to_json(), s.ciphertext.clone()))
-        .collect();
-    let inserts = served.runtime.block_on(raw_inserts(dir.path(), &rows))?;
+    // Ceiling (a): the same rows, inserted durably in batches straight into the database.
+    let inserts = served
+        .runtime
+        .block_on(raw_inserts(&served, dir.path(), sealed.len()))?;
     // Ceiling (b): Ed25519 verifications per second on all cores.
     let verifies = verifications(&sealed, &keys)?;
     // Ceiling (c): an empty axum handler taking the same bodies.
@@ -294,27 +292,145 @@ pub fn run(quick: bool, postgres: Option<&str>) -> Result<()> {
     Ok(())
 }
 
-async fn raw_inserts(dir: &std::path::Path, rows: &[(Vec<u8>, Vec<u8>)]) -> Result<f64> {
-    use sqlx::Executor;
-    sqlx::any::install_default_drivers();
-    let url = format!("sqlite://{}?mode=rwc", dir.join("ceiling.db").display());
-    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&url).await?;
-    conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                  CREATE TABLE m (id INTEGER PRIMARY KEY, envelope BLOB NOT NULL, ciphertext BLOB NOT NULL)")
-        .await?;
-    let start = Instant::now();
-    for batch in rows.chunks(100) {
-        let mut tx = sqlx::Connection::begin(&mut conn).await?;
-        for (env, ct) in batch {
-            sqlx::query("INSERT INTO m (envelope, ciphertext) VALUES ($1, $2)")
-                .bind(env)
-                .bind(ct)
-                .execute(&mut *tx)
+/// A column's value, as the ceiling copies it.
+enum Value {
+    Int(Option<i64>),
+    Text(Option<String>),
+    Blob(Option<Vec<u8>>),
+}
+
+/// The tables a submission writes to, each column with its type: `i`, `t` or `b`.
+const TABLES: &[(&str, &[(&str, char)])] = &[
+    (
+        "messages",
+        &[
+            ("message_id", 't'),
+            ("case_id", 't'),
+            ("author", 't'),
+            ("kind", 't'),
+            ("recipient_role", 't'),
+            ("in_reply_to", 't'),
+            ("state", 't'),
+            ("envelope", 'b'),
+            ("decision_note", 'b'),
+            ("ciphertext", 'b'),
+            ("attachments_pending", 'i'),
+            ("created_at", 'i'),
+            ("updated_at", 'i'),
+        ],
+    ),
+    (
+        "events",
+        &[
+            ("idx", 'i'),
+            ("case_id", 't'),
+            ("seq_in_case", 'i'),
+            ("prev_hash", 't'),
+            ("actor", 't'),
+            ("kind", 't'),
+            ("statement", 'b'),
+            ("leaf", 'b'),
+            ("leaf_hash", 't'),
+            ("server_time", 'i'),
+        ],
+    ),
+    ("tlog_hashes", &[("idx", 'i'), ("hash", 'b')]),
+];
+
+/// Ceiling (a): the rows the submissions wrote (messages, events, stored tree hashes), read
+/// back from the server's database and inserted durably, batch by batch, into tables of the
+/// same schema and indexes: one transaction and one multi-row insert per table per batch.
+async fn raw_inserts(served: &Served, dir: &std::path::Path, submissions: usize) -> Result<f64> {
+    use sqlx::{Executor, Row};
+    let pool = &served.state.pool;
+    let first: i64 = sqlx::query("SELECT MIN(idx) FROM events WHERE kind = 'submission'")
+        .fetch_one(pool)
+        .await?
+        .try_get(0)?;
+    let first_hash = ferry_crypto::trail::stored_index(first as u64) as i64;
+    let filters = [
+        "1 = 1".to_owned(),
+        "kind = 'submission'".to_owned(),
+        format!("idx >= {first_hash}"),
+    ];
+    let mut rows: Vec<Vec<Vec<Value>>> = vec![];
+    for ((table, columns), filter) in TABLES.iter().zip(&filters) {
+        let names: Vec<&str> = columns.iter().map(|c| c.0).collect();
+        let sql = format!("SELECT {} FROM {table} WHERE {filter}", names.join(", "));
+        let mut out = vec![];
+        for row in sqlx::query(&sql).fetch_all(pool).await? {
+            let mut values = vec![];
+            for (i, (_, kind)) in columns.iter().enumerate() {
+                values.push(match kind {
+                    'i' => Value::Int(row.try_get(i)?),
+                    't' => Value::Text(row.try_get(i)?),
+                    _ => Value::Blob(row.try_get(i)?),
+                });
+            }
+            out.push(values);
+        }
+        rows.push(out);
+    }
+    anyhow::ensure!(
+        rows[0].len() == submissions && rows[1].len() == submissions,
+        "the server stored {} messages and {} events for {submissions} submissions",
+        rows[0].len(),
+        rows[1].len()
+    );
+    // Same schema and indexes; on PostgreSQL beside the server's tables, on SQLite in a new
+    // database file (its foreign keys, which the copied rows' parents would need, off).
+    let (target, prefix) = match served.state.backend {
+        ferry_server::db::Backend::Sqlite => {
+            let url = format!("sqlite://{}", dir.join("ceiling.db").display());
+            (ferry_server::db::connect(&url).await?.0, "")
+        }
+        ferry_server::db::Backend::Postgres => {
+            for (table, _) in TABLES {
+                pool.execute(
+                    format!("CREATE TABLE ceiling_{table} (LIKE {table} INCLUDING ALL)").as_str(),
+                )
                 .await?;
+            }
+            (pool.clone(), "ceiling_")
+        }
+    };
+    let mut conn = target.acquire().await?;
+    if prefix.is_empty() {
+        conn.execute("PRAGMA foreign_keys = OFF").await?;
+    }
+    const BATCH: usize = 64;
+    let hashes_per = rows[2].len().div_ceil(submissions.max(1));
+    let start = Instant::now();
+    for b in 0..submissions.div_ceil(BATCH) {
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        for (t, (table, columns)) in TABLES.iter().enumerate() {
+            let per = if t == 2 { hashes_per } else { 1 };
+            let end = ((b + 1) * BATCH * per).min(rows[t].len());
+            let part = &rows[t][(b * BATCH * per).min(end)..end];
+            if part.is_empty() {
+                continue;
+            }
+            let names: Vec<&str> = columns.iter().map(|c| c.0).collect();
+            let sql = ferry_server::db::insert_sql(
+                &format!("{prefix}{table} ({})", names.join(", ")),
+                columns.len(),
+                part.len(),
+            );
+            let mut q = sqlx::query(&sql);
+            for row in part {
+                for v in row {
+                    q = match v {
+                        Value::Int(v) => q.bind(*v),
+                        Value::Text(v) => q.bind(v.as_deref()),
+                        Value::Blob(v) => q.bind(v.as_deref()),
+                    };
+                }
+            }
+            q.execute(&mut *tx).await?;
         }
         tx.commit().await?;
     }
-    Ok(rows.len() as f64 / start.elapsed().as_secs_f64())
+    Ok(submissions as f64 / start.elapsed().as_secs_f64())
 }
 
 /// Ed25519 verifications per second on all cores, of the same envelope signatures, each with

@@ -1,0 +1,418 @@
+//! Submitting a sealed message. What needs no lock is checked first and concurrently (the
+//! signature over the exact bytes, the envelope against its ciphertext); submissions arriving
+//! together are then decided together in one transaction, with a few statements per batch
+//! rather than per request, and made durable by one commit.
+
+use std::collections::{HashMap, HashSet};
+
+use axum::Json;
+use axum::extract::{Path, State};
+use ferry_crypto::actions::Sequenced;
+use ferry_crypto::seal::{Envelope, check_ciphertext};
+use ferry_crypto::{Id, MessageKind, SignedStatement};
+use sqlx::Row;
+
+use super::messages::{MAX_ATTACHMENTS, PARTICIPANTS, decode_b64, insert_blobs};
+use crate::auth::Caller;
+use crate::cases::{self, Member};
+use crate::commit::{Batch, Batched};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Body;
+use crate::wire::{Accepted, SubmitRequest};
+use crate::{AppState, intake, now};
+
+/// Submits a sealed message (participants, while the case is active and they consent).
+#[utoipa::path(post, path = "/v1/cases/{case_id}/messages", tag = "messages", security(("bearer" = [])),
+    params(("case_id" = String, Path, description = "Case id")), request_body = SubmitRequest,
+    responses((status = 200, body = Accepted), (status = 409, body = crate::wire::ErrorBody),
+        (status = 422, body = crate::wire::ErrorBody)))]
+pub async fn submit(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(case_id): Path<String>,
+    Body(req): Body<SubmitRequest>,
+) -> ApiResult<Json<Accepted>> {
+    let ciphertext = decode_b64("ciphertext", &req.ciphertext)?;
+    // Key cards never change, so the signature is checked before any lock is taken.
+    let env: Envelope = intake::verify(&app.pool, &caller, &req.envelope).await?;
+    check_envelope(&app, &case_id, &env, &ciphertext)?;
+    let committer = app.submissions.clone();
+    let accepted = committer
+        .run(Submission {
+            app,
+            caller,
+            case_id,
+            statement: req.envelope,
+            env,
+            ciphertext,
+        })
+        .await?;
+    Ok(Json(accepted))
+}
+
+/// What can be checked of a submission from its own bytes.
+fn check_envelope(
+    app: &AppState,
+    case_id: &str,
+    env: &Envelope,
+    ciphertext: &[u8],
+) -> ApiResult<()> {
+    if env.case_id.as_str() != case_id {
+        return Err(ApiError::bad_request(
+            "mismatch",
+            "the envelope is for another case",
+        ));
+    }
+    if !env.recipient_role.is_participant() {
+        return Err(wrong_recipient());
+    }
+    check_ciphertext(ciphertext, &env.ciphertext_sha256, env.ciphertext_size)?;
+    if env.attachments.len() > MAX_ATTACHMENTS {
+        return Err(ApiError::bad_request(
+            "too_many_attachments",
+            format!("at most {MAX_ATTACHMENTS} attachments"),
+        ));
+    }
+    if env
+        .attachments
+        .iter()
+        .any(|blob| blob.size > app.config.max_attachment_bytes)
+    {
+        return Err(ApiError::new(
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            "an attachment is larger than the server accepts",
+        ));
+    }
+    Ok(())
+}
+
+fn wrong_recipient() -> ApiError {
+    ApiError::bad_request(
+        "wrong_recipient",
+        "a message is addressed to the other party's role, and goes through the facilitator",
+    )
+}
+
+/// A verified submission waiting for its batch.
+pub struct Submission {
+    app: AppState,
+    caller: Caller,
+    case_id: String,
+    statement: SignedStatement,
+    env: Envelope,
+    ciphertext: Vec<u8>,
+}
+
+/// A member's standing in a case, read once per batch.
+struct Standing {
+    member: Member,
+    case_state: String,
+}
+
+/// What the batch knows: each (case, author)'s standing, each author's last sequence number
+/// (counting the batch's accepted submissions), and the case of each message it names.
+struct View {
+    standing: HashMap<(String, String), Standing>,
+    last_seq: HashMap<String, i64>,
+    known: HashMap<String, String>,
+}
+
+impl Batched for Submission {
+    async fn run_batch(batch: &mut Batch, jobs: Vec<Self>) -> ApiResult<Vec<ApiResult<Accepted>>> {
+        let now = now();
+        let (standing, last_seq) = standings(batch, &jobs).await?;
+        let known = known_messages(batch, &jobs).await?;
+        let mut view = View {
+            standing,
+            last_seq,
+            known,
+        };
+        // Decide each in arrival order; nothing is written for a refused one.
+        let mut results = Vec::with_capacity(jobs.len());
+        let mut accepted = vec![];
+        for (i, job) in jobs.iter().enumerate() {
+            match decide(batch, job, &view).await? {
+                Ok(()) => {
+                    view.known
+                        .insert(job.env.message_id.to_string(), job.case_id.clone());
+                    view.last_seq
+                        .insert(job.caller.account_id.to_string(), job.env.seq() as i64);
+                    accepted.push(i);
+                    results.push(None);
+                }
+                Err(e) => results.push(Some(Err(e))),
+            }
+        }
+        store(batch, &jobs, &accepted, &view.last_seq, now).await?;
+        let cases: Vec<&str> = accepted.iter().map(|&i| jobs[i].case_id.as_str()).collect();
+        batch.trail.prefetch(&mut batch.tx, &cases).await?;
+        for &i in &accepted {
+            let job = &jobs[i];
+            let state = state_of(&job.env);
+            if state == "in_review" {
+                crate::mail::outbox::notify_role(
+                    &mut batch.tx,
+                    &job.app.config,
+                    &job.case_id,
+                    "facilitator",
+                    crate::mail::Kind::ReviewWaiting,
+                    now,
+                )
+                .await?;
+            }
+            let event = batch
+                .trail
+                .append(&mut batch.tx, Some(&job.case_id), &job.statement, now)
+                .await?;
+            results[i] = Some(Ok(Accepted {
+                event,
+                case_state: None,
+                id: Some(job.env.message_id.to_string()),
+                state: Some(state.into()),
+                mailed: false,
+            }));
+        }
+        Ok(results.into_iter().flatten().collect())
+    }
+}
+
+fn state_of(env: &Envelope) -> &'static str {
+    if env.attachments.is_empty() {
+        "in_review"
+    } else {
+        "uploading"
+    }
+}
+
+/// Every author's membership, consent and case state, and their last sequence number, in one
+/// query.
+#[allow(clippy::type_complexity)]
+async fn standings(
+    batch: &mut Batch,
+    jobs: &[Submission],
+) -> ApiResult<(HashMap<(String, String), Standing>, HashMap<String, i64>)> {
+    let pairs: HashSet<(&str, &str)> = jobs
+        .iter()
+        .map(|j| (j.case_id.as_str(), j.caller.account_id.as_str()))
+        .collect();
+    let clauses: Vec<String> = (0..pairs.len())
+        .map(|n| {
+            format!(
+                "(m.case_id = ${} AND m.account_id = ${})",
+                2 * n + 1,
+                2 * n + 2
+            )
+        })
+        .collect();
+    let sql = format!(
+        "SELECT m.case_id, m.account_id, m.role, m.consent, c.state, a.last_seq FROM members m \
+         JOIN cases c ON c.case_id = m.case_id JOIN accounts a ON a.account_id = m.account_id \
+         WHERE {}",
+        clauses.join(" OR ")
+    );
+    let mut query = sqlx::query(&sql);
+    for (case, account) in &pairs {
+        query = query.bind(*case).bind(*account);
+    }
+    let mut out = HashMap::new();
+    let mut seqs = HashMap::new();
+    for row in query.fetch_all(&mut *batch.tx).await? {
+        let role: String = row.try_get(2)?;
+        let account: String = row.try_get(1)?;
+        seqs.insert(account.clone(), row.try_get(5)?);
+        out.insert(
+            (row.try_get(0)?, account),
+            Standing {
+                member: Member {
+                    role: role.parse().map_err(ApiError::internal)?,
+                    consent: row.try_get(3)?,
+                },
+                case_state: row.try_get(4)?,
+            },
+        );
+    }
+    Ok((out, seqs))
+}
+
+/// The case of every stored message the batch names (its own ids, and those replied to).
+async fn known_messages(
+    batch: &mut Batch,
+    jobs: &[Submission],
+) -> ApiResult<HashMap<String, String>> {
+    let ids: HashSet<&str> = jobs
+        .iter()
+        .flat_map(|j| [Some(&j.env.message_id), j.env.in_reply_to.as_ref()])
+        .flatten()
+        .map(Id::as_str)
+        .collect();
+    let marks: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
+    let sql = format!(
+        "SELECT message_id, case_id FROM messages WHERE message_id IN ({})",
+        marks.join(", ")
+    );
+    let mut query = sqlx::query(&sql);
+    for id in ids {
+        query = query.bind(id);
+    }
+    let mut out = HashMap::new();
+    for row in query.fetch_all(&mut *batch.tx).await? {
+        out.insert(row.try_get(0)?, row.try_get(1)?);
+    }
+    Ok(out)
+}
+
+/// Decides one submission against the batch's view: `Ok(Err(_))` refuses it alone; its
+/// author's sequence number is consumed only when it is accepted.
+async fn decide(batch: &mut Batch, job: &Submission, view: &View) -> ApiResult<ApiResult<()>> {
+    let key = (job.case_id.clone(), job.caller.account_id.to_string());
+    let (Some(s), Some(&last_seq)) = (
+        view.standing.get(&key),
+        view.last_seq.get(job.caller.account_id.as_str()),
+    ) else {
+        return Ok(Err(ApiError::not_found("case")));
+    };
+    let checks = (|| {
+        let member = cases::check_role(s.member.clone(), PARTICIPANTS)?;
+        if member.consent != "given" {
+            return Err(ApiError::conflict(
+                "no_consent",
+                "record your consent before writing",
+            ));
+        }
+        if s.case_state != "active" {
+            return Err(ApiError::conflict(
+                "case_not_active",
+                format!(
+                    "messages move only while a case is active; this case is {}",
+                    s.case_state
+                ),
+            ));
+        }
+        if job.env.recipient_role == member.role {
+            return Err(wrong_recipient());
+        }
+        intake::check_seq(job.env.seq(), last_seq)
+    })();
+    if let Err(e) = checks {
+        return Ok(Err(e));
+    }
+    if let Err(e) = check_reply(batch, job, &view.known).await? {
+        return Ok(Err(e));
+    }
+    if view.known.contains_key(job.env.message_id.as_str()) {
+        return Ok(Err(ApiError::conflict(
+            "already_exists",
+            "that record already exists",
+        )));
+    }
+    Ok(Ok(()))
+}
+
+/// An answer must answer a question forwarded to its author; any other reply must refer to a
+/// message of the same case.
+async fn check_reply(
+    batch: &mut Batch,
+    job: &Submission,
+    known: &HashMap<String, String>,
+) -> ApiResult<ApiResult<()>> {
+    let Some(target) = &job.env.in_reply_to else {
+        return Ok(Ok(()));
+    };
+    let found = if job.env.kind == MessageKind::Answer {
+        let n: i64 = sqlx::query(
+            "SELECT COUNT(*) FROM deliveries d JOIN messages m ON m.message_id = d.message_id \
+             WHERE d.message_id = $1 AND d.case_id = $2 AND d.recipient = $3 AND d.kind = 'forward' \
+             AND m.kind = 'question' AND d.state IN ('released', 'read')",
+        )
+        .bind(target.as_str())
+        .bind(&job.case_id)
+        .bind(job.caller.account_id.as_str())
+        .fetch_one(&mut *batch.tx)
+        .await?
+        .try_get(0)?;
+        n > 0
+    } else {
+        known.get(target.as_str()) == Some(&job.case_id)
+    };
+    if found {
+        return Ok(Ok(()));
+    }
+    Ok(Err(ApiError::bad_request(
+        "bad_reply",
+        if job.env.kind == MessageKind::Answer {
+            "an answer must answer a question that was forwarded to you in this case"
+        } else {
+            "the message replied to is not in this case"
+        },
+    )))
+}
+
+/// Writes the accepted messages (one multi-row insert) and their authors' sequence numbers.
+async fn store(
+    batch: &mut Batch,
+    jobs: &[Submission],
+    accepted: &[usize],
+    last_seq: &HashMap<String, i64>,
+    now: i64,
+) -> ApiResult<()> {
+    for chunk in accepted.chunks(64) {
+        let sql = crate::db::insert_sql(
+            "messages (message_id, case_id, author, kind, recipient_role, in_reply_to, state, \
+             envelope, ciphertext, attachments_pending, created_at, updated_at)",
+            12,
+            chunk.len(),
+        );
+        let mut query = sqlx::query(&sql);
+        for &i in chunk {
+            let job = &jobs[i];
+            query = query
+                .bind(job.env.message_id.as_str())
+                .bind(job.case_id.as_str())
+                .bind(job.caller.account_id.as_str())
+                .bind(job.env.kind.as_str())
+                .bind(job.env.recipient_role.as_str())
+                .bind(job.env.in_reply_to.as_ref().map(Id::as_str))
+                .bind(state_of(&job.env))
+                .bind(job.statement.to_json())
+                .bind(job.ciphertext.as_slice())
+                .bind(job.env.attachments.len() as i64)
+                .bind(now)
+                .bind(now);
+        }
+        query.execute(&mut *batch.tx).await?;
+    }
+    for &i in accepted {
+        let env = &jobs[i].env;
+        insert_blobs(&mut batch.tx, env.message_id.as_str(), &env.attachments).await?;
+    }
+    // Each author's new last sequence number; under the write lock nothing else moved it.
+    let last: HashMap<&str, i64> = accepted
+        .iter()
+        .filter_map(|&i| {
+            let account = jobs[i].caller.account_id.as_str();
+            last_seq.get(account).map(|&seq| (account, seq))
+        })
+        .collect();
+    if last.is_empty() {
+        return Ok(());
+    }
+    let whens: Vec<String> = (0..last.len())
+        .map(|n| format!("WHEN ${} THEN CAST(${} AS BIGINT)", 2 * n + 1, 2 * n + 2))
+        .collect();
+    let ids: Vec<String> = (0..last.len()).map(|n| format!("${}", 2 * n + 1)).collect();
+    let sql = format!(
+        "UPDATE accounts SET last_seq = CASE account_id {} END WHERE account_id IN ({})",
+        whens.join(" "),
+        ids.join(", ")
+    );
+    let mut query = sqlx::query(&sql);
+    for (account, seq) in &last {
+        query = query.bind(*account).bind(*seq);
+    }
+    let updated = query.execute(&mut *batch.tx).await?.rows_affected();
+    if updated != last.len() as u64 {
+        return Err(ApiError::internal("an author's sequence number moved"));
+    }
+    Ok(())
+}
