@@ -47,6 +47,12 @@ fn main() -> Result<()> {
     if args.wants(1) {
         attachments(&args)?;
     }
+    if args.wants(2) {
+        println!(
+            "2. Audit verification over 1,000,000 events: NOT MEASURED YET (see BENCHMARKS.md)"
+        );
+        println!();
+    }
     if args.wants(3) {
         submissions::run(args.quick, None)?;
     }
