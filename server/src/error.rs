@@ -33,6 +33,11 @@ impl ApiError {
         }
     }
 
+    /// 409: the record (a message id, say) is already stored.
+    pub fn already_exists() -> Self {
+        Self::conflict("already_exists", "that record already exists")
+    }
+
     /// 400: the request is malformed or inconsistent.
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
@@ -78,7 +83,7 @@ impl From<sqlx::Error> for ApiError {
         if let sqlx::Error::Database(db) = &err
             && db.is_unique_violation()
         {
-            return Self::conflict("already_exists", "that record already exists");
+            return Self::already_exists();
         }
         Self::internal(err)
     }

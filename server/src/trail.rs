@@ -200,7 +200,10 @@ impl Appends {
     ) -> ApiResult<u64> {
         let idx = self.size(tx).await?;
         let head = match case_id {
-            Some(case) => Some(self.chain_head(tx, case).await?),
+            Some(case) => {
+                self.prefetch(tx, &[case]).await?;
+                Some(self.heads.get(case).copied().flatten())
+            }
             None => None,
         };
         let (seq_in_case, prev_hash) = match head {
@@ -244,35 +247,6 @@ impl Appends {
             server_time: now,
         });
         Ok(idx)
-    }
-
-    async fn chain_head(
-        &mut self,
-        tx: &mut Tx,
-        case: &str,
-    ) -> ApiResult<Option<(u64, Sha256Hash)>> {
-        if let Some(head) = self.heads.get(case) {
-            return Ok(*head);
-        }
-        let last = sqlx::query(
-            "SELECT seq_in_case, leaf_hash FROM events WHERE case_id = $1 \
-             ORDER BY seq_in_case DESC LIMIT 1",
-        )
-        .bind(case)
-        .fetch_optional(&mut **tx)
-        .await?;
-        let head = match last {
-            Some(row) => {
-                let prev: String = row.try_get(1)?;
-                Some((
-                    row.try_get::<i64, _>(0)? as u64,
-                    Sha256Hash::from_hex(&prev).map_err(ApiError::internal)?,
-                ))
-            }
-            None => None,
-        };
-        self.heads.insert(case.to_owned(), head);
-        Ok(head)
     }
 
     /// Writes every pending event, its stored hashes and the new log size, in the caller's

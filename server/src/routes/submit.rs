@@ -301,10 +301,7 @@ async fn decide(batch: &mut Batch, job: &Submission, view: &View) -> ApiResult<A
         return Ok(Err(e));
     }
     if view.known.contains_key(job.env.message_id.as_str()) {
-        return Ok(Err(ApiError::conflict(
-            "already_exists",
-            "that record already exists",
-        )));
+        return Ok(Err(ApiError::already_exists()));
     }
     Ok(Ok(()))
 }
