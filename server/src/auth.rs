@@ -80,10 +80,14 @@ where
     }
 }
 
-/// Issues a login challenge.
+/// Issues a login challenge. Any request body is read and ignored: a body left unread would
+/// make the server close the connection after answering, under a client about to reuse it.
 #[utoipa::path(post, path = "/v1/session/challenge", tag = "session",
     responses((status = 200, body = Challenge)))]
-pub async fn challenge(State(app): State<AppState>) -> ApiResult<axum::Json<Challenge>> {
+pub async fn challenge(
+    State(app): State<AppState>,
+    _ignored: axum::body::Bytes,
+) -> ApiResult<axum::Json<Challenge>> {
     let challenge = random_token();
     let expires_at = now() + CHALLENGE_SECONDS;
     sqlx::query("DELETE FROM challenges WHERE expires_at < $1")

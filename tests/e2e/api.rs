@@ -105,3 +105,53 @@ fn ferry_self_check_passes() {
     );
     assert!(out.ends_with("self-check passed\n"), "{out}");
 }
+
+/// A login challenge whose (ignored) body arrives after its headers leaves the connection
+/// usable: the next request on it is answered. (An unread body made the server close the
+/// connection after answering, and a client reusing it saw "peer disconnected".)
+#[test]
+fn a_connection_stays_usable_after_a_challenge_with_a_late_body() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let server = TestServer::start();
+    let addr = server.url.trim_start_matches("http://");
+    let mut conn = std::net::TcpStream::connect(addr).unwrap();
+    conn.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let mut reader = BufReader::new(conn.try_clone().unwrap());
+    // Reads one response; returns its status line and body.
+    let mut response = || {
+        let mut status = String::new();
+        reader.read_line(&mut status).unwrap();
+        let mut length = 0;
+        loop {
+            let mut header = String::new();
+            reader.read_line(&mut header).unwrap();
+            if header == "\r\n" || header.is_empty() {
+                break;
+            }
+            if let Some(v) = header.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = v.trim().parse().unwrap();
+            }
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).unwrap();
+        (status, String::from_utf8(body).unwrap())
+    };
+    conn.write_all(
+        b"POST /v1/session/challenge HTTP/1.1\r\nHost: ferry\r\n\
+          Content-Type: application/json\r\nContent-Length: 2\r\n\r\n",
+    )
+    .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    conn.write_all(b"{}").unwrap();
+    let (status, body) = response();
+    assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+    assert!(body.contains("\"challenge\""), "{body}");
+    conn.write_all(b"GET /v1/health HTTP/1.1\r\nHost: ferry\r\n\r\n")
+        .unwrap();
+    let (status, _) = response();
+    assert!(
+        status.starts_with("HTTP/1.1 200"),
+        "the connection was closed: {status:?}"
+    );
+}
