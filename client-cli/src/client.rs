@@ -175,11 +175,14 @@ impl Client {
         if !resp.status().is_success() {
             return Err(self.failure(resp));
         }
-        let mut body = resp.into_body();
-        body.with_config()
+        // Read whole, then parse: parsing straight from the stream reads byte by byte.
+        let bytes = resp
+            .into_body()
+            .with_config()
             .limit(MAX_RESPONSE_BYTES)
-            .read_json()
-            .context("the server's answer was not what Ferry expects")
+            .read_to_vec()
+            .context("the server's answer could not be read")?;
+        serde_json::from_slice(&bytes).context("the server's answer was not what Ferry expects")
     }
 
     fn failure(&self, resp: ureq::http::Response<ureq::Body>) -> anyhow::Error {

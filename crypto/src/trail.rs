@@ -69,6 +69,46 @@ pub fn leaf_hash(leaf: &[u8]) -> TreeHash {
     tlog::record_hash(leaf)
 }
 
+/// The root of a tree built one leaf at a time, holding only the right edge (one hash per
+/// complete subtree): how a whole-log audit recomputes the root without stored hashes.
+#[derive(Default)]
+pub struct TreeBuilder {
+    /// Complete subtrees, left to right, with their sizes (strictly decreasing powers of two).
+    edge: Vec<(TreeHash, u64)>,
+    size: u64,
+}
+
+impl TreeBuilder {
+    /// Adds the next leaf, by its [`leaf_hash`].
+    pub fn push(&mut self, leaf_hash: TreeHash) {
+        let (mut hash, mut size) = (leaf_hash, 1);
+        while let Some(&(left, left_size)) = self.edge.last() {
+            if left_size != size {
+                break;
+            }
+            self.edge.pop();
+            hash = tlog::node_hash(left, hash);
+            size *= 2;
+        }
+        self.edge.push((hash, size));
+        self.size += 1;
+    }
+
+    /// How many leaves were added.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The RFC 6962 root of the leaves added so far.
+    pub fn root(&self) -> TreeHash {
+        let mut subtrees = self.edge.iter().rev().map(|(h, _)| *h);
+        match subtrees.next() {
+            None => tlog::EMPTY_HASH,
+            Some(last) => subtrees.fold(last, |right, left| tlog::node_hash(left, right)),
+        }
+    }
+}
+
 /// The stored indexes of the complete subtrees on the right edge of a tree of `n` leaves:
 /// the only stored hashes that appending leaves `n`, `n + 1`, … reads besides its own.
 pub fn right_edge(n: u64) -> Vec<u64> {

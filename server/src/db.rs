@@ -99,8 +99,9 @@ pub async fn purge_old_versions(pool: &AnyPool, backend: Backend) {
     }
 }
 
-/// `INSERT INTO {table} VALUES ($1, $2), ($3, $4), …` for `rows` rows of `columns` values.
-pub fn insert_sql(table: &str, columns: usize, rows: usize) -> String {
+/// `INSERT INTO {table} VALUES ($1, $2), ($3, $4), …` for `rows` rows of `columns` values,
+/// in `conn`'s dialect (see [`in_order`]).
+pub fn insert_sql(conn: &sqlx::AnyConnection, table: &str, columns: usize, rows: usize) -> String {
     let mut sql = format!("INSERT INTO {table} VALUES ");
     for r in 0..rows {
         sql.push_str(if r == 0 { "(" } else { ", (" });
@@ -112,5 +113,61 @@ pub fn insert_sql(table: &str, columns: usize, rows: usize) -> String {
         }
         sql.push(')');
     }
-    sql
+    in_order(conn, sql)
+}
+
+/// A query whose placeholders are `$1, $2, …`, each once and in that order, rewritten for
+/// `conn`: SQLite looks each numbered placeholder up by name in a list of all of them, which
+/// makes binding a statement of many values quadratic, so there they become plain `?`
+/// (bound in order). Queries with any other placeholder pattern are returned as they are.
+pub fn in_order(conn: &sqlx::AnyConnection, sql: String) -> String {
+    if conn.backend_name() != "SQLite" {
+        return sql;
+    }
+    positional(&sql).unwrap_or(sql)
+}
+
+/// `sql` with `$1, $2, …` replaced by `?`, if those are its placeholders, each once, in order.
+fn positional(sql: &str) -> Option<String> {
+    let mut out = String::with_capacity(sql.len());
+    let mut next = 1u64;
+    let mut rest = sql;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let digits = rest[at + 1..]
+            .bytes()
+            .take_while(u8::is_ascii_digit)
+            .count();
+        if rest[at + 1..at + 1 + digits].parse::<u64>() != Ok(next) {
+            return None;
+        }
+        out.push('?');
+        next += 1;
+        rest = &rest[at + 1 + digits..];
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::positional;
+
+    #[test]
+    fn only_in_order_placeholders_become_positional() {
+        assert_eq!(
+            positional("INSERT INTO t VALUES ($1, $2), ($3, $4)").as_deref(),
+            Some("INSERT INTO t VALUES (?, ?), (?, ?)")
+        );
+        assert_eq!(positional("SELECT 1").as_deref(), Some("SELECT 1"));
+        for other in [
+            "SELECT $2, $1",
+            "SELECT $1 WHERE x = $1",
+            "SELECT $1, $3",
+            "SELECT '$' || $1",
+            "SELECT $x",
+        ] {
+            assert_eq!(positional(other), None, "{other}");
+        }
+    }
 }

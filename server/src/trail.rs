@@ -150,11 +150,14 @@ impl Appends {
             return Ok(());
         }
         let marks: Vec<String> = (1..=wanted.len()).map(|n| format!("${n}")).collect();
-        let sql = format!(
-            "SELECT e.case_id, e.seq_in_case, e.leaf_hash FROM events e JOIN \
-             (SELECT case_id, MAX(seq_in_case) AS last FROM events WHERE case_id IN ({}) \
-             GROUP BY case_id) h ON h.case_id = e.case_id AND h.last = e.seq_in_case",
-            marks.join(", ")
+        let sql = crate::db::in_order(
+            tx,
+            format!(
+                "SELECT e.case_id, e.seq_in_case, e.leaf_hash FROM events e JOIN \
+                 (SELECT case_id, MAX(seq_in_case) AS last FROM events WHERE case_id IN ({}) \
+                 GROUP BY case_id) h ON h.case_id = e.case_id AND h.last = e.seq_in_case",
+                marks.join(", ")
+            ),
         );
         let mut query = sqlx::query(&sql);
         for case in &wanted {
@@ -256,7 +259,7 @@ impl Appends {
             return Ok(());
         };
         for chunk in self.new_hashes.chunks(500) {
-            let sql = crate::db::insert_sql("tlog_hashes (idx, hash)", 2, chunk.len());
+            let sql = crate::db::insert_sql(tx, "tlog_hashes (idx, hash)", 2, chunk.len());
             let mut q = sqlx::query(&sql);
             for (idx, h) in chunk {
                 q = q.bind(*idx as i64).bind(h.0.to_vec());
@@ -265,6 +268,7 @@ impl Appends {
         }
         for chunk in self.events.chunks(100) {
             let sql = crate::db::insert_sql(
+                tx,
                 "events (idx, case_id, seq_in_case, prev_hash, actor, kind, statement, leaf, \
                  leaf_hash, server_time)",
                 10,

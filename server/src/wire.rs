@@ -381,6 +381,16 @@ pub struct AuditBundle {
     pub context: Vec<ProvenEvent>,
 }
 
+/// A range of the log's leaves, in order, for an audit of the whole log (which recomputes the
+/// tree instead of checking one proof per event).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LogLeaves {
+    /// The index of the first leaf.
+    pub start: u64,
+    /// The leaf bytes exactly as hashed, base64, for indexes `start`, `start + 1`, ….
+    pub leaves: Vec<String>,
+}
+
 /// One event with its proof and the checkpoint it is proven against.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct EventView {

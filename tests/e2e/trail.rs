@@ -35,6 +35,19 @@ fn audit(w: &World) -> (String, bool) {
     (out, result.is_ok())
 }
 
+/// Runs `ferry audit verify` (the whole log, as a service-wide auditor); returns what it
+/// printed, with the error if it failed, and whether it passed.
+fn audit_log(w: &World) -> (String, bool) {
+    let (out, result) = w.auditor.ferry_out(&["audit", "verify"]);
+    assert!(
+        out.contains("Whole log:") || result.is_err(),
+        "not a whole-log audit:\n{out}"
+    );
+    let clean = result.is_ok();
+    let err = result.err().map(|e| format!("{e:#}")).unwrap_or_default();
+    (format!("{out}{err}"), clean)
+}
+
 fn assert_problem(out: &str, clean: bool, expected: &[&str]) {
     assert!(!clean, "the audit passed:\n{out}");
     for e in expected {
@@ -198,12 +211,20 @@ fn an_altered_event_body_or_signature_is_detected() {
     let (out, clean) = audit(&w);
     let expected = format!("event #{idx} (submission) by Harriet: the signature does not verify");
     assert_problem(&out, clean, &[&expected, "not included in the signed log"]);
+    let (out, clean) = audit_log(&w);
+    assert_problem(
+        &out,
+        clean,
+        &[&expected, "do not hash to the signed checkpoint's root"],
+    );
     // …and, on another record, a byte of a signature.
     let (w, idx) = altered("forward", "sig", 12);
     let (out, clean) = audit(&w);
     let expected =
         format!("event #{idx} (forward) by Fiona Facilitator: the signature does not verify");
     assert_problem(&out, clean, &[&expected]);
+    let (out, clean) = audit_log(&w);
+    assert_problem(&out, clean, &[&expected, "root does NOT match"]);
 }
 
 #[test]
@@ -221,6 +242,13 @@ fn a_deleted_event_is_detected() {
             &format!("the chain is missing event(s) {seq}..{seq}"),
             &format!("chain is broken at seq {}", seq + 1),
         ],
+    );
+    // The whole log cannot even be read to the checkpoint's size.
+    let (out, clean) = audit_log(&w);
+    assert_problem(
+        &out,
+        clean,
+        &["it does not serve the log its checkpoint covers"],
     );
 }
 
@@ -243,6 +271,17 @@ fn reordered_events_are_detected() {
         &[
             "not included in the signed log at that position",
             "appears out of order",
+        ],
+    );
+    let (out, clean) = audit_log(&w);
+    assert_problem(
+        &out,
+        clean,
+        &[
+            &format!("the event at position {a} says it is event #{b}"),
+            &format!("the chain is missing event(s) {seq}..{seq}"),
+            &format!("event #{a} has seq {seq} where seq {} was due", seq + 2),
+            "do not hash to the signed checkpoint's root",
         ],
     );
 }
@@ -283,11 +322,23 @@ fn an_approval_signed_by_the_server_key_is_detected() {
         clean,
         &["approved by Ferry server, who is not a facilitator allocated to this case"],
     );
+    let (out, clean) = audit_log(&w);
+    assert_problem(
+        &out,
+        clean,
+        &["approved by Ferry server, who is not a facilitator allocated to this case"],
+    );
     // And the same forgery claiming to be the facilitator does not even carry a valid signature.
     let mut claimed = forged.clone();
     claimed.signer = fac.identity.account_id().clone();
     w.server.append_raw(&w.case, &claimed);
     let (out, clean) = audit(&w);
+    assert_problem(
+        &out,
+        clean,
+        &["(forward) by Fiona Facilitator: the signature does not verify"],
+    );
+    let (out, clean) = audit_log(&w);
     assert_problem(
         &out,
         clean,
@@ -392,19 +443,22 @@ fn process_rule_violations_written_into_the_database_are_reported() {
     w.server
         .append_raw(&w.case, &harmed.identity.sign(&receipt).unwrap());
 
-    let (out, clean) = audit(&w);
-    assert_problem(
-        &out,
-        clean,
-        &[
-            "read receipt by Harriet",
-            "which was not delivered to them",
-            "is not a question forwarded to its author",
-            "a message was submitted while the case was paused",
-            "forwarded",
-            "while it was held",
-        ],
-    );
+    let (case_out, case_clean) = audit(&w);
+    let (log_out, log_clean) = audit_log(&w);
+    for (out, clean) in [(case_out, case_clean), (log_out, log_clean)] {
+        assert_problem(
+            &out,
+            clean,
+            &[
+                "read receipt by Harriet",
+                "which was not delivered to them",
+                "is not a question forwarded to its author",
+                "a message was submitted while the case was paused",
+                "forwarded",
+                "while it was held",
+            ],
+        );
+    }
 }
 
 #[test]

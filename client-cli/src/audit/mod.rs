@@ -3,7 +3,10 @@
 //! functions over the bundle: `ferry audit verify` fetches bundles, `ferry audit
 //! verify-bundle` reads one from a file, and both use the same code.
 
+mod log;
 mod replay;
+
+pub use log::{LogReport, verify_log};
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -143,7 +146,6 @@ pub fn verify_bundle(bundle: &AuditBundle, pinned_server_card: Option<&KeyCard>)
     check_chain(&bundle.case_id, &chain, &mut problems);
     let timeline = replay::replay(
         &bundle.case_id,
-        &chain,
         &all,
         &cards,
         server.account_id().as_str(),

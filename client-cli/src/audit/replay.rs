@@ -39,10 +39,8 @@ struct Staff {
     accreditations: Vec<String>,
 }
 
-#[derive(Default)]
+/// One case's state, as replayed so far.
 struct State {
-    staff: HashMap<String, Staff>,
-    staff_invitations: HashMap<Sha256Hash, (Role, Vec<String>)>,
     case_state: &'static str,
     opened: bool,
     sensitivity: String,
@@ -53,11 +51,22 @@ struct State {
     deliveries: Vec<Delivery>,
 }
 
-impl State {
-    fn is_staff(&self, account: &str, role: Role) -> bool {
-        self.staff.get(account).is_some_and(|s| s.role == role)
+impl Default for State {
+    fn default() -> Self {
+        State {
+            case_state: "none",
+            opened: false,
+            sensitivity: String::new(),
+            risk: None,
+            members: HashMap::new(),
+            invitations: HashMap::new(),
+            messages: HashMap::new(),
+            deliveries: vec![],
+        }
     }
+}
 
+impl State {
     fn allocated(&self, account: &str) -> bool {
         self.members
             .get(account)
@@ -71,6 +80,19 @@ impl State {
             && self.members.values().any(|m| m.role == Role::Harmed)
             && self.members.values().any(|m| m.role == Role::Responsible)
             && participants.into_iter().all(|m| m.consent == "given")
+    }
+}
+
+/// Who is staff, as established by the log so far (back to the server's bootstrap invitation).
+#[derive(Default)]
+struct StaffRoll {
+    staff: HashMap<String, Staff>,
+    invitations: HashMap<Sha256Hash, (Role, Vec<String>)>,
+}
+
+impl StaffRoll {
+    fn is(&self, account: &str, role: Role) -> bool {
+        self.staff.get(account).is_some_and(|s| s.role == role)
     }
 }
 
@@ -93,113 +115,183 @@ fn short(s: &str) -> String {
     s.chars().take(12).collect()
 }
 
-/// Replays the log in order: staff events establish who is a coordinator or facilitator (back
-/// to the server's bootstrap invitation), then the case's chain is checked rule by rule.
+/// A case as replayed: its state, its timeline (when kept) and how many events it has.
+#[derive(Default)]
+pub(crate) struct CaseReplay {
+    state: State,
+    /// Who did what, when (empty when timelines are not kept).
+    pub timeline: Vec<TimelineEntry>,
+    /// Events of the case seen.
+    pub events: usize,
+}
+
+/// Replays the log in order, one event at a time: staff events establish who is a coordinator
+/// or facilitator, and each case's events are checked rule by rule against that case's state.
+pub(crate) struct Replayer<'a> {
+    server: &'a str,
+    timelines: bool,
+    staff: StaffRoll,
+    /// Every case seen, by id.
+    pub cases: HashMap<String, CaseReplay>,
+    /// Every problem found, in log order, with the case it concerns (none: the log's staff).
+    pub problems: Vec<(Option<String>, String)>,
+}
+
+impl<'a> Replayer<'a> {
+    /// A replayer for a log whose server account is `server`; `timelines` keeps each case's
+    /// timeline.
+    pub fn new(server: &'a str, timelines: bool) -> Self {
+        Replayer {
+            server,
+            timelines,
+            staff: StaffRoll::default(),
+            cases: HashMap::new(),
+            problems: vec![],
+        }
+    }
+
+    /// Replays the next event of the log; `cards` holds the key cards known so far.
+    pub fn event(&mut self, e: &Event, cards: &HashMap<String, KeyCard>) {
+        let found: Problems = RefCell::new(vec![]);
+        let name = |a: &str| {
+            cards
+                .get(a)
+                .map(|c| c.display_name().to_owned())
+                .unwrap_or_else(|| short(a))
+        };
+        match e.leaf.case_id.as_deref() {
+            None => staff_event(e, &mut self.staff, self.server, &name, &found),
+            Some(case_id) => {
+                let case = self.cases.entry(case_id.to_owned()).or_default();
+                let summary = rule(e, &mut case.state, &self.staff, &name, &found);
+                if case.state.case_state == "preparing" && case.state.ready() {
+                    case.state.case_state = "active";
+                }
+                case.events += 1;
+                if self.timelines {
+                    let st = &e.leaf.statement;
+                    let signer = st.signer.as_str();
+                    let role = case
+                        .state
+                        .members
+                        .get(signer)
+                        .map(|m| m.role.as_str().to_owned())
+                        .or_else(|| {
+                            self.staff
+                                .staff
+                                .get(signer)
+                                .map(|s| s.role.as_str().to_owned())
+                        })
+                        .unwrap_or_else(|| "-".into());
+                    case.timeline.push(TimelineEntry {
+                        seq: e.leaf.seq_in_case.unwrap_or_default(),
+                        idx: e.leaf.idx,
+                        time: e.leaf.server_time,
+                        actor: signer.to_owned(),
+                        actor_name: name(signer),
+                        role,
+                        kind: st.kind.as_str().to_owned(),
+                        summary,
+                    });
+                }
+            }
+        }
+        let case = e.leaf.case_id.clone();
+        self.problems
+            .extend(found.into_inner().into_iter().map(|p| (case.clone(), p)));
+    }
+}
+
+/// A staff event (outside any case): an invitation to a staff role, or its acceptance.
+fn staff_event(
+    e: &Event,
+    s: &mut StaffRoll,
+    server: &str,
+    name: &dyn Fn(&str) -> String,
+    found: &Problems,
+) {
+    let st = &e.leaf.statement;
+    let signer = st.signer.as_str();
+    let idx = e.leaf.idx;
+    match st.kind {
+        StatementKind::Invitation => {
+            if let Some(inv) = parse::<Invitation>(e, found) {
+                let allowed = if signer == server {
+                    inv.role == Role::Coordinator
+                } else {
+                    s.is(signer, Role::Coordinator)
+                };
+                if allowed {
+                    s.invitations
+                        .insert(inv.invitation, (inv.role, inv.accreditations));
+                } else {
+                    found.borrow_mut().push(format!(
+                        "staff invitation in event #{idx} was signed by {}, who is not a coordinator",
+                        name(signer)
+                    ));
+                }
+            }
+        }
+        StatementKind::Enrolment => {
+            if let Some(en) = parse::<Enrolment>(e, found) {
+                match s.invitations.remove(&en.invitation) {
+                    Some((role, accreditations)) => {
+                        s.staff.insert(
+                            signer.to_owned(),
+                            Staff {
+                                role,
+                                accreditations,
+                            },
+                        );
+                    }
+                    None => found.borrow_mut().push(format!(
+                        "{} enrolled as staff in event #{idx} without a valid invitation",
+                        name(signer)
+                    )),
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Replays a bundle's events (one case's chain and the staff events it relies on) in log
+/// order; returns the case's timeline and adds what is wrong to `problems`.
 pub(crate) fn replay(
     case_id: &str,
-    chain: &[Event],
     all: &BTreeMap<u64, &Event>,
     cards: &HashMap<String, KeyCard>,
     server: &str,
     problems: &mut Vec<String>,
 ) -> Vec<TimelineEntry> {
-    let found: Problems = RefCell::new(std::mem::take(problems));
-    let mut s = State {
-        case_state: "none",
-        ..State::default()
-    };
-    let name = |a: &str| {
-        cards
-            .get(a)
-            .map(|c| c.display_name().to_owned())
-            .unwrap_or_else(|| short(a))
-    };
-    let mut timeline = vec![];
+    let mut replayer = Replayer::new(server, true);
     for e in all.values() {
-        let st = &e.leaf.statement;
-        let signer = st.signer.as_str();
-        let idx = e.leaf.idx;
-        if e.leaf.case_id.is_none() {
-            match st.kind {
-                StatementKind::Invitation => {
-                    if let Some(inv) = parse::<Invitation>(e, &found) {
-                        let allowed = if signer == server {
-                            inv.role == Role::Coordinator
-                        } else {
-                            s.is_staff(signer, Role::Coordinator)
-                        };
-                        if allowed {
-                            s.staff_invitations
-                                .insert(inv.invitation, (inv.role, inv.accreditations));
-                        } else {
-                            found.borrow_mut().push(format!(
-                                "staff invitation in event #{idx} was signed by {}, who is not a coordinator",
-                                name(signer)
-                            ));
-                        }
-                    }
-                }
-                StatementKind::Enrolment => {
-                    if let Some(en) = parse::<Enrolment>(e, &found) {
-                        match s.staff_invitations.remove(&en.invitation) {
-                            Some((role, accreditations)) => {
-                                s.staff.insert(
-                                    signer.to_owned(),
-                                    Staff {
-                                        role,
-                                        accreditations,
-                                    },
-                                );
-                            }
-                            None => found.borrow_mut().push(format!(
-                                "{} enrolled as staff in event #{idx} without a valid invitation",
-                                name(signer)
-                            )),
-                        }
-                    }
-                }
-                _ => {}
-            }
-            continue;
+        if e.leaf.case_id.as_deref().is_none_or(|c| c == case_id) {
+            replayer.event(e, cards);
         }
-        if e.leaf.case_id.as_deref() != Some(case_id) {
-            continue;
-        }
-        let role_of = |s: &State, a: &str| -> String {
-            s.members
-                .get(a)
-                .map(|m| m.role.as_str().to_owned())
-                .or_else(|| s.staff.get(a).map(|st| st.role.as_str().to_owned()))
-                .unwrap_or_else(|| "-".into())
-        };
-        let summary = rule(e, &mut s, &name, &found);
-        if s.case_state == "preparing" && s.ready() {
-            s.case_state = "active";
-        }
-        timeline.push(TimelineEntry {
-            seq: e.leaf.seq_in_case.unwrap_or_default(),
-            idx,
-            time: e.leaf.server_time,
-            actor: signer.to_owned(),
-            actor_name: name(signer),
-            role: role_of(&s, signer),
-            kind: st.kind.as_str().to_owned(),
-            summary,
-        });
     }
-    let _ = chain;
-    *problems = found.into_inner();
-    timeline
+    problems.extend(replayer.problems.into_iter().map(|(_, p)| p));
+    replayer
+        .cases
+        .remove(case_id)
+        .map(|c| c.timeline)
+        .unwrap_or_default()
 }
 
 /// Checks one case event against the rules and applies it. Returns its timeline summary.
-fn rule(e: &Event, s: &mut State, name: &dyn Fn(&str) -> String, problems: &Problems) -> String {
+fn rule(
+    e: &Event,
+    s: &mut State,
+    staff: &StaffRoll,
+    name: &dyn Fn(&str) -> String,
+    problems: &Problems,
+) -> String {
     let st = &e.leaf.statement;
     let signer = st.signer.as_str();
     let idx = e.leaf.idx;
     let problem = |text: String| problems.borrow_mut().push(format!("event #{idx}: {text}"));
-    let coordinator = |s: &State, what: &str| {
-        if !s.is_staff(signer, Role::Coordinator) {
+    let coordinator = |what: &str| {
+        if !staff.is(signer, Role::Coordinator) {
             problem(format!(
                 "{what} by {}, who is not a coordinator",
                 name(signer)
@@ -211,7 +303,7 @@ fn rule(e: &Event, s: &mut State, name: &dyn Fn(&str) -> String, problems: &Prob
             let Some(o) = parse::<CaseOpen>(e, problems) else {
                 return String::new();
             };
-            coordinator(s, "case opened");
+            coordinator("case opened");
             s.opened = true;
             s.case_state = "referred";
             s.sensitivity = o.sensitivity.clone();
@@ -224,9 +316,9 @@ fn rule(e: &Event, s: &mut State, name: &dyn Fn(&str) -> String, problems: &Prob
             let Some(a) = parse::<Allocation>(e, problems) else {
                 return String::new();
             };
-            coordinator(s, "allocation");
+            coordinator("allocation");
             let fac = a.facilitator.as_str();
-            match s.staff.get(fac) {
+            match staff.staff.get(fac) {
                 Some(st) if st.role == Role::Facilitator => {
                     if s.sensitivity != "standard" && !st.accreditations.contains(&s.sensitivity) {
                         problem(format!(
@@ -257,7 +349,7 @@ fn rule(e: &Event, s: &mut State, name: &dyn Fn(&str) -> String, problems: &Prob
             let Some(i) = parse::<Invitation>(e, problems) else {
                 return String::new();
             };
-            coordinator(s, "invitation");
+            coordinator("invitation");
             s.invitations.insert(i.invitation, i.role);
             format!(
                 "invited a {} (code hash {})",
@@ -294,7 +386,7 @@ fn rule(e: &Event, s: &mut State, name: &dyn Fn(&str) -> String, problems: &Prob
             let Some(r) = parse::<RiskAssessment>(e, problems) else {
                 return String::new();
             };
-            coordinator(s, "risk assessment");
+            coordinator("risk assessment");
             s.risk = Some(r.outcome);
             if r.outcome == RiskOutcome::DoNotProceed && s.case_state == "active" {
                 s.case_state = "paused";
@@ -312,7 +404,7 @@ fn rule(e: &Event, s: &mut State, name: &dyn Fn(&str) -> String, problems: &Prob
             let Some(c) = parse::<CaseState>(e, problems) else {
                 return String::new();
             };
-            coordinator(s, "case state change");
+            coordinator("case state change");
             match (c.action, s.case_state) {
                 (_, "closed") => problem("a closed case was changed".into()),
                 (CaseAction::Pause, "active" | "preparing") => s.case_state = "paused",

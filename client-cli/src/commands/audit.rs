@@ -8,7 +8,7 @@ use clap::Subcommand;
 use ferry_server::wire::{AuditBundle, CaseView};
 
 use crate::account::Account;
-use crate::audit::{Report, verify_bundle};
+use crate::audit::{LogReport, Report, verify_bundle, verify_log};
 use crate::env::Env;
 use crate::output::{Out, time};
 use crate::pin::{self, Pinned};
@@ -59,6 +59,39 @@ impl AuditCmd {
                     let earlier: Pinned = read_checkpoint(&account, file)?;
                     pin::check_extends(&account.client, &earlier, &account.pinned)?;
                 }
+                let header = |latest: &Pinned| {
+                    format!(
+                        "Log {} at {} events (root {}), signed by the server's key and consistent with \
+                         every checkpoint you verified before{}.",
+                        latest.origin,
+                        latest.size,
+                        &latest.root[..16],
+                        if since_checkpoint.is_some() {
+                            ", including the one you gave"
+                        } else {
+                            ""
+                        }
+                    )
+                };
+                let whole_log = case.is_none()
+                    && matches!(
+                        account.me()?.staff_role.as_deref(),
+                        Some("coordinator") | Some("auditor")
+                    );
+                if whole_log {
+                    let report = verify_log(
+                        &account.client,
+                        &pin::server_card(&account.profile)?,
+                        &account.pinned,
+                    )?;
+                    if let Some(file) = &save_checkpoint {
+                        crate::store::write_private(
+                            file,
+                            &serde_json::to_vec_pretty(&account.pinned)?,
+                        )?;
+                    }
+                    return finish_log(out, &report, &header(&account.pinned));
+                }
                 let cases: Vec<String> = match case {
                     Some(c) => vec![c],
                     None => account
@@ -81,22 +114,7 @@ impl AuditCmd {
                 if let Some(file) = &save_checkpoint {
                     crate::store::write_private(file, &serde_json::to_vec_pretty(&latest)?)?;
                 }
-                finish(
-                    out,
-                    &reports,
-                    &format!(
-                        "Log {} at {} events (root {}), signed by the server's key and consistent with \
-                     every checkpoint you verified before{}.",
-                        latest.origin,
-                        latest.size,
-                        &latest.root[..16],
-                        if since_checkpoint.is_some() {
-                            ", including the one you gave"
-                        } else {
-                            ""
-                        }
-                    ),
-                )
+                finish(out, &reports, &header(&latest))
             }
             AuditCmd::Export { case, output } => {
                 let account = Account::open(env, profile)?;
@@ -183,6 +201,13 @@ fn finish(out: &mut Out<'_>, reports: &[Report], header: &str) -> Result<()> {
         for r in reports {
             print_report(out, r)?;
         }
+    }
+    result(out, problems)
+}
+
+/// The verdict line (in text mode), and failure when anything is wrong.
+fn result(out: &mut Out<'_>, problems: usize) -> Result<()> {
+    if !out.json {
         out.line("")?;
         out.line(if problems == 0 {
             "Result: CLEAN. Every event is signed by its author, included in the signed log, chained in order, and the process was followed.".to_owned()
@@ -194,6 +219,33 @@ fn finish(out: &mut Out<'_>, reports: &[Report], header: &str) -> Result<()> {
         bail!("the audit found {problems} problem(s)");
     }
     Ok(())
+}
+
+/// Prints a whole-log audit: the log's own problems, then one entry per case.
+fn finish_log(out: &mut Out<'_>, report: &LogReport, header: &str) -> Result<()> {
+    let problems = report.problem_count();
+    if out.json {
+        out.json(&serde_json::json!({"clean": problems == 0, "log": report}))?;
+    } else {
+        out.line(header)?;
+        out.line(format!(
+            "Whole log: {} events in {} case(s), hashed again: the root {} the signed checkpoint's.",
+            report.size,
+            report.cases.len(),
+            if report.root_matches {
+                "matches"
+            } else {
+                "does NOT match"
+            }
+        ))?;
+        for p in &report.problems {
+            out.line(format!("! {p}"))?;
+        }
+        for r in &report.cases {
+            print_report(out, r)?;
+        }
+    }
+    result(out, problems)
 }
 
 fn print_report(out: &mut Out<'_>, r: &Report) -> Result<()> {

@@ -9,4 +9,5 @@ mod keystore;
 mod rfc8032;
 mod roundtrip;
 mod tamper;
+mod trail;
 mod vectors;

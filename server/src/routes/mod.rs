@@ -86,6 +86,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(trail::consistency))
         .routes(routes!(trail::event))
         .routes(routes!(trail::audit_bundle))
+        .routes(routes!(trail::leaves))
         .routes(routes!(deliveries::inbox))
         .routes(routes!(deliveries::get_delivery))
         .routes(routes!(deliveries::receipt))

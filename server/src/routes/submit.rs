@@ -205,11 +205,14 @@ async fn standings(
             )
         })
         .collect();
-    let sql = format!(
-        "SELECT m.case_id, m.account_id, m.role, m.consent, c.state, a.last_seq FROM members m \
-         JOIN cases c ON c.case_id = m.case_id JOIN accounts a ON a.account_id = m.account_id \
-         WHERE {}",
-        clauses.join(" OR ")
+    let sql = crate::db::in_order(
+        &batch.tx,
+        format!(
+            "SELECT m.case_id, m.account_id, m.role, m.consent, c.state, a.last_seq FROM members m \
+             JOIN cases c ON c.case_id = m.case_id JOIN accounts a ON a.account_id = m.account_id \
+             WHERE {}",
+            clauses.join(" OR ")
+        ),
     );
     let mut query = sqlx::query(&sql);
     for (case, account) in &pairs {
@@ -247,9 +250,12 @@ async fn known_messages(
         .map(Id::as_str)
         .collect();
     let marks: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
-    let sql = format!(
-        "SELECT message_id, case_id FROM messages WHERE message_id IN ({})",
-        marks.join(", ")
+    let sql = crate::db::in_order(
+        &batch.tx,
+        format!(
+            "SELECT message_id, case_id FROM messages WHERE message_id IN ({})",
+            marks.join(", ")
+        ),
     );
     let mut query = sqlx::query(&sql);
     for id in ids {
@@ -355,6 +361,7 @@ async fn store(
 ) -> ApiResult<()> {
     for chunk in accepted.chunks(64) {
         let sql = crate::db::insert_sql(
+            &batch.tx,
             "messages (message_id, case_id, author, kind, recipient_role, in_reply_to, state, \
              envelope, ciphertext, attachments_pending, created_at, updated_at)",
             12,
@@ -397,15 +404,23 @@ async fn store(
     let whens: Vec<String> = (0..last.len())
         .map(|n| format!("WHEN ${} THEN CAST(${} AS BIGINT)", 2 * n + 1, 2 * n + 2))
         .collect();
-    let ids: Vec<String> = (0..last.len()).map(|n| format!("${}", 2 * n + 1)).collect();
-    let sql = format!(
-        "UPDATE accounts SET last_seq = CASE account_id {} END WHERE account_id IN ({})",
-        whens.join(" "),
-        ids.join(", ")
+    let ids: Vec<String> = (0..last.len())
+        .map(|n| format!("${}", 2 * last.len() + n + 1))
+        .collect();
+    let sql = crate::db::in_order(
+        &batch.tx,
+        format!(
+            "UPDATE accounts SET last_seq = CASE account_id {} END WHERE account_id IN ({})",
+            whens.join(" "),
+            ids.join(", ")
+        ),
     );
     let mut query = sqlx::query(&sql);
     for (account, seq) in &last {
         query = query.bind(*account).bind(*seq);
+    }
+    for account in last.keys() {
+        query = query.bind(*account);
     }
     let updated = query.execute(&mut *batch.tx).await?.rows_affected();
     if updated != last.len() as u64 {

@@ -19,7 +19,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::trail::{
     CHECKPOINT_INTERVAL_SECONDS, SignedCheckpoint, checkpoint, signed_within, with_hashes,
 };
-use crate::wire::{AuditBundle, CheckpointView, EventView, Proof, ProvenEvent};
+use crate::wire::{AuditBundle, CheckpointView, EventView, LogLeaves, Proof, ProvenEvent};
 use crate::{AppState, cases};
 
 fn view(app: &AppState, c: &SignedCheckpoint) -> CheckpointView {
@@ -110,6 +110,62 @@ pub async fn consistency(
         from: q.from,
         size: q.to,
         proof: hexes(&proof),
+    }))
+}
+
+/// The most leaves one request returns.
+pub const MAX_LEAVES_PER_REQUEST: u64 = 10_000;
+
+/// A range of leaves query.
+#[derive(Deserialize, IntoParams)]
+pub struct LeavesQuery {
+    /// The first leaf's index.
+    start: u64,
+    /// How many leaves (at most 10,000; fewer at the end of the log).
+    count: u64,
+}
+
+/// A range of the log's leaves, for auditing the whole log: coordinators and service-wide
+/// auditors only (they may see every case's events; the leaves hold no content).
+#[utoipa::path(get, path = "/v1/log/leaves", tag = "trail", security(("bearer" = [])),
+    params(LeavesQuery), responses((status = 200, body = LogLeaves),
+        (status = 400, body = crate::wire::ErrorBody), (status = 403, body = crate::wire::ErrorBody)))]
+pub async fn leaves(
+    State(app): State<AppState>,
+    caller: Caller,
+    Query(q): Query<LeavesQuery>,
+) -> ApiResult<Json<LogLeaves>> {
+    if !matches!(
+        caller.staff_role.as_deref(),
+        Some("coordinator") | Some("auditor")
+    ) {
+        return Err(ApiError::forbidden(
+            "not_whole_log_auditor",
+            "only coordinators and service-wide auditors may read the whole log; audit a case with --case",
+        ));
+    }
+    let log = crate::trail::size(&app.pool).await?;
+    if q.start > log {
+        return Err(ApiError::bad_request(
+            "beyond_log",
+            format!("the log holds {log} events, not {}", q.start),
+        ));
+    }
+    let end = q
+        .start
+        .saturating_add(q.count.min(MAX_LEAVES_PER_REQUEST))
+        .min(log);
+    let leaves = sqlx::query("SELECT leaf FROM events WHERE idx >= $1 AND idx < $2 ORDER BY idx")
+        .bind(q.start as i64)
+        .bind(end as i64)
+        .fetch_all(&app.pool)
+        .await?
+        .into_iter()
+        .map(|r| Ok(B64.encode(r.try_get::<Vec<u8>, _>(0)?)))
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    Ok(Json(LogLeaves {
+        start: q.start,
+        leaves,
     }))
 }
 

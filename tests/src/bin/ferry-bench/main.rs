@@ -10,6 +10,7 @@ use chacha20poly1305::aead::{AeadInPlace, KeyInit};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use clap::Parser;
 
+mod audit;
 mod submissions;
 use ferry_crypto::Identity;
 use ferry_crypto::attachment::{open_attachment, seal_attachment};
@@ -48,10 +49,7 @@ fn main() -> Result<()> {
         attachments(&args)?;
     }
     if args.wants(2) {
-        println!(
-            "2. Audit verification over 1,000,000 events: NOT MEASURED YET (see BENCHMARKS.md)"
-        );
-        println!();
+        audit::run(args.quick)?;
     }
     if args.wants(3) {
         submissions::run(args.quick, None)?;

@@ -14,13 +14,13 @@ use ferry_server::wire::{KeyCards, SubmitRequest};
 use ferry_server::{AppState, Config};
 
 /// A server running in this process.
-struct Served {
-    url: String,
-    state: AppState,
-    runtime: tokio::runtime::Runtime,
+pub(crate) struct Served {
+    pub url: String,
+    pub state: AppState,
+    pub runtime: tokio::runtime::Runtime,
 }
 
-fn serve(database_url: String, dir: &std::path::Path) -> Result<Served> {
+pub(crate) fn serve(database_url: String, dir: &std::path::Path) -> Result<Served> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -48,7 +48,7 @@ fn serve(database_url: String, dir: &std::path::Path) -> Result<Served> {
     })
 }
 
-fn person(dir: &std::path::Path, label: &str) -> Env {
+pub(crate) fn person(dir: &std::path::Path, label: &str) -> Env {
     Env {
         home: dir.join("people").join(label),
         passphrase: Some(SecretString::from("bench".to_owned())),
@@ -61,7 +61,7 @@ fn person(dir: &std::path::Path, label: &str) -> Env {
     }
 }
 
-fn ferry(env: &Env, args: &[&str]) -> Result<serde_json::Value> {
+pub(crate) fn ferry(env: &Env, args: &[&str]) -> Result<serde_json::Value> {
     let mut out = Vec::new();
     let mut argv = vec!["ferry", "--json"];
     argv.extend_from_slice(args);
@@ -79,7 +79,7 @@ fn text(v: &serde_json::Value, key: &str) -> Result<String> {
 
 /// Enrols a coordinator and a facilitator, opens `cases` active cases with two participants
 /// each, and returns every participant's environment and the role they write to.
-fn people(s: &Served, dir: &std::path::Path, cases: usize) -> Result<Vec<(Env, Role)>> {
+pub(crate) fn people(s: &Served, dir: &std::path::Path, cases: usize) -> Result<Vec<(Env, Role)>> {
     let code = s
         .runtime
         .block_on(ferry_server::init::invite_coordinator(&s.state))?;
@@ -412,6 +412,7 @@ async fn raw_inserts(served: &Served, dir: &std::path::Path, submissions: usize)
             }
             let names: Vec<&str> = columns.iter().map(|c| c.0).collect();
             let sql = ferry_server::db::insert_sql(
+                &tx,
                 &format!("{prefix}{table} ({})", names.join(", ")),
                 columns.len(),
                 part.len(),

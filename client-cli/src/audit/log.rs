@@ -1,0 +1,334 @@
+//! Auditing the whole log in one pass (coordinators and service-wide auditors). The leaves are
+//! fetched in order while the ones before them are checked; the tree is recomputed leaf by
+//! leaf, so one comparison with the signed checkpoint's root shows every event is in the log
+//! at its position (no proof per event); signatures are checked in Ed25519 batches on every
+//! core; each case's chain and process rules are replayed as the log goes by.
+
+use std::collections::HashMap;
+use std::sync::mpsc::sync_channel;
+
+use anyhow::{Context, Result, bail};
+use ferry_crypto::statement::verify_many;
+use ferry_crypto::trail::{self, Leaf, TreeBuilder, TreeHash};
+use ferry_crypto::{KeyCard, Sha256Hash, StatementKind};
+use ferry_server::wire::LogLeaves;
+use serde::Serialize;
+
+use super::replay::Replayer;
+use super::{Event, Report};
+use crate::client::Client;
+use crate::pin::Pinned;
+
+/// Leaves asked for per request (the server serves at most 10,000).
+const PAGE: u64 = 4_000;
+
+/// The outcome of verifying the whole log.
+#[derive(Clone, Debug, Serialize)]
+pub struct LogReport {
+    /// The log's origin.
+    pub origin: String,
+    /// The checkpoint's size: every event verified.
+    pub size: u64,
+    /// The checkpoint's root, hex.
+    pub root: String,
+    /// Whether the leaves, hashed again, give that root.
+    pub root_matches: bool,
+    /// Each case, in order of its first event (without timelines: `--case` shows one).
+    pub cases: Vec<Report>,
+    /// What is wrong outside any one case: the tree, staff enrolments, unreadable events.
+    pub problems: Vec<String>,
+}
+
+impl LogReport {
+    /// How many problems, in the log and in every case.
+    pub fn problem_count(&self) -> usize {
+        self.problems.len() + self.cases.iter().map(|c| c.problems.len()).sum::<usize>()
+    }
+}
+
+/// A leaf parsed and hashed, before the in-order checks.
+struct Parsed {
+    bytes: Vec<u8>,
+    leaf: Result<Leaf, String>,
+    record: TreeHash,
+    chain: Sha256Hash,
+}
+
+/// Where a case's chain has got to.
+struct Link {
+    next_seq: u64,
+    last: Sha256Hash,
+}
+
+/// Verifies the whole log up to `pinned` (a checkpoint already verified with the server's key
+/// and checked to extend every one seen before): fetches every leaf, recomputes the root, and
+/// checks every signature, chain and rule.
+pub fn verify_log(client: &Client, server: &KeyCard, pinned: &Pinned) -> Result<LogReport> {
+    let root = trail::hash_from_hex(&pinned.root)?;
+    let size = pinned.size;
+    let mut audit = Audit {
+        tree: TreeBuilder::default(),
+        cards: HashMap::from([(server.account_id().to_string(), server.clone())]),
+        chains: HashMap::new(),
+        order: vec![],
+        replayer: Replayer::new(server.account_id().as_str(), false),
+    };
+    std::thread::scope(|scope| -> Result<()> {
+        // Fetching runs ahead (two pages at most) while the checks run on every core.
+        let (tx, rx) = sync_channel::<Result<Vec<Vec<u8>>>>(2);
+        scope.spawn(move || {
+            let mut start = 0;
+            while start < size {
+                let count = PAGE.min(size - start);
+                let page = fetch(client, start, count);
+                let failed = page.is_err();
+                if tx.send(page).is_err() || failed {
+                    return;
+                }
+                start += count;
+            }
+        });
+        for page in rx {
+            audit.page(page?);
+        }
+        Ok(())
+    })?;
+    if audit.tree.size() != size {
+        bail!(
+            "the server served {} of the {size} events its checkpoint covers",
+            audit.tree.size()
+        );
+    }
+    let mut problems = vec![];
+    let root_matches = audit.tree.root() == root;
+    if !root_matches {
+        problems.push(format!(
+            "the log's {size} events do not hash to the signed checkpoint's root: events were \
+             altered, inserted, removed or moved"
+        ));
+    }
+    let mut by_case: HashMap<String, Vec<String>> = HashMap::new();
+    for (case, problem) in audit.replayer.problems {
+        match case {
+            Some(c) => by_case.entry(c).or_default().push(problem),
+            None => problems.push(problem),
+        }
+    }
+    let cases = audit
+        .order
+        .iter()
+        .map(|case_id| Report {
+            case_id: case_id.clone(),
+            origin: pinned.origin.clone(),
+            checkpoint_size: size,
+            checkpoint_root: pinned.root.clone(),
+            events: audit.replayer.cases.get(case_id).map_or(0, |c| c.events),
+            timeline: vec![],
+            problems: by_case.remove(case_id).unwrap_or_default(),
+        })
+        .collect();
+    Ok(LogReport {
+        origin: pinned.origin.clone(),
+        size,
+        root: pinned.root.clone(),
+        root_matches,
+        cases,
+        problems,
+    })
+}
+
+/// One page of leaves, checked to be the page asked for.
+fn fetch(client: &Client, start: u64, count: u64) -> Result<Vec<Vec<u8>>> {
+    let page: LogLeaves = client.get(&format!("/v1/log/leaves?start={start}&count={count}"))?;
+    if page.start != start || page.leaves.len() as u64 != count {
+        bail!(
+            "asked for {count} events from #{start}, the server sent {} from #{}: it does not \
+             serve the log its checkpoint covers",
+            page.leaves.len(),
+            page.start
+        );
+    }
+    page.leaves
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            crate::client::b64(l)
+                .with_context(|| format!("event #{} is not valid base64", start + i as u64))
+        })
+        .collect()
+}
+
+struct Audit<'a> {
+    tree: TreeBuilder,
+    cards: HashMap<String, KeyCard>,
+    chains: HashMap<String, Link>,
+    /// Cases in order of their first event.
+    order: Vec<String>,
+    replayer: Replayer<'a>,
+}
+
+impl Audit<'_> {
+    /// Checks the next page of leaves.
+    fn page(&mut self, leaves: Vec<Vec<u8>>) {
+        let parsed = parse_all(leaves);
+        let mut signed: Vec<(usize, KeyCard)> = vec![];
+        let mut events = Vec::with_capacity(parsed.len());
+        for p in parsed {
+            let idx = self.tree.size();
+            self.tree.push(p.record);
+            let leaf = match p.leaf {
+                Ok(leaf) => leaf,
+                Err(err) => {
+                    self.problem(None, format!("event #{idx} does not parse: {err}"));
+                    continue;
+                }
+            };
+            let case = leaf.case_id.clone();
+            if leaf.idx != idx {
+                self.problem(
+                    case.clone(),
+                    format!(
+                        "the event at position {idx} says it is event #{}: events were moved",
+                        leaf.idx
+                    ),
+                );
+            }
+            if let Some(case_id) = &case {
+                self.chain(case_id, &leaf, p.chain);
+            }
+            let st = &leaf.statement;
+            if st.kind == StatementKind::KeyCard {
+                match KeyCard::verify(st.clone()) {
+                    Ok(card) => {
+                        self.cards
+                            .entry(card.account_id().to_string())
+                            .or_insert(card);
+                    }
+                    Err(err) => self.problem(
+                        case.clone(),
+                        format!("key card in event #{idx} does not verify: {err}"),
+                    ),
+                }
+            }
+            // Only key cards earlier in the log count: nobody acts before enrolling.
+            match self.cards.get(st.signer.as_str()) {
+                Some(card) => signed.push((events.len(), card.clone())),
+                None => self.problem(
+                    case.clone(),
+                    format!(
+                        "event #{idx} ({}) is signed by account {}, whose key card is not earlier in the log",
+                        st.kind, st.signer
+                    ),
+                ),
+            }
+            let event = Event {
+                leaf,
+                bytes: p.bytes,
+            };
+            self.replayer.event(&event, &self.cards);
+            events.push(event);
+        }
+        let items: Vec<_> = signed
+            .iter()
+            .map(|(i, card)| (&events[*i].leaf.statement, card.verifying_key()))
+            .collect();
+        for bad in verify_many(&items) {
+            let (i, card) = &signed[bad];
+            let leaf = &events[*i].leaf;
+            let text = format!(
+                "event #{} ({}) by {}: the signature does not verify (the event was altered)",
+                leaf.idx,
+                leaf.statement.kind,
+                card.display_name()
+            );
+            self.problem(leaf.case_id.clone(), text);
+        }
+    }
+
+    /// Checks that a case event continues its case's chain.
+    fn chain(&mut self, case_id: &str, leaf: &Leaf, hash: Sha256Hash) {
+        let seq = leaf.seq_in_case.unwrap_or(u64::MAX);
+        let (expected_seq, expected_prev) = match self.chains.get(case_id) {
+            Some(link) => (link.next_seq, Some(link.last)),
+            None => {
+                self.order.push(case_id.to_owned());
+                (0, None)
+            }
+        };
+        let case = Some(case_id.to_owned());
+        if seq != expected_seq {
+            let text = if seq > expected_seq && seq != u64::MAX {
+                format!(
+                    "the chain is missing event(s) {expected_seq}..{} (it jumps to seq {seq} at event #{}): events were deleted",
+                    seq - 1,
+                    leaf.idx
+                )
+            } else {
+                format!(
+                    "event #{} has seq {seq} where seq {expected_seq} was due: events were reordered or replayed",
+                    leaf.idx
+                )
+            };
+            self.problem(case.clone(), text);
+        }
+        if leaf.prev_hash != expected_prev {
+            self.problem(
+                case,
+                format!(
+                    "the chain is broken at seq {seq}: it does not name the event before it (reordered, deleted or altered)"
+                ),
+            );
+        }
+        // After a jump, the chain goes on from the furthest point reached, so one event out
+        // of place is reported once, not at every event after it.
+        self.chains.insert(
+            case_id.to_owned(),
+            Link {
+                next_seq: expected_seq.max(seq.saturating_add(1)),
+                last: hash,
+            },
+        );
+    }
+
+    fn problem(&mut self, case: Option<String>, text: String) {
+        self.replayer.problems.push((case, text));
+    }
+}
+
+/// Parses and hashes leaves on every core, keeping their order.
+fn parse_all(leaves: Vec<Vec<u8>>) -> Vec<Parsed> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per_thread = leaves.len().div_ceil(threads).max(1);
+    let mut parts: Vec<Vec<Vec<u8>>> = vec![];
+    let mut rest = leaves;
+    while rest.len() > per_thread {
+        let tail = rest.split_off(per_thread);
+        parts.push(rest);
+        rest = tail;
+    }
+    parts.push(rest);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = parts
+            .into_iter()
+            .map(|part| {
+                scope.spawn(move || {
+                    part.into_iter()
+                        .map(|bytes| Parsed {
+                            leaf: Leaf::parse(&bytes).map_err(|e| e.to_string()),
+                            record: trail::leaf_hash(&bytes),
+                            chain: trail::event_hash(&bytes),
+                            bytes,
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| match w.join() {
+                Ok(parsed) => parsed,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    })
+}
