@@ -25,6 +25,7 @@ pub mod trail;
 
 pub use age::secrecy::SecretString;
 pub use age::x25519::Recipient;
+pub use ed25519_dalek::VerifyingKey;
 pub use error::{CryptoError, Result};
 pub use hash::Sha256Hash;
 pub use identity::Identity;

@@ -579,6 +579,15 @@ fn a_log_of_100000_events_proves_correctly() {
         .map(|l| trail::leaf_hash(l))
         .collect();
     assert_eq!(leaves.len(), 100_000);
+    // The whole log is served at most 10,000 leaves per request, and to its end.
+    for (start, expected) in [(0, 10_000), (95_000, 5_000)] {
+        let page: ferry_server::wire::LogLeaves = coordinator
+            .account()
+            .client
+            .get(&format!("/v1/log/leaves?start={start}&count=20000"))
+            .unwrap();
+        assert_eq!(page.leaves.len(), expected, "from {start}");
+    }
     let card = ferry_cli::pin::server_card(
         &ferry_cli::store::Profiles::load(&coordinator.env)
             .unwrap()
@@ -647,4 +656,56 @@ fn a_log_of_100000_events_proves_correctly() {
             }
         }
     }
+}
+
+#[test]
+fn only_coordinators_and_service_wide_auditors_read_the_whole_log() {
+    use ferry_server::wire::LogLeaves;
+    let w = World::new();
+    exchange(&w);
+    for who in [&w.facilitator, &w.harmed, &w.responsible] {
+        let err = who
+            .account()
+            .client
+            .get::<LogLeaves>("/v1/log/leaves?start=0&count=10")
+            .unwrap_err();
+        assert_eq!(crate::harness::code(&err), "not_whole_log_auditor");
+    }
+    // A facilitator's audit without --case covers the cases they can see, one by one.
+    let out = w.facilitator.ok(&["audit", "verify"]);
+    assert!(
+        !out.contains("Whole log:") && out.contains("Result: CLEAN"),
+        "{out}"
+    );
+
+    // The auditor reads the leaves exactly as stored, at most 10,000 at a time.
+    let auditor = w.auditor.account();
+    let size = w.server.scalar("SELECT size FROM log_head");
+    let page: LogLeaves = auditor
+        .client
+        .get("/v1/log/leaves?start=1&count=1000000")
+        .unwrap();
+    assert_eq!(page.start, 1);
+    assert_eq!(page.leaves.len() as i64, size - 1);
+    for (i, leaf) in page.leaves.iter().enumerate() {
+        assert_eq!(
+            ferry_cli::client::b64(leaf).unwrap(),
+            w.server.leaf(i as i64 + 1)
+        );
+    }
+    let end: LogLeaves = auditor
+        .client
+        .get(&format!("/v1/log/leaves?start={size}&count=5"))
+        .unwrap();
+    assert!(end.leaves.is_empty());
+    let err = auditor
+        .client
+        .get::<LogLeaves>(&format!("/v1/log/leaves?start={}&count=5", size + 1))
+        .unwrap_err();
+    assert_eq!(crate::harness::code(&err), "beyond_log");
+    let (out, clean) = audit_log(&w);
+    assert!(
+        clean && out.contains("hashed again: the root matches"),
+        "{out}"
+    );
 }

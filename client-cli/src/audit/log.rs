@@ -88,8 +88,18 @@ pub fn verify_log(client: &Client, server: &KeyCard, pinned: &Pinned) -> Result<
                 start += count;
             }
         });
+        // A page's signatures are checked on their own threads while the next page is
+        // parsed and replayed.
+        let mut checking: Option<std::thread::ScopedJoinHandle<'_, Vec<Finding>>> = None;
         for page in rx {
-            audit.page(page?);
+            let next = audit.page(page?);
+            if let Some(done) = checking.take() {
+                audit.found(done);
+            }
+            checking = Some(scope.spawn(move || next.check()));
+        }
+        if let Some(done) = checking {
+            audit.found(done);
         }
         Ok(())
     })?;
@@ -167,11 +177,57 @@ struct Audit<'a> {
     replayer: Replayer<'a>,
 }
 
+/// A problem and the case it concerns.
+type Finding = (Option<String>, String);
+
+/// A page's events with their signers' keys, to verify.
+struct Signatures {
+    events: Vec<Event>,
+    /// Index into `events`, the signer's key and name.
+    signers: Vec<(usize, ferry_crypto::VerifyingKey, String)>,
+}
+
+impl Signatures {
+    /// Verifies every signature (batched, on every core); returns one finding per failure.
+    fn check(self) -> Vec<Finding> {
+        let items: Vec<_> = self
+            .signers
+            .iter()
+            .map(|(i, key, _)| (&self.events[*i].leaf.statement, key))
+            .collect();
+        verify_many(&items)
+            .into_iter()
+            .map(|bad| {
+                let (i, _, name) = &self.signers[bad];
+                let leaf = &self.events[*i].leaf;
+                (
+                    leaf.case_id.clone(),
+                    format!(
+                        "event #{} ({}) by {name}: the signature does not verify (the event was altered)",
+                        leaf.idx, leaf.statement.kind
+                    ),
+                )
+            })
+            .collect()
+    }
+}
+
 impl Audit<'_> {
-    /// Checks the next page of leaves.
-    fn page(&mut self, leaves: Vec<Vec<u8>>) {
+    /// Records what a page's signature check found (a check that died counts as failed).
+    fn found(&mut self, done: std::thread::ScopedJoinHandle<'_, Vec<Finding>>) {
+        match done.join() {
+            Ok(findings) => self.replayer.problems.extend(findings),
+            Err(_) => self.problem(
+                None,
+                "checking a page of signatures failed: the audit is incomplete".into(),
+            ),
+        }
+    }
+
+    /// Checks the next page of leaves in order; returns its signatures, still to verify.
+    fn page(&mut self, leaves: Vec<Vec<u8>>) -> Signatures {
         let parsed = parse_all(leaves);
-        let mut signed: Vec<(usize, KeyCard)> = vec![];
+        let mut signers = vec![];
         let mut events = Vec::with_capacity(parsed.len());
         for p in parsed {
             let idx = self.tree.size();
@@ -212,7 +268,11 @@ impl Audit<'_> {
             }
             // Only key cards earlier in the log count: nobody acts before enrolling.
             match self.cards.get(st.signer.as_str()) {
-                Some(card) => signed.push((events.len(), card.clone())),
+                Some(card) => signers.push((
+                    events.len(),
+                    *card.verifying_key(),
+                    card.display_name().to_owned(),
+                )),
                 None => self.problem(
                     case.clone(),
                     format!(
@@ -228,21 +288,7 @@ impl Audit<'_> {
             self.replayer.event(&event, &self.cards);
             events.push(event);
         }
-        let items: Vec<_> = signed
-            .iter()
-            .map(|(i, card)| (&events[*i].leaf.statement, card.verifying_key()))
-            .collect();
-        for bad in verify_many(&items) {
-            let (i, card) = &signed[bad];
-            let leaf = &events[*i].leaf;
-            let text = format!(
-                "event #{} ({}) by {}: the signature does not verify (the event was altered)",
-                leaf.idx,
-                leaf.statement.kind,
-                card.display_name()
-            );
-            self.problem(leaf.case_id.clone(), text);
-        }
+        Signatures { events, signers }
     }
 
     /// Checks that a case event continues its case's chain.
