@@ -90,7 +90,7 @@ pub fn verify_log(client: &Client, server: &KeyCard, pinned: &Pinned) -> Result<
         });
         // A page's signatures are checked on their own threads while the next page is
         // parsed and replayed.
-        let mut checking: Option<std::thread::ScopedJoinHandle<'_, Vec<Finding>>> = None;
+        let mut checking: Option<std::thread::ScopedJoinHandle<'_, Checked>> = None;
         for page in rx {
             let next = audit.page(page?);
             if let Some(done) = checking.take() {
@@ -177,50 +177,61 @@ struct Audit<'a> {
     replayer: Replayer<'a>,
 }
 
-/// A problem and the case it concerns.
-type Finding = (Option<String>, String);
-
 /// A page's events with their signers' keys, to verify.
 struct Signatures {
     events: Vec<Event>,
-    /// Index into `events`, the signer's key and name.
-    signers: Vec<(usize, ferry_crypto::VerifyingKey, String)>,
+    /// Index into `events` and the signer's key.
+    signers: Vec<(usize, ferry_crypto::VerifyingKey)>,
+}
+
+/// A page's events and the ones among them whose signature does not verify.
+struct Checked {
+    events: Vec<Event>,
+    bad: Vec<usize>,
 }
 
 impl Signatures {
-    /// Verifies every signature (batched, on every core); returns one finding per failure.
-    fn check(self) -> Vec<Finding> {
+    /// Verifies every signature (batched, on every core).
+    fn check(self) -> Checked {
         let items: Vec<_> = self
             .signers
             .iter()
-            .map(|(i, key, _)| (&self.events[*i].leaf.statement, key))
+            .map(|(i, key)| (&self.events[*i].leaf.statement, key))
             .collect();
-        verify_many(&items)
+        let bad = verify_many(&items)
             .into_iter()
-            .map(|bad| {
-                let (i, _, name) = &self.signers[bad];
-                let leaf = &self.events[*i].leaf;
-                (
-                    leaf.case_id.clone(),
-                    format!(
-                        "event #{} ({}) by {name}: the signature does not verify (the event was altered)",
-                        leaf.idx, leaf.statement.kind
-                    ),
-                )
-            })
-            .collect()
+            .map(|b| self.signers[b].0)
+            .collect();
+        Checked {
+            events: self.events,
+            bad,
+        }
     }
 }
 
 impl Audit<'_> {
     /// Records what a page's signature check found (a check that died counts as failed).
-    fn found(&mut self, done: std::thread::ScopedJoinHandle<'_, Vec<Finding>>) {
-        match done.join() {
-            Ok(findings) => self.replayer.problems.extend(findings),
-            Err(_) => self.problem(
+    fn found(&mut self, done: std::thread::ScopedJoinHandle<'_, Checked>) {
+        let Ok(checked) = done.join() else {
+            self.problem(
                 None,
                 "checking a page of signatures failed: the audit is incomplete".into(),
-            ),
+            );
+            return;
+        };
+        for i in checked.bad {
+            let leaf = &checked.events[i].leaf;
+            let signer = leaf.statement.signer.as_str();
+            let name = self
+                .cards
+                .get(signer)
+                .map_or(signer, |c| c.display_name())
+                .to_owned();
+            let text = format!(
+                "event #{} ({}) by {name}: the signature does not verify (the event was altered)",
+                leaf.idx, leaf.statement.kind
+            );
+            self.problem(leaf.case_id.clone(), text);
         }
     }
 
@@ -268,11 +279,7 @@ impl Audit<'_> {
             }
             // Only key cards earlier in the log count: nobody acts before enrolling.
             match self.cards.get(st.signer.as_str()) {
-                Some(card) => signers.push((
-                    events.len(),
-                    *card.verifying_key(),
-                    card.display_name().to_owned(),
-                )),
+                Some(card) => signers.push((events.len(), *card.verifying_key())),
                 None => self.problem(
                     case.clone(),
                     format!(
@@ -327,13 +334,16 @@ impl Audit<'_> {
         }
         // After a jump, the chain goes on from the furthest point reached, so one event out
         // of place is reported once, not at every event after it.
-        self.chains.insert(
-            case_id.to_owned(),
-            Link {
-                next_seq: expected_seq.max(seq.saturating_add(1)),
-                last: hash,
-            },
-        );
+        let link = Link {
+            next_seq: expected_seq.max(seq.saturating_add(1)),
+            last: hash,
+        };
+        match self.chains.get_mut(case_id) {
+            Some(l) => *l = link,
+            None => {
+                self.chains.insert(case_id.to_owned(), link);
+            }
+        }
     }
 
     fn problem(&mut self, case: Option<String>, text: String) {

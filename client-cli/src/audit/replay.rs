@@ -163,7 +163,14 @@ impl<'a> Replayer<'a> {
             None => staff_event(e, &mut self.staff, self.server, &name, &found),
             Some(case_id) => {
                 let case = self.cases.entry(case_id.to_owned()).or_default();
-                let summary = rule(e, &mut case.state, &self.staff, &name, &found);
+                let summary = rule(
+                    e,
+                    &mut case.state,
+                    &self.staff,
+                    &name,
+                    &found,
+                    self.timelines,
+                );
                 if case.state.case_state == "preparing" && case.state.ready() {
                     case.state.case_state = "active";
                 }
@@ -285,7 +292,10 @@ fn rule(
     staff: &StaffRoll,
     name: &dyn Fn(&str) -> String,
     problems: &Problems,
+    describe: bool,
 ) -> String {
+    // A timeline line, only written when timelines are kept (the whole-log audit skips them).
+    let line = |text: &dyn Fn() -> String| if describe { text() } else { String::new() };
     let st = &e.leaf.statement;
     let signer = st.signer.as_str();
     let idx = e.leaf.idx;
@@ -528,17 +538,20 @@ fn rule(
                     sha: env.ciphertext_sha256,
                 },
             );
-            format!(
-                "{} {} for the {} ({} bytes, sha256 {}){}",
-                env.kind,
-                short(env.message_id.as_str()),
-                env.recipient_role,
-                env.ciphertext_size,
-                short(&env.ciphertext_sha256.to_hex()),
-                env.in_reply_to
-                    .map(|q| format!(", answers {}", short(q.as_str())))
-                    .unwrap_or_default()
-            )
+            line(&|| {
+                format!(
+                    "{} {} for the {} ({} bytes, sha256 {}){}",
+                    env.kind,
+                    short(env.message_id.as_str()),
+                    env.recipient_role,
+                    env.ciphertext_size,
+                    short(&env.ciphertext_sha256.to_hex()),
+                    env.in_reply_to
+                        .as_ref()
+                        .map(|q| format!(", answers {}", short(q.as_str())))
+                        .unwrap_or_default()
+                )
+            })
         }
         StatementKind::Forward => {
             let Some(f) = parse::<Forward>(e, problems) else {
@@ -597,22 +610,24 @@ fn rule(
                 hash: f.forwarded_sha256,
                 status,
             });
-            format!(
-                "forwarded {} to {}{}{} (sha256 {})",
-                short(f.message_id.as_str()),
-                name(recipient),
-                if f.redacted {
-                    ", redacted"
-                } else {
-                    ", as written"
-                },
-                if status == "held" {
-                    ", held while paused"
-                } else {
-                    ""
-                },
-                short(&f.forwarded_sha256.to_hex())
-            )
+            line(&|| {
+                format!(
+                    "forwarded {} to {}{}{} (sha256 {})",
+                    short(f.message_id.as_str()),
+                    name(recipient),
+                    if f.redacted {
+                        ", redacted"
+                    } else {
+                        ", as written"
+                    },
+                    if status == "held" {
+                        ", held while paused"
+                    } else {
+                        ""
+                    },
+                    short(&f.forwarded_sha256.to_hex())
+                )
+            })
         }
         StatementKind::Return | StatementKind::Withhold | StatementKind::Escalate => {
             let (message, original, what, note) = match st.kind {
@@ -707,7 +722,7 @@ fn rule(
                     short(r.message_id.as_str())
                 )),
             }
-            format!("read {}", short(r.message_id.as_str()))
+            line(&|| format!("read {}", short(r.message_id.as_str())))
         }
         other => {
             problem(format!(
