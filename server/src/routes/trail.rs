@@ -116,12 +116,17 @@ pub async fn consistency(
 /// The most leaves one request returns.
 pub const MAX_LEAVES_PER_REQUEST: u64 = 10_000;
 
+/// Once this many bytes of leaves (base64) are in an answer, no more are added: an answer
+/// holds at least one leaf, and may hold fewer than asked for.
+pub const MAX_LEAF_BYTES_PER_REQUEST: usize = 8 << 20;
+
 /// A range of leaves query.
 #[derive(Deserialize, IntoParams)]
 pub struct LeavesQuery {
     /// The first leaf's index.
     start: u64,
-    /// How many leaves (at most 10,000; fewer at the end of the log).
+    /// How many leaves (at most 10,000; fewer at the end of the log, or once the answer
+    /// holds 8 MiB of leaves).
     count: u64,
 }
 
@@ -155,14 +160,18 @@ pub async fn leaves(
         .start
         .saturating_add(q.count.min(MAX_LEAVES_PER_REQUEST))
         .min(log);
-    let leaves = sqlx::query("SELECT leaf FROM events WHERE idx >= $1 AND idx < $2 ORDER BY idx")
+    let mut rows = sqlx::query("SELECT leaf FROM events WHERE idx >= $1 AND idx < $2 ORDER BY idx")
         .bind(q.start as i64)
         .bind(end as i64)
-        .fetch_all(&app.pool)
-        .await?
-        .into_iter()
-        .map(|r| Ok(B64.encode(r.try_get::<Vec<u8>, _>(0)?)))
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        .fetch(&app.pool);
+    let (mut leaves, mut bytes) = (vec![], 0);
+    while bytes < MAX_LEAF_BYTES_PER_REQUEST
+        && let Some(row) = futures_util::TryStreamExt::try_next(&mut rows).await?
+    {
+        let leaf = B64.encode(row.try_get::<Vec<u8>, _>(0)?);
+        bytes += leaf.len();
+        leaves.push(leaf);
+    }
     Ok(Json(LogLeaves {
         start: q.start,
         leaves,
