@@ -106,9 +106,10 @@ async fn run<J: Batched>(pool: AnyPool, mut rx: mpsc::Receiver<Job<J>>) {
 /// One batch: begin under the log-head lock, do the work, write the trail, commit.
 async fn commit<J: Batched>(pool: &AnyPool, jobs: Vec<J>) -> ApiResult<Vec<ApiResult<Accepted>>> {
     let count = jobs.len();
+    let (tx, size) = db::begin_append(pool).await?;
     let mut batch = Batch {
-        tx: db::begin_write(pool).await?,
-        trail: Appends::default(),
+        tx,
+        trail: Appends::at(size),
     };
     let results = J::run_batch(&mut batch, jobs).await?;
     if results.len() != count {

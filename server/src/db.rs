@@ -4,6 +4,7 @@
 
 use std::str::FromStr;
 
+use sqlx::Row;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor, Transaction};
 
@@ -78,11 +79,18 @@ pub async fn connect(url: &str) -> anyhow::Result<(AnyPool, Backend)> {
 /// order (SQLite: the write lock is taken at once, no read-to-write upgrade; PostgreSQL: a
 /// row lock every replica's writers wait on).
 pub async fn begin_write(pool: &AnyPool) -> Result<Tx, sqlx::Error> {
+    Ok(begin_append(pool).await?.0)
+}
+
+/// [`begin_write`], also returning the log's size as the lock was taken (in the same round
+/// trip): what a batch that appends to the trail starts from.
+pub async fn begin_append(pool: &AnyPool) -> Result<(Tx, u64), sqlx::Error> {
     let mut tx = pool.begin().await?;
-    sqlx::query("UPDATE log_head SET size = size WHERE id = 1")
-        .execute(&mut *tx)
-        .await?;
-    Ok(tx)
+    let size: i64 = sqlx::query("UPDATE log_head SET size = size WHERE id = 1 RETURNING size")
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+    Ok((tx, size as u64))
 }
 
 /// After secrets were overwritten (a sent invitation's code), moves the WAL's old page images

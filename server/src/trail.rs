@@ -129,8 +129,17 @@ pub struct Appends {
 }
 
 impl Appends {
-    /// Reads, in three queries, what appending to `cases` will need: the log's size, the
-    /// stored hashes on the tree's right edge and each case's chain head.
+    /// Appends to a log known to hold `size` events (read under the log-head lock, as
+    /// [`crate::db::begin_append`] does), saving the query for it.
+    pub fn at(size: u64) -> Self {
+        Appends {
+            size: Some(size),
+            ..Appends::default()
+        }
+    }
+
+    /// Reads, in three queries at most, what appending to `cases` will need: the log's size
+    /// (unless known), the stored hashes on the tree's right edge and each case's chain head.
     pub async fn prefetch(&mut self, tx: &mut Tx, cases: &[&str]) -> ApiResult<()> {
         let size = self.size(tx).await?;
         let edge = fmt::right_edge(size);
@@ -255,7 +264,8 @@ impl Appends {
     /// Writes every pending event, its stored hashes and the new log size, in the caller's
     /// transaction: one statement per table for the whole batch.
     pub async fn flush(&mut self, tx: &mut Tx) -> ApiResult<()> {
-        let Some(size) = self.size else {
+        let Some(size) = self.size.filter(|_| !self.events.is_empty()) else {
+            *self = Self::default();
             return Ok(());
         };
         for chunk in self.new_hashes.chunks(500) {
