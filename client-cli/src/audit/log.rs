@@ -15,7 +15,7 @@ use ferry_server::wire::LogLeaves;
 use serde::Serialize;
 
 use super::replay::Replayer;
-use super::{Event, Report};
+use super::{Event, Link, Report};
 use crate::client::Client;
 use crate::pin::Pinned;
 
@@ -52,12 +52,6 @@ struct Parsed {
     leaf: Result<Leaf, String>,
     record: TreeHash,
     chain: Sha256Hash,
-}
-
-/// Where a case's chain has got to.
-struct Link {
-    next_seq: u64,
-    last: Sha256Hash,
 }
 
 /// Verifies the whole log up to `pinned` (a checkpoint already verified with the server's key
@@ -256,17 +250,16 @@ impl Audit<'_> {
                     continue;
                 }
             };
-            let case = leaf.case_id.clone();
             if leaf.idx != idx {
                 self.problem(
-                    case.clone(),
+                    leaf.case_id.clone(),
                     format!(
                         "the event at position {idx} says it is event #{}: events were moved",
                         leaf.idx
                     ),
                 );
             }
-            if let Some(case_id) = &case {
+            if let Some(case_id) = &leaf.case_id {
                 self.chain(case_id, &leaf, p.chain);
             }
             let st = &leaf.statement;
@@ -278,7 +271,7 @@ impl Audit<'_> {
                             .or_insert(card);
                     }
                     Err(err) => self.problem(
-                        case.clone(),
+                        leaf.case_id.clone(),
                         format!("key card in event #{idx} does not verify: {err}"),
                     ),
                 }
@@ -287,7 +280,7 @@ impl Audit<'_> {
             match self.cards.get(st.signer.as_str()) {
                 Some(card) => signers.push((events.len(), *card.verifying_key())),
                 None => self.problem(
-                    case.clone(),
+                    leaf.case_id.clone(),
                     format!(
                         "event #{idx} ({}) is signed by account {}, whose key card is not earlier in the log",
                         st.kind, st.signer
@@ -306,50 +299,15 @@ impl Audit<'_> {
 
     /// Checks that a case event continues its case's chain.
     fn chain(&mut self, case_id: &str, leaf: &Leaf, hash: Sha256Hash) {
-        let seq = leaf.seq_in_case.unwrap_or(u64::MAX);
-        let (expected_seq, expected_prev) = match self.chains.get(case_id) {
-            Some(link) => (link.next_seq, Some(link.last)),
+        let link = match self.chains.get_mut(case_id) {
+            Some(link) => link,
             None => {
                 self.order.push(case_id.to_owned());
-                (0, None)
+                self.chains.entry(case_id.to_owned()).or_default()
             }
         };
-        let case = Some(case_id.to_owned());
-        if seq != expected_seq {
-            let text = if seq > expected_seq && seq != u64::MAX {
-                format!(
-                    "the chain is missing event(s) {expected_seq}..{} (it jumps to seq {seq} at event #{}): events were deleted",
-                    seq - 1,
-                    leaf.idx
-                )
-            } else {
-                format!(
-                    "event #{} has seq {seq} where seq {expected_seq} was due: events were reordered or replayed",
-                    leaf.idx
-                )
-            };
-            self.problem(case.clone(), text);
-        }
-        if leaf.prev_hash != expected_prev {
-            self.problem(
-                case,
-                format!(
-                    "the chain is broken at seq {seq}: it does not name the event before it (reordered, deleted or altered)"
-                ),
-            );
-        }
-        // After a jump, the chain goes on from the furthest point reached, so one event out
-        // of place is reported once, not at every event after it.
-        let link = Link {
-            next_seq: expected_seq.max(seq.saturating_add(1)),
-            last: hash,
-        };
-        match self.chains.get_mut(case_id) {
-            Some(l) => *l = link,
-            None => {
-                self.chains.insert(case_id.to_owned(), link);
-            }
-        }
+        let problems = &mut self.replayer.problems;
+        link.next(leaf, hash, |p| problems.push((Some(case_id.to_owned()), p)));
     }
 
     fn problem(&mut self, case: Option<String>, text: String) {

@@ -199,8 +199,7 @@ fn parse_all(
 }
 
 fn check_chain(case_id: &str, chain: &[Event], problems: &mut Vec<String>) {
-    let mut expected_seq = 0u64;
-    let mut prev: Option<&Event> = None;
+    let mut link = Link::default();
     for e in chain {
         if e.leaf.case_id.as_deref() != Some(case_id) {
             problems.push(format!(
@@ -209,34 +208,60 @@ fn check_chain(case_id: &str, chain: &[Event], problems: &mut Vec<String>) {
             ));
             continue;
         }
-        let seq = e.leaf.seq_in_case.unwrap_or(u64::MAX);
-        if seq != expected_seq {
-            if seq > expected_seq {
-                problems.push(format!(
-                    "the chain is missing event(s) {}..{} (it jumps from seq {} to seq {seq}): events were deleted",
-                    expected_seq,
+        link.next(&e.leaf, trail::event_hash(&e.bytes), |p| problems.push(p));
+    }
+}
+
+/// Where a case's chain has got to: the bundle's check and the whole-log audit both step it
+/// one event at a time.
+#[derive(Default)]
+pub(crate) struct Link {
+    /// The sequence number due next.
+    next_seq: u64,
+    /// The last event's log position and [`trail::event_hash`].
+    last: Option<(u64, ferry_crypto::Sha256Hash)>,
+}
+
+impl Link {
+    /// Checks that `leaf` (whose event hash is `hash`) continues the chain, reporting each
+    /// thing wrong, and moves on past it.
+    pub(crate) fn next(
+        &mut self,
+        leaf: &Leaf,
+        hash: ferry_crypto::Sha256Hash,
+        mut problem: impl FnMut(String),
+    ) {
+        let seq = leaf.seq_in_case.unwrap_or(u64::MAX);
+        let due = self.next_seq;
+        if seq != due {
+            problem(if seq > due && seq != u64::MAX {
+                format!(
+                    "the chain is missing event(s) {due}..{} (it jumps to seq {seq} at event #{}): events were deleted",
                     seq - 1,
-                    expected_seq.saturating_sub(1)
-                ));
+                    leaf.idx
+                )
             } else {
-                problems.push(format!(
-                    "event seq {seq} appears out of order, after seq {}",
-                    expected_seq - 1
-                ));
-            }
+                format!(
+                    "event #{} has seq {seq} where seq {due} was due: it appears out of order (reordered or replayed)",
+                    leaf.idx
+                )
+            });
         }
-        let expected_prev = prev.map(|p| trail::event_hash(&p.bytes));
-        if e.leaf.prev_hash != expected_prev {
-            problems.push(format!(
+        if leaf.prev_hash != self.last.map(|(_, h)| h) {
+            problem(format!(
                 "the chain is broken at seq {seq}: it does not name the event before it (reordered, deleted or altered)"
             ));
         }
-        if let Some(p) = prev
-            && p.leaf.idx >= e.leaf.idx
+        if let Some((idx, _)) = self.last
+            && idx >= leaf.idx
         {
-            problems.push(format!("seq {seq} has an earlier log position than the event before it: events were reordered"));
+            problem(format!(
+                "seq {seq} has an earlier log position than the event before it: events were reordered"
+            ));
         }
-        expected_seq = seq.saturating_add(1);
-        prev = Some(e);
+        // After a jump, the chain goes on from the furthest point reached, so one event out
+        // of place is reported once, not at every event after it.
+        self.next_seq = due.max(seq.saturating_add(1));
+        self.last = Some((leaf.idx, hash));
     }
 }
