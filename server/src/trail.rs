@@ -272,7 +272,7 @@ impl Appends {
             let sql = crate::db::insert_sql(tx, "tlog_hashes (idx, hash)", 2, chunk.len());
             let mut q = sqlx::query(&sql);
             for (idx, h) in chunk {
-                q = q.bind(*idx as i64).bind(h.0.to_vec());
+                q = q.bind(*idx as i64).bind(&h.0[..]);
             }
             q.execute(&mut **tx).await?;
         }
@@ -288,13 +288,13 @@ impl Appends {
             for e in chunk {
                 q = q
                     .bind(e.idx as i64)
-                    .bind(e.case_id.clone())
+                    .bind(e.case_id.as_deref())
                     .bind(e.seq_in_case.map(|s| s as i64))
                     .bind(e.prev_hash.map(|h| h.to_hex()))
-                    .bind(e.actor.clone())
+                    .bind(e.actor.as_str())
                     .bind(e.kind)
-                    .bind(e.statement.clone())
-                    .bind(e.leaf.clone())
+                    .bind(e.statement.as_slice())
+                    .bind(e.leaf.as_slice())
                     .bind(e.leaf_hash.to_hex())
                     .bind(e.server_time);
             }
