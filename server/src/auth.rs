@@ -1,15 +1,16 @@
 //! Sessions: a person signs a server challenge with their Ed25519 key and gets a short-lived
 //! bearer token. Challenges and tokens are random; tokens are stored only as hashes.
 
+use std::sync::Arc;
+
 use axum::extract::{FromRef, FromRequestParts, State};
 use axum::http::request::Parts;
 use ferry_crypto::actions::Session;
-use ferry_crypto::{AccountId, Sha256Hash};
+use ferry_crypto::{AccountId, KeyCard, Sha256Hash};
 use sqlx::Row;
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Body;
-use crate::intake::load_card;
 use crate::wire::{Challenge, SessionRequest, SessionToken};
 use crate::{AppState, now, random_token};
 
@@ -17,12 +18,14 @@ use crate::{AppState, now, random_token};
 const CHALLENGE_SECONDS: i64 = 120;
 
 /// The authenticated caller.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Caller {
     /// Their account.
     pub account_id: AccountId,
     /// Their service-wide role, if staff.
     pub staff_role: Option<String>,
+    /// Their verified key card.
+    pub card: Arc<KeyCard>,
 }
 
 impl Caller {
@@ -61,7 +64,7 @@ where
                 ApiError::unauthorized("log in first: send Authorization: Bearer <token>")
             })?;
         let row = sqlx::query(
-            "SELECT s.account_id, a.staff_role FROM sessions s \
+            "SELECT s.account_id, a.staff_role, a.key_card FROM sessions s \
              JOIN accounts a ON a.account_id = s.account_id \
              WHERE s.token_hash = $1 AND s.expires_at > $2",
         )
@@ -73,8 +76,11 @@ where
             ApiError::unauthorized("this session has expired or is not valid; log in again")
         })?;
         let account: String = row.try_get(0)?;
+        let account_id = AccountId::try_from(account).map_err(ApiError::internal)?;
+        let card: Vec<u8> = row.try_get(2)?;
         Ok(Caller {
-            account_id: AccountId::try_from(account).map_err(ApiError::internal)?,
+            card: app.key_cards.verified(&account_id, &card)?,
+            account_id,
             staff_role: row.try_get(1)?,
         })
     }
@@ -113,7 +119,9 @@ pub async fn login(
     Body(req): Body<SessionRequest>,
 ) -> ApiResult<axum::Json<SessionToken>> {
     let statement = req.statement;
-    let card = load_card(&app.pool, &statement.signer)
+    let card = app
+        .key_cards
+        .load(&app.pool, &statement.signer)
         .await?
         .ok_or_else(|| ApiError::unauthorized("unknown account: enrol first"))?;
     let session: Session = statement.open(&card)?;

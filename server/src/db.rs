@@ -50,6 +50,9 @@ pub async fn connect(url: &str) -> anyhow::Result<(AnyPool, Backend)> {
     let options = AnyConnectOptions::from_str(&url)?;
     let pool = AnyPoolOptions::new()
         .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+        // A SQLite connection is a file handle in this process: there is no link to lose, so
+        // checking it before each use would only cost a round trip.
+        .test_before_acquire(backend == Backend::Postgres)
         .after_connect(move |conn, _| {
             Box::pin(async move {
                 if backend == Backend::Sqlite {

@@ -2,6 +2,9 @@
 //! signer being the caller, and the per-author sequence number (exactly one more than the
 //! last accepted, so replays and reorderings are refused).
 
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
 use ferry_crypto::actions::Sequenced;
 use ferry_crypto::{AccountId, KeyCard, SignedStatement, Statement};
 use sqlx::Row;
@@ -10,23 +13,62 @@ use crate::auth::Caller;
 use crate::db::Tx;
 use crate::error::{ApiError, ApiResult};
 
-/// The verified key card of `account`, if enrolled.
-pub async fn load_card<'e, E>(db: E, account: &AccountId) -> ApiResult<Option<KeyCard>>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
-    let row = sqlx::query("SELECT key_card FROM accounts WHERE account_id = $1")
-        .bind(account.as_str())
-        .fetch_optional(db)
-        .await?;
-    match row {
-        Some(row) => {
-            let bytes: Vec<u8> = row.try_get(0)?;
-            Ok(Some(
-                KeyCard::from_json(&bytes).map_err(ApiError::internal)?,
-            ))
+/// Most key cards kept in memory; past this the memory starts again from empty.
+const MAX_KEPT_CARDS: usize = 100_000;
+
+/// Verified key cards by account, kept in memory. A key card never changes once enrolled, so a
+/// card read and checked once (its self-signature, its id) is not read and checked again on
+/// every signed request.
+#[derive(Default)]
+pub struct KeyCards {
+    kept: RwLock<HashMap<AccountId, Arc<KeyCard>>>,
+}
+
+impl KeyCards {
+    fn kept(&self, account: &AccountId) -> Option<Arc<KeyCard>> {
+        self.kept.read().ok()?.get(account).cloned()
+    }
+
+    /// The verified card of `account`, stored as `bytes`.
+    pub fn verified(&self, account: &AccountId, bytes: &[u8]) -> ApiResult<Arc<KeyCard>> {
+        if let Some(card) = self.kept(account) {
+            return Ok(card);
         }
-        None => Ok(None),
+        let card = KeyCard::from_json(bytes).map_err(ApiError::internal)?;
+        if card.account_id() != account {
+            return Err(ApiError::internal(
+                "a stored key card names another account",
+            ));
+        }
+        let card = Arc::new(card);
+        if let Ok(mut kept) = self.kept.write() {
+            if kept.len() >= MAX_KEPT_CARDS {
+                kept.clear();
+            }
+            kept.insert(account.clone(), card.clone());
+        }
+        Ok(card)
+    }
+
+    /// The verified key card of `account`, if enrolled.
+    pub async fn load<'e, E>(&self, db: E, account: &AccountId) -> ApiResult<Option<Arc<KeyCard>>>
+    where
+        E: sqlx::Executor<'e, Database = sqlx::Any>,
+    {
+        if let Some(card) = self.kept(account) {
+            return Ok(Some(card));
+        }
+        let row = sqlx::query("SELECT key_card FROM accounts WHERE account_id = $1")
+            .bind(account.as_str())
+            .fetch_optional(db)
+            .await?;
+        match row {
+            Some(row) => {
+                let bytes: Vec<u8> = row.try_get(0)?;
+                Ok(Some(self.verified(account, &bytes)?))
+            }
+            None => Ok(None),
+        }
     }
 }
 
@@ -36,19 +78,15 @@ pub async fn accept<T: Statement + Sequenced>(
     caller: &Caller,
     statement: &SignedStatement,
 ) -> ApiResult<T> {
-    let body: T = verify(&mut **tx, caller, statement).await?;
+    let body: T = verify(caller, statement)?;
     take_seq(tx, &caller.account_id, body.seq()).await?;
     Ok(body)
 }
 
 /// Verifies a signed action by the caller (its kind, its signer, the signature over the exact
-/// bytes with the signer's key card) without consuming its sequence number: key cards never
+/// bytes with the caller's key card) without consuming its sequence number: key cards never
 /// change, so this can run before the write lock is taken; [`take_seq`] must follow inside it.
-pub async fn verify<'e, T, E>(db: E, caller: &Caller, statement: &SignedStatement) -> ApiResult<T>
-where
-    T: Statement,
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
+pub fn verify<T: Statement>(caller: &Caller, statement: &SignedStatement) -> ApiResult<T> {
     statement.expect_kind(T::KIND)?;
     if statement.signer != caller.account_id {
         return Err(ApiError::forbidden(
@@ -56,10 +94,7 @@ where
             "a signed action must be signed by the person who sends it",
         ));
     }
-    let card = load_card(db, &caller.account_id)
-        .await?
-        .ok_or_else(|| ApiError::unauthorized("unknown account"))?;
-    Ok(statement.open(&card)?)
+    Ok(statement.open(&caller.card)?)
 }
 
 /// Consumes `seq` for `account`: it must be exactly one more than the last one accepted.

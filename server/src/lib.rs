@@ -41,6 +41,8 @@ pub struct AppState {
     pub server_identity: Arc<Identity>,
     /// The server's key card.
     pub server_card: Arc<KeyCard>,
+    /// Verified key cards, kept in memory.
+    pub key_cards: Arc<intake::KeyCards>,
     /// Batches concurrent submissions into shared transactions.
     pub submissions: commit::Committer<routes::submit::Submission>,
 }
@@ -75,6 +77,7 @@ impl AppState {
             config: Arc::new(config),
             server_identity: Arc::new(identity),
             server_card: Arc::new(card),
+            key_cards: Arc::default(),
         })
     }
 }

@@ -8,7 +8,6 @@ use sqlx::Row;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Body;
-use crate::intake::load_card;
 use crate::wire::{KeyCardResponse, KeyCards, Me, Membership, NotificationsRequest, OutboxEntry};
 use crate::{AppState, cases};
 
@@ -85,7 +84,9 @@ pub async fn key_card(
             return Err(ApiError::not_found("account"));
         }
     }
-    let card = load_card(&app.pool, &account)
+    let card = app
+        .key_cards
+        .load(&app.pool, &account)
         .await?
         .ok_or_else(|| ApiError::not_found("account"))?;
     Ok(Json(KeyCardResponse {

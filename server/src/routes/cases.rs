@@ -14,7 +14,7 @@ use crate::auth::Caller;
 use crate::db::{self, Tx};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Body;
-use crate::intake::{accept, load_card};
+use crate::intake::accept;
 use crate::wire::{Accepted, CaseView, InvitationRequest, StatementRequest};
 use crate::{AppState, cases, now, trail};
 
@@ -590,7 +590,9 @@ pub async fn verify_key(
     cases::member(&mut *tx, &case_id, &kv.subject)
         .await?
         .ok_or_else(|| ApiError::not_found("person in this case"))?;
-    let card = load_card(&mut *tx, &kv.subject)
+    let card = app
+        .key_cards
+        .load(&mut *tx, &kv.subject)
         .await?
         .ok_or_else(|| ApiError::not_found("account"))?;
     if card.fingerprint().0 != kv.fingerprint {

@@ -17,7 +17,7 @@ use crate::auth::Caller;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Body;
-use crate::intake::{accept, load_card};
+use crate::intake::accept;
 use crate::routes::messages::{expected_blob, mark_stored};
 use crate::wire::{Accepted, DeliveryDetail, DeliverySummary, StatementRequest};
 use crate::{AppState, blobs, cases, now};
@@ -115,11 +115,15 @@ pub async fn get_delivery(
     let author: String = row.try_get(10)?;
     let envelope: Vec<u8> = row.try_get(11)?;
     let kind: String = row.try_get(3)?;
-    let facilitator_card = load_card(&app.pool, &statement.signer)
+    let facilitator_card = app
+        .key_cards
+        .load(&app.pool, &statement.signer)
         .await?
         .ok_or_else(|| ApiError::internal("missing facilitator card"))?;
     let author = AccountId::try_from(author).map_err(ApiError::internal)?;
-    let author_card = load_card(&app.pool, &author)
+    let author_card = app
+        .key_cards
+        .load(&app.pool, &author)
         .await?
         .ok_or_else(|| ApiError::internal("missing author card"))?;
     Ok(Json(DeliveryDetail {

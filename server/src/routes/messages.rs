@@ -16,7 +16,7 @@ use crate::auth::Caller;
 use crate::db::{self, Tx};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Body;
-use crate::intake::{accept, load_card};
+use crate::intake::accept;
 use crate::wire::{
     Accepted, DecisionRequest, MessageDetail, MessageSummary, StatementRequest, WithholdRequest,
 };
@@ -191,7 +191,9 @@ pub async fn get_message(
     require_reader(&app, &caller, &case_id, &stored.summary.author).await?;
     let author = ferry_crypto::AccountId::try_from(stored.summary.author.clone())
         .map_err(ApiError::internal)?;
-    let card = load_card(&app.pool, &author)
+    let card = app
+        .key_cards
+        .load(&app.pool, &author)
         .await?
         .ok_or_else(|| ApiError::not_found("account"))?;
     Ok(Json(MessageDetail {

@@ -34,7 +34,7 @@ pub async fn submit(
 ) -> ApiResult<Json<Accepted>> {
     let ciphertext = decode_b64("ciphertext", &req.ciphertext)?;
     // Key cards never change, so the signature is checked before any lock is taken.
-    let env: Envelope = intake::verify(&app.pool, &caller, &req.envelope).await?;
+    let env: Envelope = intake::verify(&caller, &req.envelope)?;
     check_envelope(&app, &case_id, &env, &ciphertext)?;
     let committer = app.submissions.clone();
     let accepted = committer
