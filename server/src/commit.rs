@@ -6,9 +6,10 @@
 use std::future::Future;
 
 use sqlx::AnyPool;
+use sqlx::any::AnyConnectOptions;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::db::{self, Tx};
+use crate::db::{self, Backend, Tx};
 use crate::error::{ApiError, ApiResult};
 use crate::trail::Appends;
 use crate::wire::Accepted;
@@ -53,11 +54,43 @@ impl<J> Clone for Committer<J> {
 }
 
 impl<J: Batched> Committer<J> {
-    /// Starts the batching task on the current runtime.
-    pub fn start(pool: AnyPool) -> Self {
+    /// Starts the batching task on a thread of its own, with its own connection to the
+    /// database `options` point to. Its own thread: the batch's many short round trips to the
+    /// database then resume at once, instead of waiting behind request handlers for a worker
+    /// of the shared runtime. The thread ends when the last handle is dropped.
+    pub async fn start(options: AnyConnectOptions, backend: Backend) -> anyhow::Result<Self> {
         let (jobs, rx) = mpsc::channel(1024);
-        tokio::spawn(run(pool, rx));
-        Self { jobs }
+        let (ready, started) = oneshot::channel();
+        std::thread::Builder::new()
+            .name("ferry-commit".into())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime,
+                    Err(e) => {
+                        let _ = ready.send(Err(anyhow::Error::from(e)));
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    match db::open(&options, backend, 1).await {
+                        Ok(pool) => {
+                            let _ = ready.send(Ok(()));
+                            run(&pool, rx).await;
+                            pool.close().await;
+                        }
+                        Err(e) => {
+                            let _ = ready.send(Err(e.into()));
+                        }
+                    }
+                });
+            })?;
+        started
+            .await
+            .map_err(|_| anyhow::anyhow!("the committer stopped as it started"))??;
+        Ok(Self { jobs })
     }
 
     /// Runs `job` in the next batch and returns its result once the batch is durable.
@@ -73,7 +106,7 @@ impl<J: Batched> Committer<J> {
     }
 }
 
-async fn run<J: Batched>(pool: AnyPool, mut rx: mpsc::Receiver<Job<J>>) {
+async fn run<J: Batched>(pool: &AnyPool, mut rx: mpsc::Receiver<Job<J>>) {
     while let Some(first) = rx.recv().await {
         let mut jobs = vec![first];
         while jobs.len() < MAX_BATCH {
@@ -83,7 +116,7 @@ async fn run<J: Batched>(pool: AnyPool, mut rx: mpsc::Receiver<Job<J>>) {
             }
         }
         let (work, replies): (Vec<J>, Vec<_>) = jobs.into_iter().map(|j| (j.job, j.reply)).unzip();
-        match commit(&pool, work).await {
+        match commit(pool, work).await {
             Ok(results) => {
                 for (reply, result) in replies.into_iter().zip(results) {
                     let _ = reply.send(result);

@@ -22,9 +22,30 @@ pub enum Backend {
 
 /// Opens (creating if needed) and migrates the database at `url`.
 pub async fn connect(url: &str) -> anyhow::Result<(AnyPool, Backend)> {
+    let (options, backend) = options(url)?;
+    let pool = open(&options, backend, backend.pool_size()).await?;
+    match backend {
+        Backend::Sqlite => sqlx::migrate!("../migrations/sqlite").run(&pool).await?,
+        Backend::Postgres => sqlx::migrate!("../migrations/postgres").run(&pool).await?,
+    }
+    Ok((pool, backend))
+}
+
+impl Backend {
+    /// Connections in the server's main pool.
+    fn pool_size(self) -> u32 {
+        match self {
+            Backend::Sqlite => 8,
+            Backend::Postgres => 16,
+        }
+    }
+}
+
+/// How to connect to the database at `url`, and which one it is. A SQLite file's directory
+/// is created, so a fresh data directory just works.
+pub fn options(url: &str) -> anyhow::Result<(AnyConnectOptions, Backend)> {
     sqlx::any::install_default_drivers();
     let (url, backend) = if let Some(rest) = url.strip_prefix("sqlite:") {
-        // Create the database's directory, so a fresh data directory just works.
         let path = rest
             .trim_start_matches("//")
             .split('?')
@@ -47,9 +68,17 @@ pub async fn connect(url: &str) -> anyhow::Result<(AnyPool, Backend)> {
     } else {
         anyhow::bail!("FERRY_DATABASE_URL must start with sqlite: or postgres://");
     };
-    let options = AnyConnectOptions::from_str(&url)?;
-    let pool = AnyPoolOptions::new()
-        .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+    Ok((AnyConnectOptions::from_str(&url)?, backend))
+}
+
+/// A pool of at most `size` connections to an already migrated database.
+pub async fn open(
+    options: &AnyConnectOptions,
+    backend: Backend,
+    size: u32,
+) -> Result<AnyPool, sqlx::Error> {
+    AnyPoolOptions::new()
+        .max_connections(size)
         // A SQLite connection is a file handle in this process: there is no link to lose, so
         // checking it before each use would only cost a round trip.
         .test_before_acquire(backend == Backend::Postgres)
@@ -69,13 +98,8 @@ pub async fn connect(url: &str) -> anyhow::Result<(AnyPool, Backend)> {
                 Ok(())
             })
         })
-        .connect_with(options)
-        .await?;
-    match backend {
-        Backend::Sqlite => sqlx::migrate!("../migrations/sqlite").run(&pool).await?,
-        Backend::Postgres => sqlx::migrate!("../migrations/postgres").run(&pool).await?,
-    }
-    Ok((pool, backend))
+        .connect_with(options.clone())
+        .await
 }
 
 /// Begins a write transaction and takes the log-head lock first, so that writers queue in

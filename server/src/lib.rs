@@ -52,6 +52,8 @@ impl AppState {
     /// registering its key card on first start).
     pub async fn open(mut config: Config) -> anyhow::Result<Self> {
         let (pool, backend) = db::connect(&config.database_url).await?;
+        let (options, _) = db::options(&config.database_url)?;
+        let submissions = commit::Committer::start(options, backend).await?;
         let identity = init::load_or_create_key(&config.server_key)?;
         let card = init::register_server(&pool, &identity).await?;
         if config.log_origin.is_empty() {
@@ -71,7 +73,7 @@ impl AppState {
             )
         })?;
         Ok(Self {
-            submissions: commit::Committer::start(pool.clone()),
+            submissions,
             pool,
             backend,
             config: Arc::new(config),
