@@ -134,6 +134,32 @@ pub async fn purge_old_versions(pool: &AnyPool, backend: Backend) {
     }
 }
 
+/// How many values a list of `n` takes in a statement: the next power of two. A batch's
+/// statements then come in a few shapes, which stay prepared in the connection's statement
+/// cache, instead of one shape per batch size, each compiled again.
+pub fn padded(n: usize) -> usize {
+    if n == 0 { 0 } else { n.next_power_of_two() }
+}
+
+/// `items` followed by repeats of its last item, [`padded`] long: for lists in which a repeat
+/// changes no result (`IN (…)`, `OR`-ed conditions, `CASE` arms).
+pub fn pad<T: Copy>(items: &[T]) -> impl Iterator<Item = T> + '_ {
+    let repeats = padded(items.len()) - items.len();
+    let tail = items.last().copied();
+    items.iter().copied().chain(
+        tail.into_iter()
+            .flat_map(move |t| std::iter::repeat_n(t, repeats)),
+    )
+}
+
+/// `$first, $first+1, …` for a list of `n` values, [`padded`].
+pub fn marks(first: usize, n: usize) -> String {
+    (first..first + padded(n))
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// `INSERT INTO {table} VALUES ($1, $2), ($3, $4), …` for `rows` rows of `columns` values,
 /// in `conn`'s dialect (see [`in_order`]).
 pub fn insert_sql(conn: &sqlx::AnyConnection, table: &str, columns: usize, rows: usize) -> String {
@@ -186,7 +212,17 @@ fn positional(sql: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::positional;
+    use super::{marks, pad, positional};
+
+    #[test]
+    fn lists_are_padded_by_repeating_their_last_value() {
+        let padded: Vec<u8> = pad(&[1, 2, 3]).collect();
+        assert_eq!(padded, [1, 2, 3, 3]);
+        assert_eq!(pad(&[7; 4]).count(), 4);
+        assert_eq!(pad::<u8>(&[]).count(), 0);
+        assert_eq!(marks(3, 3), "$3, $4, $5, $6");
+        assert_eq!(marks(1, 0), "");
+    }
 
     #[test]
     fn only_in_order_placeholders_become_positional() {

@@ -60,23 +60,29 @@ async fn with_hashes_in<T>(
         if missing.is_empty() {
             return result.map_err(ApiError::from);
         }
-        let list = missing
-            .iter()
-            .map(u64::to_string)
-            .collect::<Vec<_>>()
-            .join(",");
-        let rows = sqlx::query(&format!(
-            "SELECT idx, hash FROM tlog_hashes WHERE idx IN ({list})"
-        ))
-        .fetch_all(&mut *db)
-        .await?;
+        let missing: Vec<i64> = missing.into_iter().map(|i| i as i64).collect();
+        let sql = crate::db::in_order(
+            db,
+            format!(
+                "SELECT idx, hash FROM tlog_hashes WHERE idx IN ({})",
+                crate::db::marks(1, missing.len())
+            ),
+        );
+        let mut query = sqlx::query(&sql);
+        for idx in crate::db::pad(&missing) {
+            query = query.bind(idx);
+        }
+        let rows = query.fetch_all(&mut *db).await?;
         for row in rows {
             let idx: i64 = row.try_get(0)?;
             let bytes: Vec<u8> = row.try_get(1)?;
             let hash = <[u8; 32]>::try_from(bytes.as_slice()).map_err(ApiError::internal)?;
             reader.known.insert(idx as u64, TreeHash(hash));
         }
-        if missing.iter().any(|i| !reader.known.contains_key(i)) {
+        if missing
+            .iter()
+            .any(|&i| !reader.known.contains_key(&(i as u64)))
+        {
             return Err(ApiError::internal("the log's stored hashes are incomplete"));
         }
     }
@@ -158,19 +164,18 @@ impl Appends {
         if wanted.is_empty() {
             return Ok(());
         }
-        let marks: Vec<String> = (1..=wanted.len()).map(|n| format!("${n}")).collect();
         let sql = crate::db::in_order(
             tx,
             format!(
                 "SELECT e.case_id, e.seq_in_case, e.leaf_hash FROM events e JOIN \
                  (SELECT case_id, MAX(seq_in_case) AS last FROM events WHERE case_id IN ({}) \
                  GROUP BY case_id) h ON h.case_id = e.case_id AND h.last = e.seq_in_case",
-                marks.join(", ")
+                crate::db::marks(1, wanted.len())
             ),
         );
         let mut query = sqlx::query(&sql);
-        for case in &wanted {
-            query = query.bind(*case);
+        for case in crate::db::pad(&wanted) {
+            query = query.bind(case);
         }
         let rows = query.fetch_all(&mut **tx).await?;
         for case in wanted {

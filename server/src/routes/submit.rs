@@ -192,11 +192,13 @@ async fn standings(
     batch: &mut Batch,
     jobs: &[Submission],
 ) -> ApiResult<(HashMap<(String, String), Standing>, HashMap<String, i64>)> {
-    let pairs: HashSet<(&str, &str)> = jobs
+    let pairs: Vec<(&str, &str)> = jobs
         .iter()
         .map(|j| (j.case_id.as_str(), j.caller.account_id.as_str()))
+        .collect::<HashSet<_>>()
+        .into_iter()
         .collect();
-    let clauses: Vec<String> = (0..pairs.len())
+    let clauses: Vec<String> = (0..crate::db::padded(pairs.len()))
         .map(|n| {
             format!(
                 "(m.case_id = ${} AND m.account_id = ${})",
@@ -215,8 +217,8 @@ async fn standings(
         ),
     );
     let mut query = sqlx::query(&sql);
-    for (case, account) in &pairs {
-        query = query.bind(*case).bind(*account);
+    for (case, account) in crate::db::pad(&pairs) {
+        query = query.bind(case).bind(account);
     }
     let mut out = HashMap::new();
     let mut seqs = HashMap::new();
@@ -243,22 +245,23 @@ async fn known_messages(
     batch: &mut Batch,
     jobs: &[Submission],
 ) -> ApiResult<HashMap<String, String>> {
-    let ids: HashSet<&str> = jobs
+    let ids: Vec<&str> = jobs
         .iter()
         .flat_map(|j| [Some(&j.env.message_id), j.env.in_reply_to.as_ref()])
         .flatten()
         .map(Id::as_str)
+        .collect::<HashSet<_>>()
+        .into_iter()
         .collect();
-    let marks: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
     let sql = crate::db::in_order(
         &batch.tx,
         format!(
             "SELECT message_id, case_id FROM messages WHERE message_id IN ({})",
-            marks.join(", ")
+            crate::db::marks(1, ids.len())
         ),
     );
     let mut query = sqlx::query(&sql);
-    for id in ids {
+    for id in crate::db::pad(&ids) {
         query = query.bind(id);
     }
     let mut out = HashMap::new();
@@ -391,36 +394,36 @@ async fn store(
         insert_blobs(&mut batch.tx, env.message_id.as_str(), &env.attachments).await?;
     }
     // Each author's new last sequence number; under the write lock nothing else moved it.
-    let last: HashMap<&str, i64> = accepted
+    let last: Vec<(&str, i64)> = accepted
         .iter()
         .filter_map(|&i| {
             let account = jobs[i].caller.account_id.as_str();
             last_seq.get(account).map(|&seq| (account, seq))
         })
+        .collect::<HashMap<_, _>>()
+        .into_iter()
         .collect();
     if last.is_empty() {
         return Ok(());
     }
-    let whens: Vec<String> = (0..last.len())
+    let arms = crate::db::padded(last.len());
+    let whens: Vec<String> = (0..arms)
         .map(|n| format!("WHEN ${} THEN CAST(${} AS BIGINT)", 2 * n + 1, 2 * n + 2))
-        .collect();
-    let ids: Vec<String> = (0..last.len())
-        .map(|n| format!("${}", 2 * last.len() + n + 1))
         .collect();
     let sql = crate::db::in_order(
         &batch.tx,
         format!(
             "UPDATE accounts SET last_seq = CASE account_id {} END WHERE account_id IN ({})",
             whens.join(" "),
-            ids.join(", ")
+            crate::db::marks(2 * arms + 1, last.len())
         ),
     );
     let mut query = sqlx::query(&sql);
-    for (account, seq) in &last {
-        query = query.bind(*account).bind(*seq);
+    for (account, seq) in crate::db::pad(&last) {
+        query = query.bind(account).bind(seq);
     }
-    for account in last.keys() {
-        query = query.bind(*account);
+    for (account, _) in crate::db::pad(&last) {
+        query = query.bind(account);
     }
     let updated = query.execute(&mut *batch.tx).await?.rows_affected();
     if updated != last.len() as u64 {
