@@ -149,6 +149,35 @@ impl Client {
         self.read(resp)
     }
 
+    /// GET a resource in the media type `accept`, whole: its type as the server labelled it,
+    /// and its bytes.
+    pub fn get_bytes(&self, path: &str, accept: &str) -> Result<(String, Vec<u8>)> {
+        let mut req = self
+            .agent
+            .get(format!("{}{path}", self.base))
+            .header("Accept", accept);
+        if let Some(t) = &self.token {
+            req = req.header("Authorization", format!("Bearer {t}"));
+        }
+        let resp = req.call().map_err(|e| self.unreachable(e))?;
+        if !resp.status().is_success() {
+            return Err(self.failure(resp));
+        }
+        let kind = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let bytes = resp
+            .into_body()
+            .with_config()
+            .limit(MAX_RESPONSE_BYTES)
+            .read_to_vec()
+            .context("the server's answer could not be read")?;
+        Ok((kind, bytes))
+    }
+
     /// GET a stream (an encrypted attachment) and its length, if the server said.
     pub fn get_stream(
         &self,

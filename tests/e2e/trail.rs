@@ -583,7 +583,7 @@ fn a_log_of_100000_events_proves_correctly() {
         .map(|l| trail::leaf_hash(l))
         .collect();
     assert_eq!(leaves.len(), 100_000);
-    // The whole log is served in order and whole, at most 10,000 leaves and about 8 MiB per
+    // The whole log is served in order and whole, at most 10,000 leaves and 8 MiB of base64 per
     // answer.
     let all = server.all_leaves();
     let reader = coordinator.account();
@@ -675,7 +675,7 @@ fn a_log_of_100000_events_proves_correctly() {
 
 #[test]
 fn only_coordinators_and_service_wide_auditors_read_the_whole_log() {
-    use ferry_server::wire::LogLeaves;
+    use ferry_server::wire::{LEAVES_BINARY, LogLeaves, RawLeaves};
     let w = World::new();
     exchange(&w);
     for who in [&w.facilitator, &w.harmed, &w.responsible] {
@@ -708,6 +708,23 @@ fn only_coordinators_and_service_wide_auditors_read_the_whole_log() {
             w.server.leaf(i as i64 + 1)
         );
     }
+    // The same leaves in binary form, for `Accept: application/octet-stream`.
+    let (kind, body) = auditor
+        .client
+        .get_bytes("/v1/log/leaves?start=1&count=1000000", LEAVES_BINARY)
+        .unwrap();
+    assert_eq!(kind, LEAVES_BINARY);
+    let raw = RawLeaves::parse(&body).unwrap();
+    assert_eq!(raw.start, 1);
+    let stored: Vec<Vec<u8>> = (1..size).map(|i| w.server.leaf(i)).collect();
+    assert_eq!(raw.leaves, stored);
+    let err = w
+        .harmed
+        .account()
+        .client
+        .get_bytes("/v1/log/leaves?start=0&count=10", LEAVES_BINARY)
+        .unwrap_err();
+    assert_eq!(crate::harness::code(&err), "not_whole_log_auditor");
     let end: LogLeaves = auditor
         .client
         .get(&format!("/v1/log/leaves?start={size}&count=5"))

@@ -11,7 +11,7 @@ use anyhow::{Context, Result, bail};
 use ferry_crypto::statement::verify_many;
 use ferry_crypto::trail::{self, Leaf, TreeBuilder, TreeHash};
 use ferry_crypto::{KeyCard, Sha256Hash, StatementKind};
-use ferry_server::wire::LogLeaves;
+use ferry_server::wire::{LEAVES_BINARY, RawLeaves};
 use serde::Serialize;
 
 use super::replay::Replayer;
@@ -147,9 +147,17 @@ pub fn verify_log(client: &Client, server: &KeyCard, pinned: &Pinned) -> Result<
     })
 }
 
-/// Up to `count` leaves from `start` (the server may send fewer, never none).
+/// Up to `count` leaves from `start` (the server may send fewer, never none), in their binary
+/// form.
 fn fetch(client: &Client, start: u64, count: u64) -> Result<Vec<Vec<u8>>> {
-    let page: LogLeaves = client.get(&format!("/v1/log/leaves?start={start}&count={count}"))?;
+    let path = format!("/v1/log/leaves?start={start}&count={count}");
+    let (kind, body) = client.get_bytes(&path, LEAVES_BINARY)?;
+    if !kind.starts_with(LEAVES_BINARY) {
+        bail!("the server sent the events from #{start} as {kind}, not as {LEAVES_BINARY}");
+    }
+    let page = RawLeaves::parse(&body).with_context(|| {
+        format!("the page of events from #{start} is cut short or has bytes after its end")
+    })?;
     if page.start != start || page.leaves.is_empty() || page.leaves.len() as u64 > count {
         bail!(
             "asked for {count} events from #{start}, the server sent {} from #{}: it does not \
@@ -158,14 +166,7 @@ fn fetch(client: &Client, start: u64, count: u64) -> Result<Vec<Vec<u8>>> {
             page.start
         );
     }
-    page.leaves
-        .iter()
-        .enumerate()
-        .map(|(i, l)| {
-            crate::client::b64(l)
-                .with_context(|| format!("event #{} is not valid base64", start + i as u64))
-        })
-        .collect()
+    Ok(page.leaves)
 }
 
 struct Audit<'a> {

@@ -5,6 +5,8 @@ use std::collections::BTreeSet;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use ferry_crypto::actions::{Enrolment, Invitation};
@@ -19,7 +21,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::trail::{
     CHECKPOINT_INTERVAL_SECONDS, SignedCheckpoint, checkpoint, signed_within, with_hashes,
 };
-use crate::wire::{AuditBundle, CheckpointView, EventView, LogLeaves, Proof, ProvenEvent};
+use crate::wire::{
+    AuditBundle, CheckpointView, EventView, LEAVES_BINARY, LogLeaves, Proof, ProvenEvent, RawLeaves,
+};
 use crate::{AppState, cases};
 
 fn view(app: &AppState, c: &SignedCheckpoint) -> CheckpointView {
@@ -116,9 +120,9 @@ pub async fn consistency(
 /// The most leaves one request returns.
 pub const MAX_LEAVES_PER_REQUEST: u64 = 10_000;
 
-/// Once this many bytes of leaves (base64) are in an answer, no more are added: an answer
-/// holds at least one leaf, and may hold fewer than asked for.
-pub const MAX_LEAF_BYTES_PER_REQUEST: usize = 8 << 20;
+/// Once this many bytes of leaves are in an answer (6 MiB, so 8 MiB in base64), no more are
+/// added: an answer holds at least one leaf, and may hold fewer than asked for.
+pub const MAX_LEAF_BYTES_PER_REQUEST: usize = 6 << 20;
 
 /// A range of leaves query.
 #[derive(Deserialize, IntoParams)]
@@ -126,20 +130,26 @@ pub struct LeavesQuery {
     /// The first leaf's index.
     start: u64,
     /// How many leaves (at most 10,000; fewer at the end of the log, or once the answer
-    /// holds 8 MiB of leaves).
+    /// holds 6 MiB of leaves).
     count: u64,
 }
 
 /// A range of the log's leaves, for auditing the whole log: coordinators and service-wide
-/// auditors only (they may see every case's events; the leaves hold no content).
+/// auditors only (they may see every case's events; the leaves hold no content). JSON with
+/// base64 leaves, or, for `Accept: application/octet-stream`, the binary form of
+/// [`RawLeaves`].
 #[utoipa::path(get, path = "/v1/log/leaves", tag = "trail", security(("bearer" = [])),
     params(LeavesQuery), responses((status = 200, body = LogLeaves),
+        (status = 200, description = "With `Accept: application/octet-stream`: the first \
+            leaf's index (8 bytes, big-endian), then each leaf as its length (4 bytes, \
+            big-endian) and its bytes", content_type = "application/octet-stream"),
         (status = 400, body = crate::wire::ErrorBody), (status = 403, body = crate::wire::ErrorBody)))]
 pub async fn leaves(
     State(app): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     Query(q): Query<LeavesQuery>,
-) -> ApiResult<Json<LogLeaves>> {
+) -> ApiResult<Response> {
     if !matches!(
         caller.staff_role.as_deref(),
         Some("coordinator") | Some("auditor")
@@ -168,14 +178,29 @@ pub async fn leaves(
     while bytes < MAX_LEAF_BYTES_PER_REQUEST
         && let Some(row) = futures_util::TryStreamExt::try_next(&mut rows).await?
     {
-        let leaf = B64.encode(row.try_get::<Vec<u8>, _>(0)?);
+        let leaf: Vec<u8> = row.try_get(0)?;
         bytes += leaf.len();
         leaves.push(leaf);
     }
-    Ok(Json(LogLeaves {
+    let page = RawLeaves {
         start: q.start,
         leaves,
-    }))
+    };
+    let binary = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.split(';').next().map(str::trim) == Some(LEAVES_BINARY));
+    Ok(if binary {
+        ([(header::CONTENT_TYPE, LEAVES_BINARY)], page.to_bytes()).into_response()
+    } else {
+        Json(LogLeaves {
+            start: page.start,
+            leaves: page.leaves.iter().map(|l| B64.encode(l)).collect(),
+        })
+        .into_response()
+    })
 }
 
 /// Who may see a case's events: coordinators and service-wide auditors, and members.
