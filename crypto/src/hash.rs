@@ -3,7 +3,7 @@
 use std::fmt;
 use std::io::{self, Read, Write};
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer, de::Error};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
 /// A SHA-256 digest.
@@ -58,11 +58,21 @@ impl Serialize for Sha256Hash {
 
 impl<'de> Deserialize<'de> for Sha256Hash {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        if text.bytes().any(|b| b.is_ascii_uppercase()) {
-            return Err(D::Error::custom("hash must be lowercase hex"));
+        // Read in place: hashes are parsed by the million in a whole-log audit.
+        struct LowerHex;
+        impl serde::de::Visitor<'_> for LowerHex {
+            type Value = Sha256Hash;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a SHA-256 hash in lowercase hex")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Sha256Hash, E> {
+                if text.bytes().any(|b| b.is_ascii_uppercase()) {
+                    return Err(E::custom("hash must be lowercase hex"));
+                }
+                Sha256Hash::from_hex(text).map_err(E::custom)
+            }
         }
-        Self::from_hex(&text).map_err(D::Error::custom)
+        d.deserialize_str(LowerHex)
     }
 }
 
@@ -146,5 +156,33 @@ impl<W: Write> Write for HashingWriter<W> {
 
     fn flush(&mut self) -> io::Result<()> {
         self.inner.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Sha256Hash;
+
+    #[test]
+    fn hashes_read_from_json_only_as_64_lowercase_hex_digits() {
+        let hash = Sha256Hash::of(b"ferry");
+        let json = format!("\"{}\"", hash.to_hex());
+        assert_eq!(serde_json::from_str::<Sha256Hash>(&json).unwrap(), hash);
+        // An escaped character still reads as itself.
+        let escaped = format!(
+            "\"\\u00{:x}{}\"",
+            hash.to_hex().as_bytes()[0],
+            &hash.to_hex()[1..]
+        );
+        assert_eq!(serde_json::from_str::<Sha256Hash>(&escaped).unwrap(), hash);
+        for bad in [
+            json.to_uppercase(),
+            format!("\"{}\"", &hash.to_hex()[2..]),
+            format!("\"{}00\"", hash.to_hex()),
+            "\"not hex at all\"".to_owned(),
+            "42".to_owned(),
+        ] {
+            assert!(serde_json::from_str::<Sha256Hash>(&bad).is_err(), "{bad}");
+        }
     }
 }

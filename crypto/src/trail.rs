@@ -55,6 +55,71 @@ impl Leaf {
 
     /// The leaf's bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
+        LeafOut {
+            v: self.v,
+            idx: self.idx,
+            case_id: self.case_id.as_deref(),
+            seq_in_case: self.seq_in_case,
+            prev_hash: self.prev_hash.as_ref(),
+            server_time: self.server_time,
+            statement: &self.statement,
+        }
+        .to_bytes()
+    }
+}
+
+/// A (version 1) leaf's fields other than its statement: for making a leaf's bytes around a
+/// statement already serialized, as the server does for each submission in a batch.
+#[derive(Clone, Copy, Debug)]
+pub struct LeafHead<'a> {
+    /// Position in the global log, from 0.
+    pub idx: u64,
+    /// The case, for case events.
+    pub case_id: Option<&'a str>,
+    /// Position in the case's chain, from 0.
+    pub seq_in_case: Option<u64>,
+    /// [`event_hash`] of the case's previous leaf (none for the first).
+    pub prev_hash: Option<&'a Sha256Hash>,
+    /// When the server accepted it (Unix seconds).
+    pub server_time: i64,
+}
+
+impl LeafHead<'_> {
+    /// The bytes of the leaf of this head and the statement whose
+    /// [`SignedStatement::to_json`] is `statement_json`: the bytes [`Leaf::to_bytes`] gives,
+    /// without serializing the statement again.
+    pub fn bytes_with(&self, statement_json: &[u8]) -> Result<Vec<u8>> {
+        let statement: &serde_json::value::RawValue = serde_json::from_slice(statement_json)
+            .map_err(|e| CryptoError::malformed("statement", e))?;
+        Ok(LeafOut {
+            v: 1,
+            idx: self.idx,
+            case_id: self.case_id,
+            seq_in_case: self.seq_in_case,
+            prev_hash: self.prev_hash,
+            server_time: self.server_time,
+            statement,
+        }
+        .to_bytes())
+    }
+}
+
+/// What a leaf's bytes are made from: the one definition of their field order, whatever
+/// form the statement is in.
+#[derive(Serialize)]
+struct LeafOut<'a, S: ?Sized> {
+    v: u32,
+    idx: u64,
+    case_id: Option<&'a str>,
+    seq_in_case: Option<u64>,
+    prev_hash: Option<&'a Sha256Hash>,
+    server_time: i64,
+    statement: &'a S,
+}
+
+impl<S: ?Sized + Serialize> LeafOut<'_, S> {
+    fn to_bytes(&self) -> Vec<u8> {
+        // Numbers, strings and already valid JSON cannot fail to serialize.
         serde_json::to_vec(self).unwrap_or_default()
     }
 }

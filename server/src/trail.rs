@@ -7,7 +7,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use ferry_crypto::trail::{self as fmt, HashReader, Leaf, TreeHash};
+use ferry_crypto::trail::{self as fmt, HashReader, LeafHead, TreeHash};
 use ferry_crypto::{Sha256Hash, SignedStatement};
 use sqlx::Row;
 
@@ -215,6 +215,20 @@ impl Appends {
         statement: &SignedStatement,
         now: i64,
     ) -> ApiResult<u64> {
+        self.append_json(tx, case_id, statement, statement.to_json(), now)
+            .await
+    }
+
+    /// [`Appends::append`] for a statement already serialized as `json` (its
+    /// [`SignedStatement::to_json`], made before the lock was taken).
+    pub async fn append_json(
+        &mut self,
+        tx: &mut Tx,
+        case_id: Option<&str>,
+        statement: &SignedStatement,
+        json: Vec<u8>,
+        now: i64,
+    ) -> ApiResult<u64> {
         let idx = self.size(tx).await?;
         let head = match case_id {
             Some(case) => {
@@ -228,16 +242,14 @@ impl Appends {
             Some(None) => (Some(0), None),
             None => (None, None),
         };
-        let leaf = Leaf {
-            v: 1,
+        let leaf = LeafHead {
             idx,
-            case_id: case_id.map(str::to_owned),
+            case_id,
             seq_in_case,
-            prev_hash,
+            prev_hash: prev_hash.as_ref(),
             server_time: now,
-            statement: statement.clone(),
         }
-        .to_bytes();
+        .bytes_with(&json)?;
         let hashes = &mut self.hashes;
         let computed = with_hashes_in(tx, hashes, |r| fmt::stored_hashes(idx, &leaf, r)).await?;
         let first = fmt::stored_index(idx);
@@ -258,7 +270,7 @@ impl Appends {
             prev_hash,
             actor: statement.signer.to_string(),
             kind: statement.kind.as_str(),
-            statement: statement.to_json(),
+            statement: json,
             leaf,
             leaf_hash,
             server_time: now,

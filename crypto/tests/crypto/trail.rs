@@ -78,3 +78,53 @@ fn batch_verification_names_every_statement_that_does_not_verify() {
     assert_eq!(verify_many(&items), vec![5, 130, 299]);
     assert!(verify_many(&[]).is_empty());
 }
+
+#[test]
+fn a_leaf_made_around_a_serialized_statement_has_the_same_bytes() {
+    let alice = Identity::generate("Alice").unwrap();
+    let case_id = Id::try_from("case-1").unwrap();
+    let statement = alice
+        .sign(&Consent {
+            v: FORMAT_VERSION,
+            participant: alice.account_id().clone(),
+            case_id: case_id.clone(),
+            seq: 7,
+            created_at: 1_790_000_000,
+        })
+        .unwrap();
+    let prev = ferry_crypto::Sha256Hash::of(b"previous leaf");
+    for (case, seq, prev_hash) in [
+        (Some("case-1"), Some(3), Some(prev)),
+        (Some("case-1"), Some(0), None),
+        (None, None, None),
+    ] {
+        let leaf = trail::Leaf {
+            v: 1,
+            idx: 41,
+            case_id: case.map(str::to_owned),
+            seq_in_case: seq,
+            prev_hash,
+            server_time: 1_790_000_100,
+            statement: statement.clone(),
+        };
+        let head = trail::LeafHead {
+            idx: 41,
+            case_id: case,
+            seq_in_case: seq,
+            prev_hash: prev_hash.as_ref(),
+            server_time: 1_790_000_100,
+        };
+        let bytes = head.bytes_with(&statement.to_json()).unwrap();
+        assert_eq!(bytes, leaf.to_bytes());
+        assert_eq!(bytes, serde_json::to_vec(&leaf).unwrap());
+        assert_eq!(trail::Leaf::parse(&bytes).unwrap(), leaf);
+    }
+    let head = trail::LeafHead {
+        idx: 0,
+        case_id: None,
+        seq_in_case: None,
+        prev_hash: None,
+        server_time: 0,
+    };
+    assert!(head.bytes_with(b"{\"cut\": ").is_err());
+}

@@ -36,6 +36,8 @@ pub async fn submit(
     // Key cards never change, so the signature is checked before any lock is taken.
     let env: Envelope = intake::verify(&caller, &req.envelope)?;
     check_envelope(&app, &case_id, &env, &ciphertext)?;
+    // Serialized here, on the request's own worker, for the message and its event alike.
+    let statement_json = req.envelope.to_json();
     let committer = app.submissions.clone();
     let accepted = committer
         .run(Submission {
@@ -43,6 +45,7 @@ pub async fn submit(
             caller,
             case_id,
             statement: req.envelope,
+            statement_json,
             env,
             ciphertext,
         })
@@ -100,6 +103,8 @@ pub struct Submission {
     caller: Caller,
     case_id: String,
     statement: SignedStatement,
+    /// The statement's JSON, as stored in the message and the event.
+    statement_json: Vec<u8>,
     env: Envelope,
     ciphertext: Vec<u8>,
 }
@@ -163,7 +168,13 @@ impl Batched for Submission {
             }
             let event = batch
                 .trail
-                .append(&mut batch.tx, Some(&job.case_id), &job.statement, now)
+                .append_json(
+                    &mut batch.tx,
+                    Some(&job.case_id),
+                    &job.statement,
+                    job.statement_json.clone(),
+                    now,
+                )
                 .await?;
             results[i] = Some(Ok(Accepted {
                 event,
@@ -381,7 +392,7 @@ async fn store(
                 .bind(job.env.recipient_role.as_str())
                 .bind(job.env.in_reply_to.as_ref().map(Id::as_str))
                 .bind(state_of(&job.env))
-                .bind(job.statement.to_json())
+                .bind(job.statement_json.as_slice())
                 .bind(job.ciphertext.as_slice())
                 .bind(job.env.attachments.len() as i64)
                 .bind(now)
