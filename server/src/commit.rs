@@ -11,7 +11,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::db::{self, Backend, Tx};
 use crate::error::{ApiError, ApiResult};
-use crate::trail::Appends;
+use crate::trail::{Appends, Kept};
 use crate::wire::Accepted;
 
 /// Most requests in one batch.
@@ -107,6 +107,7 @@ impl<J: Batched> Committer<J> {
 }
 
 async fn run<J: Batched>(pool: &AnyPool, mut rx: mpsc::Receiver<Job<J>>) {
+    let mut kept = Kept::default();
     while let Some(first) = rx.recv().await {
         let mut jobs = vec![first];
         while jobs.len() < MAX_BATCH {
@@ -116,7 +117,7 @@ async fn run<J: Batched>(pool: &AnyPool, mut rx: mpsc::Receiver<Job<J>>) {
             }
         }
         let (work, replies): (Vec<J>, Vec<_>) = jobs.into_iter().map(|j| (j.job, j.reply)).unzip();
-        match commit(pool, work).await {
+        match commit(pool, &mut kept, work).await {
             Ok(results) => {
                 for (reply, result) in replies.into_iter().zip(results) {
                     let _ = reply.send(result);
@@ -136,13 +137,19 @@ async fn run<J: Batched>(pool: &AnyPool, mut rx: mpsc::Receiver<Job<J>>) {
     }
 }
 
-/// One batch: begin under the log-head lock, do the work, write the trail, commit.
-async fn commit<J: Batched>(pool: &AnyPool, jobs: Vec<J>) -> ApiResult<Vec<ApiResult<Accepted>>> {
+/// One batch: begin under the log-head lock, do the work, write the trail, commit. What the
+/// last batch `kept` of the trail is used if the log has not grown since, and is replaced by
+/// this batch's only once it has committed.
+async fn commit<J: Batched>(
+    pool: &AnyPool,
+    kept: &mut Kept,
+    jobs: Vec<J>,
+) -> ApiResult<Vec<ApiResult<Accepted>>> {
     let count = jobs.len();
     let (tx, size) = db::begin_append(pool).await?;
     let mut batch = Batch {
         tx,
-        trail: Appends::at(size),
+        trail: Appends::resume(size, std::mem::take(kept)),
     };
     let results = J::run_batch(&mut batch, jobs).await?;
     if results.len() != count {
@@ -151,7 +158,9 @@ async fn commit<J: Batched>(pool: &AnyPool, jobs: Vec<J>) -> ApiResult<Vec<ApiRe
         ));
     }
     let Batch { mut tx, mut trail } = batch;
+    let next = trail.keep();
     trail.flush(&mut tx).await?;
     tx.commit().await?;
+    *kept = next;
     Ok(results)
 }

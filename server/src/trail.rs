@@ -134,6 +134,21 @@ pub struct Appends {
     new_hashes: Vec<(u64, TreeHash)>,
 }
 
+/// Most chain heads [`Kept`] holds; past that it keeps none.
+const MAX_KEPT_HEADS: usize = 10_000;
+
+/// What a batching writer keeps of the trail from one transaction to its next: the log size
+/// its last commit left, the stored hashes on that tree's right edge and the chain heads of the
+/// cases it touched. Used only while the log still has that size: the log is append-only and
+/// every event grows it, so the same size means nobody else appended since, and the tree and
+/// every chain are as they were. Stored hashes never change once committed.
+#[derive(Default)]
+pub struct Kept {
+    size: u64,
+    edge: Vec<(u64, TreeHash)>,
+    heads: HashMap<String, Option<(u64, Sha256Hash)>>,
+}
+
 impl Appends {
     /// Appends to a log known to hold `size` events (read under the log-head lock, as
     /// [`crate::db::begin_append`] does), saving the query for it.
@@ -141,6 +156,37 @@ impl Appends {
         Appends {
             size: Some(size),
             ..Appends::default()
+        }
+    }
+
+    /// [`Appends::at`], starting from what `kept` holds if the log is still the size it
+    /// describes (then the right edge and those chain heads are not read again).
+    pub fn resume(size: u64, kept: Kept) -> Self {
+        let mut appends = Self::at(size);
+        if kept.size == size {
+            appends.hashes.known.extend(kept.edge);
+            appends.heads = kept.heads;
+        }
+        appends
+    }
+
+    /// What to keep for the next transaction, once this one has committed: call before
+    /// [`Appends::flush`], and use it only if the commit succeeds.
+    pub fn keep(&self) -> Kept {
+        let Some(size) = self.size else {
+            return Kept::default();
+        };
+        Kept {
+            size,
+            edge: fmt::right_edge(size)
+                .into_iter()
+                .filter_map(|i| self.hashes.known.get(&i).map(|h| (i, *h)))
+                .collect(),
+            heads: if self.heads.len() <= MAX_KEPT_HEADS {
+                self.heads.clone()
+            } else {
+                HashMap::new()
+            },
         }
     }
 

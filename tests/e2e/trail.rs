@@ -167,6 +167,27 @@ fn a_clean_record_audits_clean_online_and_offline() {
     }
 }
 
+/// The committer reuses its last batch's view of the tree's right edge and of the chain heads
+/// only while nobody else has appended since: submissions back to back (reused) and after
+/// another writer's event (read again) all chain correctly, and the log hashes to its
+/// checkpoint.
+#[test]
+fn submissions_back_to_back_and_after_other_events_chain_correctly() {
+    let w = World::new();
+    let first = w.question("First question.");
+    w.question("Second question, straight after.");
+    w.facilitator.ok(&["forward", &first]);
+    w.question("Third question, after a forward.");
+    w.question("Fourth question.");
+    let (out, clean) = audit(&w);
+    assert!(clean, "{out}");
+    let (out, clean) = audit_log(&w);
+    assert!(
+        clean && out.contains("hashed again: the root matches"),
+        "{out}"
+    );
+}
+
 fn exchange_more(w: &World) {
     let q = w.question("One more question.");
     w.facilitator.ok(&["forward", &q]);
