@@ -109,11 +109,7 @@ impl Client {
 
     /// GET a JSON resource.
     pub fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
-        let mut req = self.agent.get(format!("{}{path}", self.base));
-        if let Some(t) = &self.token {
-            req = req.header("Authorization", format!("Bearer {t}"));
-        }
-        self.read(req.call().map_err(|e| self.unreachable(e))?)
+        self.read(self.fetch(path, "application/json")?)
     }
 
     /// POST JSON, read JSON.
@@ -152,6 +148,33 @@ impl Client {
     /// GET a resource in the media type `accept`, whole: its type as the server labelled it,
     /// and its bytes.
     pub fn get_bytes(&self, path: &str, accept: &str) -> Result<(String, Vec<u8>)> {
+        let resp = self.fetch(path, accept)?;
+        let kind = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        Ok((kind, whole(resp)?))
+    }
+
+    /// GET a stream (an encrypted attachment) and its length, if the server said.
+    pub fn get_stream(
+        &self,
+        path: &str,
+    ) -> Result<(Box<dyn Read + Send + Sync + 'static>, Option<u64>)> {
+        let resp = self.fetch(path, "application/octet-stream")?;
+        let len = resp
+            .headers()
+            .get("content-length")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
+        let reader = resp.into_body().into_with_config().limit(u64::MAX).reader();
+        Ok((Box::new(reader), len))
+    }
+
+    /// GETs `path` as `accept`; a refusal becomes its API failure.
+    fn fetch(&self, path: &str, accept: &str) -> Result<ureq::http::Response<ureq::Body>> {
         let mut req = self
             .agent
             .get(format!("{}{path}", self.base))
@@ -163,41 +186,7 @@ impl Client {
         if !resp.status().is_success() {
             return Err(self.failure(resp));
         }
-        let kind = resp
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        let bytes = resp
-            .into_body()
-            .with_config()
-            .limit(MAX_RESPONSE_BYTES)
-            .read_to_vec()
-            .context("the server's answer could not be read")?;
-        Ok((kind, bytes))
-    }
-
-    /// GET a stream (an encrypted attachment) and its length, if the server said.
-    pub fn get_stream(
-        &self,
-        path: &str,
-    ) -> Result<(Box<dyn Read + Send + Sync + 'static>, Option<u64>)> {
-        let mut req = self.agent.get(format!("{}{path}", self.base));
-        if let Some(t) = &self.token {
-            req = req.header("Authorization", format!("Bearer {t}"));
-        }
-        let resp = req.call().map_err(|e| self.unreachable(e))?;
-        if !resp.status().is_success() {
-            return Err(self.failure(resp));
-        }
-        let len = resp
-            .headers()
-            .get("content-length")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse().ok());
-        let reader = resp.into_body().into_with_config().limit(u64::MAX).reader();
-        Ok((Box::new(reader), len))
+        Ok(resp)
     }
 
     fn read<T: DeserializeOwned>(&self, resp: ureq::http::Response<ureq::Body>) -> Result<T> {
@@ -205,13 +194,8 @@ impl Client {
             return Err(self.failure(resp));
         }
         // Read whole, then parse: parsing straight from the stream reads byte by byte.
-        let bytes = resp
-            .into_body()
-            .with_config()
-            .limit(MAX_RESPONSE_BYTES)
-            .read_to_vec()
-            .context("the server's answer could not be read")?;
-        serde_json::from_slice(&bytes).context("the server's answer was not what Ferry expects")
+        serde_json::from_slice(&whole(resp)?)
+            .context("the server's answer was not what Ferry expects")
     }
 
     fn failure(&self, resp: ureq::http::Response<ureq::Body>) -> anyhow::Error {
@@ -234,6 +218,15 @@ impl Client {
     fn unreachable(&self, err: ureq::Error) -> anyhow::Error {
         anyhow!("cannot reach the Ferry server at {}: {err}", self.base)
     }
+}
+
+/// A whole answer's body, up to the size any answer may have.
+fn whole(resp: ureq::http::Response<ureq::Body>) -> Result<Vec<u8>> {
+    resp.into_body()
+        .with_config()
+        .limit(MAX_RESPONSE_BYTES)
+        .read_to_vec()
+        .context("the server's answer could not be read")
 }
 
 /// The API failure inside an error, if that is what it is.
