@@ -170,20 +170,22 @@ impl Appends {
         appends
     }
 
-    /// What to keep for the next transaction, once this one has committed: call before
-    /// [`Appends::flush`], and use it only if the commit succeeds.
-    pub fn keep(&self) -> Kept {
+    /// Takes what the next transaction may reuse once this one has committed: call when
+    /// nothing more will be appended, before [`Appends::flush`] (which needs neither the chain
+    /// heads nor the hashes read), and use it only if the commit succeeds.
+    pub fn keep(&mut self) -> Kept {
         let Some(size) = self.size else {
             return Kept::default();
         };
+        let heads = std::mem::take(&mut self.heads);
         Kept {
             size,
             edge: fmt::right_edge(size)
                 .into_iter()
                 .filter_map(|i| self.hashes.known.get(&i).map(|h| (i, *h)))
                 .collect(),
-            heads: if self.heads.len() <= MAX_KEPT_HEADS {
-                self.heads.clone()
+            heads: if heads.len() <= MAX_KEPT_HEADS {
+                heads
             } else {
                 HashMap::new()
             },
