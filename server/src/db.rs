@@ -23,12 +23,17 @@ pub enum Backend {
 /// Opens (creating if needed) and migrates the database at `url`.
 pub async fn connect(url: &str) -> anyhow::Result<(AnyPool, Backend)> {
     let (options, backend) = options(url)?;
-    let pool = open(&options, backend, backend.pool_size()).await?;
+    Ok((migrated(&options, backend).await?, backend))
+}
+
+/// The server's main pool to the database `options` point to, migrated.
+pub async fn migrated(options: &AnyConnectOptions, backend: Backend) -> anyhow::Result<AnyPool> {
+    let pool = open(options, backend, backend.pool_size()).await?;
     match backend {
         Backend::Sqlite => sqlx::migrate!("../migrations/sqlite").run(&pool).await?,
         Backend::Postgres => sqlx::migrate!("../migrations/postgres").run(&pool).await?,
     }
-    Ok((pool, backend))
+    Ok(pool)
 }
 
 impl Backend {

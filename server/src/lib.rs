@@ -51,8 +51,8 @@ impl AppState {
     /// Opens the database (creating and migrating it) and the server key (creating it and
     /// registering its key card on first start).
     pub async fn open(mut config: Config) -> anyhow::Result<Self> {
-        let (pool, backend) = db::connect(&config.database_url).await?;
-        let (options, _) = db::options(&config.database_url)?;
+        let (options, backend) = db::options(&config.database_url)?;
+        let pool = db::migrated(&options, backend).await?;
         let submissions = commit::Committer::start(options, backend).await?;
         let identity = init::load_or_create_key(&config.server_key)?;
         let card = init::register_server(&pool, &identity).await?;
