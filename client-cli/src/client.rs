@@ -114,31 +114,23 @@ impl Client {
 
     /// POST JSON, read JSON.
     pub fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T> {
-        let mut req = self.agent.post(format!("{}{path}", self.base));
-        if let Some(t) = &self.token {
-            req = req.header("Authorization", format!("Bearer {t}"));
-        }
+        let req = self.authed(self.agent.post(format!("{}{path}", self.base)));
         self.read(req.send_json(body).map_err(|e| self.unreachable(e))?)
     }
 
     /// PUT JSON, read JSON.
     pub fn put<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T> {
-        let mut req = self.agent.put(format!("{}{path}", self.base));
-        if let Some(t) = &self.token {
-            req = req.header("Authorization", format!("Bearer {t}"));
-        }
+        let req = self.authed(self.agent.put(format!("{}{path}", self.base)));
         self.read(req.send_json(body).map_err(|e| self.unreachable(e))?)
     }
 
     /// PUT a stream (an encrypted attachment).
     pub fn put_stream<T: DeserializeOwned>(&self, path: &str, body: &mut dyn Read) -> Result<T> {
-        let mut req = self
-            .agent
-            .put(format!("{}{path}", self.base))
-            .header("Content-Type", "application/octet-stream");
-        if let Some(t) = &self.token {
-            req = req.header("Authorization", format!("Bearer {t}"));
-        }
+        let req = self.authed(
+            self.agent
+                .put(format!("{}{path}", self.base))
+                .header("Content-Type", "application/octet-stream"),
+        );
         let resp = req
             .send(ureq::SendBody::from_reader(body))
             .map_err(|e| self.unreachable(e))?;
@@ -175,18 +167,24 @@ impl Client {
 
     /// GETs `path` as `accept`; a refusal becomes its API failure.
     fn fetch(&self, path: &str, accept: &str) -> Result<ureq::http::Response<ureq::Body>> {
-        let mut req = self
-            .agent
-            .get(format!("{}{path}", self.base))
-            .header("Accept", accept);
-        if let Some(t) = &self.token {
-            req = req.header("Authorization", format!("Bearer {t}"));
-        }
+        let req = self.authed(
+            self.agent
+                .get(format!("{}{path}", self.base))
+                .header("Accept", accept),
+        );
         let resp = req.call().map_err(|e| self.unreachable(e))?;
         if !resp.status().is_success() {
             return Err(self.failure(resp));
         }
         Ok(resp)
+    }
+
+    /// `req` with this session's bearer token, when logged in.
+    fn authed<B>(&self, req: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
+        match &self.token {
+            Some(t) => req.header("Authorization", format!("Bearer {t}")),
+            None => req,
+        }
     }
 
     fn read<T: DeserializeOwned>(&self, resp: ureq::http::Response<ureq::Body>) -> Result<T> {
