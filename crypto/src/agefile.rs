@@ -1,7 +1,7 @@
 //! Thin helpers over the `age` crate: encrypt to a recipient set, decrypt with a limit.
 
 use std::collections::HashSet;
-use std::io::{Read, Write};
+use std::io::{BufRead, Read, Write};
 
 use zeroize::Zeroizing;
 
@@ -48,7 +48,22 @@ pub(crate) fn decrypt_stream<R: Read>(
     identity: &dyn age::Identity,
     input: R,
 ) -> Result<age::stream::StreamReader<R>> {
-    let decryptor = age::Decryptor::new(input).map_err(CryptoError::from_age)?;
+    start_decrypting(identity, age::Decryptor::new(input))
+}
+
+/// Opens an age stream with `identity`, reading the header through `input`'s own buffer.
+pub(crate) fn decrypt_buffered<R: BufRead>(
+    identity: &dyn age::Identity,
+    input: R,
+) -> Result<age::stream::StreamReader<R>> {
+    start_decrypting(identity, age::Decryptor::new_buffered(input))
+}
+
+fn start_decrypting<R: Read>(
+    identity: &dyn age::Identity,
+    decryptor: std::result::Result<age::Decryptor<R>, age::DecryptError>,
+) -> Result<age::stream::StreamReader<R>> {
+    let decryptor = decryptor.map_err(CryptoError::from_age)?;
     if decryptor.is_scrypt() {
         // A passphrase file where a recipient file is expected: not ours to open.
         return Err(CryptoError::NotARecipient);

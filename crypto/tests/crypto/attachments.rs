@@ -3,7 +3,7 @@
 use std::io::{self, Read, Write};
 
 use ferry_crypto::attachment::{open_attachment, reseal_attachment, seal_attachment};
-use ferry_crypto::{CryptoError, Identity};
+use ferry_crypto::{CryptoError, Identity, Sha256Hash};
 
 use crate::common::flipped;
 
@@ -226,6 +226,104 @@ fn a_one_gib_attachment_streams_in_flat_memory() {
         assert!(
             grown_mib < 64,
             "peak memory grew by {grown_mib} MiB while streaming 1 GiB"
+        );
+    }
+}
+
+/// A reader that hands out at most `step` bytes per read.
+struct Dribble<'a> {
+    bytes: &'a [u8],
+    step: usize,
+}
+
+impl Read for Dribble<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = buf.len().min(self.step).min(self.bytes.len());
+        buf[..n].copy_from_slice(&self.bytes[..n]);
+        self.bytes = &self.bytes[n..];
+        Ok(n)
+    }
+}
+
+#[test]
+fn digests_hold_across_hand_over_boundaries_and_odd_reads() {
+    const MIB: usize = 1 << 20;
+    let sender = Identity::generate("Sender").unwrap();
+    let fac = Identity::generate("Facilitator").unwrap();
+    let seal = |data: &[u8], step: usize| {
+        let mut blob = vec![];
+        let sealed = seal_attachment(
+            &sender,
+            &[fac.recipient()],
+            "scan.bin",
+            Dribble { bytes: data, step },
+            &mut blob,
+        )
+        .unwrap();
+        (sealed, blob)
+    };
+    // The blob's fixed overhead: its header plus 16 bytes per 64 KiB chunk.
+    let (_, empty) = seal(b"", 1);
+    let header = empty.len() - 16;
+    let chunks = |n: usize| n.div_ceil(64 * 1024).max(1);
+    // A plaintext whose blob ends exactly on a 2 MiB boundary.
+    let exact = (2 * MIB - header - 16 * 32..2 * MIB)
+        .find(|&n| header + n + 16 * chunks(n) == 2 * MIB)
+        .unwrap();
+    let all: Vec<u8> = {
+        let mut v = vec![];
+        Pattern {
+            remaining: 2 * MIB as u64 + 12_345,
+            state: 3,
+        }
+        .read_to_end(&mut v)
+        .unwrap();
+        v
+    };
+    for (size, step) in [
+        (0, 1),
+        (1, 1),
+        (MIB - 1, 4093),
+        (MIB, 65_536),
+        (MIB + 1, 1 << 20),
+        (exact, 777),
+        (all.len(), 100_003),
+    ] {
+        let data = &all[..size];
+        let (sealed, blob) = seal(data, step);
+        assert_eq!(sealed.blob.size, blob.len() as u64, "size {size}");
+        assert_eq!(sealed.plaintext.size, size as u64);
+        assert_eq!(sealed.blob.sha256, Sha256Hash::of(&blob), "size {size}");
+        assert_eq!(sealed.plaintext.sha256, Sha256Hash::of(data), "size {size}");
+
+        let mut out = vec![];
+        let input = Dribble { bytes: &blob, step };
+        open_attachment(&fac, &sealed.blob, &sealed.plaintext, input, &mut out).unwrap();
+        assert!(out == data, "size {size}: opened bytes differ");
+
+        // One byte more, or one byte less, is not the blob.
+        let mut longer = blob.clone();
+        longer.push(0);
+        let err = open_attachment(
+            &fac,
+            &sealed.blob,
+            &sealed.plaintext,
+            &longer[..],
+            io::sink(),
+        )
+        .unwrap_err();
+        // (After a short last chunk, the extra byte becomes part of that chunk.)
+        assert!(
+            matches!(
+                err,
+                CryptoError::CiphertextMismatch | CryptoError::Decrypt(_)
+            ),
+            "size {size}: {err:?}"
+        );
+        let shorter = &blob[..blob.len() - 1];
+        assert!(
+            open_attachment(&fac, &sealed.blob, &sealed.plaintext, shorter, io::sink()).is_err(),
+            "size {size}"
         );
     }
 }

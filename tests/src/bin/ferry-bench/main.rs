@@ -173,8 +173,13 @@ fn attachments(args: &Args) -> Result<()> {
     // Sealing and opening do three passes over the bytes (encryption and two digests); on
     // two cores the best any split can do is the work of all three shared by both.
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
-    let bound = (cores / (1.0 + 2.0 * mb(raw) / mb(sha))).min(1.0);
-    println!("  (diagnostic) best possible ratio on {cores} cores with both digests: {bound:.2}");
+    let bound = |encrypt: f64| (cores / (mb(raw) / encrypt + 2.0 * mb(raw) / mb(sha))).min(1.0);
+    println!(
+        "  (diagnostic) best possible ratio on {cores} cores with both digests: {:.2}; \
+         {:.2} at age's own speed",
+        bound(mb(raw)),
+        bound(mb(age_only)),
+    );
     line(
         "(diagnostic) age decryption alone",
         mb(age_only),
