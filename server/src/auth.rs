@@ -1,6 +1,7 @@
 //! Sessions: a person signs a server challenge with their Ed25519 key and gets a short-lived
 //! bearer token. Challenges and tokens are random; tokens are stored only as hashes.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{FromRef, FromRequestParts, State};
@@ -9,6 +10,7 @@ use ferry_crypto::actions::Session;
 use ferry_crypto::{AccountId, KeyCard, Sha256Hash};
 use sqlx::Row;
 
+use crate::db::Tx;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Body;
 use crate::wire::{Challenge, SessionRequest, SessionToken};
@@ -46,35 +48,30 @@ fn token_hash(token: &str) -> String {
     Sha256Hash::of_parts(&[b"ferry/v1/session-token\0", token.as_bytes()]).to_hex()
 }
 
-impl<S> FromRequestParts<S> for Caller
-where
-    AppState: FromRef<S>,
-    S: Send + Sync,
-{
-    type Rejection = ApiError;
+/// A bearer token sent with a request, not yet looked up: [`Bearer::caller`] looks it up
+/// alone, [`live_sessions`] many at once inside a transaction.
+pub struct Bearer {
+    hash: String,
+}
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let app = AppState::from_ref(state);
-        let token = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(|| {
-                ApiError::unauthorized("log in first: send Authorization: Bearer <token>")
-            })?;
+impl Bearer {
+    /// The stored hash of the token.
+    pub fn hash(&self) -> &str {
+        &self.hash
+    }
+
+    /// The caller whose live session this is.
+    pub async fn caller(&self, app: &AppState) -> ApiResult<Caller> {
         let row = sqlx::query(
             "SELECT s.account_id, a.staff_role, a.key_card FROM sessions s \
              JOIN accounts a ON a.account_id = s.account_id \
              WHERE s.token_hash = $1 AND s.expires_at > $2",
         )
-        .bind(token_hash(token.trim()))
+        .bind(&self.hash)
         .bind(now())
         .fetch_optional(&app.pool)
         .await?
-        .ok_or_else(|| {
-            ApiError::unauthorized("this session has expired or is not valid; log in again")
-        })?;
+        .ok_or_else(not_live)?;
         let account: String = row.try_get(0)?;
         let account_id = AccountId::try_from(account).map_err(ApiError::internal)?;
         let card: Vec<u8> = row.try_get(2)?;
@@ -83,6 +80,69 @@ where
             account_id,
             staff_role: row.try_get(1)?,
         })
+    }
+}
+
+/// The refusal for a token that names no live session.
+pub fn not_live() -> ApiError {
+    ApiError::unauthorized("this session has expired or is not valid; log in again")
+}
+
+/// The account of each live session among `hashes` (token hashes), read in one statement.
+pub async fn live_sessions(
+    tx: &mut Tx,
+    hashes: &[&str],
+    now: i64,
+) -> ApiResult<HashMap<String, String>> {
+    if hashes.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let sql = crate::db::in_order(
+        tx,
+        format!(
+            "SELECT token_hash, account_id FROM sessions WHERE expires_at > $1 AND token_hash IN ({})",
+            crate::db::marks(2, hashes.len())
+        ),
+    );
+    let mut query = sqlx::query(&sql).bind(now);
+    for hash in crate::db::pad(hashes) {
+        query = query.bind(hash);
+    }
+    let mut live = HashMap::new();
+    for row in query.fetch_all(&mut **tx).await? {
+        live.insert(row.try_get(0)?, row.try_get(1)?);
+    }
+    Ok(live)
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Bearer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(|| {
+                ApiError::unauthorized("log in first: send Authorization: Bearer <token>")
+            })?;
+        Ok(Bearer {
+            hash: token_hash(token.trim()),
+        })
+    }
+}
+
+impl<S> FromRequestParts<S> for Caller
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let bearer = Bearer::from_request_parts(parts, state).await?;
+        bearer.caller(&AppState::from_ref(state)).await
     }
 }
 

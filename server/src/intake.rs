@@ -87,14 +87,28 @@ pub async fn accept<T: Statement + Sequenced>(
 /// bytes with the caller's key card) without consuming its sequence number: key cards never
 /// change, so this can run before the write lock is taken; [`take_seq`] must follow inside it.
 pub fn verify<T: Statement>(caller: &Caller, statement: &SignedStatement) -> ApiResult<T> {
+    verify_as(&caller.account_id, &caller.card, statement)
+}
+
+/// Verifies a signed action as [`verify`] does, as signed by `account`, whose card is `card`.
+pub fn verify_as<T: Statement>(
+    account: &AccountId,
+    card: &KeyCard,
+    statement: &SignedStatement,
+) -> ApiResult<T> {
     statement.expect_kind(T::KIND)?;
-    if statement.signer != caller.account_id {
-        return Err(ApiError::forbidden(
-            "not_your_statement",
-            "a signed action must be signed by the person who sends it",
-        ));
+    if &statement.signer != account {
+        return Err(not_yours());
     }
-    Ok(statement.open(&caller.card)?)
+    Ok(statement.open(card)?)
+}
+
+/// The refusal for a signed action sent on someone else's session.
+pub fn not_yours() -> ApiError {
+    ApiError::forbidden(
+        "not_your_statement",
+        "a signed action must be signed by the person who sends it",
+    )
 }
 
 /// Consumes `seq` for `account`: it must be exactly one more than the last one accepted.

@@ -584,3 +584,108 @@ fn one_message_id_claimed_twice_at_once_is_stored_once() {
     let (out, result) = w.auditor.ferry_out(&["audit", "verify", "--case", &w.case]);
     assert!(result.is_ok() && out.contains("Result: CLEAN"), "{out}");
 }
+
+/// Posts a submission with `authorization` as its header; returns the status and error code.
+fn submit_with(base: &str, authorization: &str, case: &str, m: &SealedMessage) -> (u16, String) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let body = serde_json::to_vec(&SubmitRequest {
+        envelope: m.envelope.clone(),
+        ciphertext: to_b64(&m.ciphertext),
+    })
+    .unwrap();
+    let mut resp = agent
+        .post(format!("{base}/v1/cases/{case}/messages"))
+        .header("Content-Type", "application/json")
+        .header("Authorization", authorization)
+        .send(&body[..])
+        .unwrap();
+    let status = resp.status().as_u16();
+    let answer: serde_json::Value = resp.body_mut().read_json().unwrap();
+    (
+        status,
+        answer["error"]["code"].as_str().unwrap_or("").to_owned(),
+    )
+}
+
+#[test]
+fn submissions_need_a_live_session_of_their_signer() {
+    // A submission's session is checked with its batch. A well-signed letter with a token that
+    // names no live session, or an expired one, is refused with 401 and changes nothing, also
+    // when it shares its batch with accepted ones.
+    let w = World::new();
+    let base = w.server.url.clone();
+    let mut harmed = w.harmed.account();
+    let responsible = w.responsible.account();
+    let seq = harmed.next_seq().unwrap();
+    let good = sealed(&harmed, &w.case, Role::Responsible, seq, "mine");
+    let mut tampered = good.clone();
+    tampered.envelope.body[10] ^= 1;
+    let unknown = format!("Bearer {}", "A".repeat(43));
+    let unchanged = (w.server.snapshot(), w.server.states());
+    for (authorization, m) in [
+        (unknown.as_str(), &good),
+        ("Bearer nonsense", &good),
+        (unknown.as_str(), &tampered),
+    ] {
+        let (status, code) = submit_with(&base, authorization, &w.case, m);
+        assert_eq!(
+            (status, code.as_str()),
+            (401, "unauthorized"),
+            "{authorization}"
+        );
+    }
+    assert_eq!((w.server.snapshot(), w.server.states()), unchanged);
+
+    // Forged tokens in the same moment as another author's genuine letters.
+    let before = w.server.scalar("SELECT COUNT(*) FROM messages");
+    let rseq = responsible.next_seq().unwrap();
+    let theirs: Vec<SealedMessage> = (0..20)
+        .map(|i| {
+            sealed(
+                &responsible,
+                &w.case,
+                Role::Harmed,
+                rseq + i,
+                &format!("letter {i}"),
+            )
+        })
+        .collect();
+    let (accepted, forged) = std::thread::scope(|s| {
+        let a = s.spawn(|| {
+            theirs
+                .iter()
+                .filter(|m| submit(&responsible, &w.case, m).is_ok())
+                .count()
+        });
+        let forged: Vec<_> = (0..20)
+            .map(|_| s.spawn(|| submit_with(&base, &unknown, &w.case, &good)))
+            .collect();
+        let forged: Vec<_> = forged.into_iter().map(|h| h.join().unwrap()).collect();
+        (a.join().unwrap(), forged)
+    });
+    assert_eq!(accepted, 20);
+    assert!(
+        forged
+            .iter()
+            .all(|(status, code)| *status == 401 && code == "unauthorized"),
+        "{forged:?}"
+    );
+    assert_eq!(
+        w.server.scalar("SELECT COUNT(*) FROM messages"),
+        before + 20
+    );
+
+    // An expired session is refused the same way.
+    w.server.execute(&format!(
+        "UPDATE sessions SET expires_at = 0 WHERE account_id = '{}'",
+        w.harmed.account_id()
+    ));
+    refused(&w, "unauthorized", || submit(&harmed, &w.case, &good));
+
+    // After logging in again, the letter goes through with the sequence number nobody used.
+    harmed.client.login(&harmed.identity).unwrap();
+    submit(&harmed, &w.case, &good).unwrap();
+}

@@ -9,11 +9,11 @@ use axum::Json;
 use axum::extract::{Path, State};
 use ferry_crypto::actions::Sequenced;
 use ferry_crypto::seal::{Envelope, check_ciphertext};
-use ferry_crypto::{Id, MessageKind, SignedStatement};
+use ferry_crypto::{AccountId, Id, KeyCard, MessageKind, SignedStatement};
 use sqlx::Row;
 
 use super::messages::{MAX_ATTACHMENTS, PARTICIPANTS, decode_b64, insert_blobs};
-use crate::auth::Caller;
+use crate::auth::{self, Bearer};
 use crate::cases::{self, Member};
 use crate::commit::{Batch, Batched};
 use crate::error::{ApiError, ApiResult};
@@ -28,21 +28,35 @@ use crate::{AppState, intake, now};
         (status = 422, body = crate::wire::ErrorBody)))]
 pub async fn submit(
     State(app): State<AppState>,
-    caller: Caller,
+    bearer: Bearer,
     Path(case_id): Path<String>,
     Body(req): Body<SubmitRequest>,
 ) -> ApiResult<Json<Accepted>> {
-    let ciphertext = decode_b64("ciphertext", &req.ciphertext)?;
-    // Key cards never change, so the signature is checked before any lock is taken.
-    let env: Envelope = intake::verify(&caller, &req.envelope)?;
-    check_envelope(&app, &case_id, &env, &ciphertext)?;
+    // The session is checked in the batch's transaction, with the others', so an accepted
+    // submission costs no lookup of its own. Key cards never change, so the signature is
+    // checked before that, with the card of the account that signed.
+    let signer = &req.envelope.signer;
+    let early = match app.key_cards.load(&app.pool, signer).await? {
+        Some(card) => check_request(&app, &case_id, &req, signer, &card),
+        None => Err(intake::not_yours()),
+    };
+    let (env, ciphertext) = match early {
+        Ok(checked) => checked,
+        // Refused before the batch: answered as if the session had been looked up first, so a
+        // token that names no live session gets 401 whatever the body, then the caller's own
+        // card decides the refusal.
+        Err(_) => {
+            let caller = bearer.caller(&app).await?;
+            check_request(&app, &case_id, &req, &caller.account_id, &caller.card)?
+        }
+    };
     // Serialized here, on the request's own worker, for the message and its event alike.
     let statement_json = req.envelope.to_json();
     let committer = app.submissions.clone();
     let accepted = committer
         .run(Submission {
             app,
-            caller,
+            session: bearer.hash().to_owned(),
             case_id,
             statement: req.envelope,
             statement_json,
@@ -51,6 +65,20 @@ pub async fn submit(
         })
         .await?;
     Ok(Json(accepted))
+}
+
+/// Everything that can be checked of a submission before its batch, as signed by `account`.
+fn check_request(
+    app: &AppState,
+    case_id: &str,
+    req: &SubmitRequest,
+    account: &AccountId,
+    card: &KeyCard,
+) -> ApiResult<(Envelope, Vec<u8>)> {
+    let ciphertext = decode_b64("ciphertext", &req.ciphertext)?;
+    let env: Envelope = intake::verify_as(account, card, &req.envelope)?;
+    check_envelope(app, case_id, &env, &ciphertext)?;
+    Ok((env, ciphertext))
 }
 
 /// What can be checked of a submission from its own bytes.
@@ -100,7 +128,8 @@ fn wrong_recipient() -> ApiError {
 /// A verified submission waiting for its batch.
 pub struct Submission {
     app: AppState,
-    caller: Caller,
+    /// The hash of the bearer token it came with; its session is checked in the batch.
+    session: String,
     case_id: String,
     statement: SignedStatement,
     /// The statement's JSON, as stored in the message and the event.
@@ -109,15 +138,24 @@ pub struct Submission {
     ciphertext: Vec<u8>,
 }
 
+impl Submission {
+    /// The account that signed it, which its session must belong to.
+    fn author(&self) -> &AccountId {
+        &self.statement.signer
+    }
+}
+
 /// A member's standing in a case, read once per batch.
 struct Standing {
     member: Member,
     case_state: String,
 }
 
-/// What the batch knows: each (case, author)'s standing, each author's last sequence number
-/// (counting the batch's accepted submissions), and the case of each message it names.
+/// What the batch knows: the account of each live session among its tokens, each (case,
+/// author)'s standing, each author's last sequence number (counting the batch's accepted
+/// submissions), and the case of each message it names.
 struct View {
+    sessions: HashMap<String, String>,
     standing: HashMap<(String, String), Standing>,
     last_seq: HashMap<String, i64>,
     known: HashMap<String, String>,
@@ -126,9 +164,17 @@ struct View {
 impl Batched for Submission {
     async fn run_batch(batch: &mut Batch, jobs: Vec<Self>) -> ApiResult<Vec<ApiResult<Accepted>>> {
         let now = now();
+        let tokens: Vec<&str> = jobs
+            .iter()
+            .map(|j| j.session.as_str())
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let sessions = auth::live_sessions(&mut batch.tx, &tokens, now).await?;
         let (standing, last_seq) = standings(batch, &jobs).await?;
         let known = known_messages(batch, &jobs).await?;
         let mut view = View {
+            sessions,
             standing,
             last_seq,
             known,
@@ -142,7 +188,7 @@ impl Batched for Submission {
                     view.known
                         .insert(job.env.message_id.to_string(), job.case_id.clone());
                     view.last_seq
-                        .insert(job.caller.account_id.to_string(), job.env.seq() as i64);
+                        .insert(job.author().to_string(), job.env.seq() as i64);
                     accepted.push(i);
                     results.push(None);
                 }
@@ -205,7 +251,7 @@ async fn standings(
 ) -> ApiResult<(HashMap<(String, String), Standing>, HashMap<String, i64>)> {
     let pairs: Vec<(&str, &str)> = jobs
         .iter()
-        .map(|j| (j.case_id.as_str(), j.caller.account_id.as_str()))
+        .map(|j| (j.case_id.as_str(), j.author().as_str()))
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
@@ -285,10 +331,15 @@ async fn known_messages(
 /// Decides one submission against the batch's view: `Ok(Err(_))` refuses it alone; its
 /// author's sequence number is consumed only when it is accepted.
 async fn decide(batch: &mut Batch, job: &Submission, view: &View) -> ApiResult<ApiResult<()>> {
-    let key = (job.case_id.clone(), job.caller.account_id.to_string());
+    match view.sessions.get(&job.session) {
+        None => return Ok(Err(auth::not_live())),
+        Some(account) if account != job.author().as_str() => return Ok(Err(intake::not_yours())),
+        Some(_) => {}
+    }
+    let key = (job.case_id.clone(), job.author().to_string());
     let (Some(s), Some(&last_seq)) = (
         view.standing.get(&key),
-        view.last_seq.get(job.caller.account_id.as_str()),
+        view.last_seq.get(job.author().as_str()),
     ) else {
         return Ok(Err(ApiError::not_found("case")));
     };
@@ -344,7 +395,7 @@ async fn check_reply(
         )
         .bind(target.as_str())
         .bind(&job.case_id)
-        .bind(job.caller.account_id.as_str())
+        .bind(job.author().as_str())
         .fetch_one(&mut *batch.tx)
         .await?
         .try_get(0)?;
@@ -387,7 +438,7 @@ async fn store(
             query = query
                 .bind(job.env.message_id.as_str())
                 .bind(job.case_id.as_str())
-                .bind(job.caller.account_id.as_str())
+                .bind(job.author().as_str())
                 .bind(job.env.kind.as_str())
                 .bind(job.env.recipient_role.as_str())
                 .bind(job.env.in_reply_to.as_ref().map(Id::as_str))
@@ -408,7 +459,7 @@ async fn store(
     let last: Vec<(&str, i64)> = accepted
         .iter()
         .filter_map(|&i| {
-            let account = jobs[i].caller.account_id.as_str();
+            let account = jobs[i].author().as_str();
             last_seq.get(account).map(|&seq| (account, seq))
         })
         .collect::<HashMap<_, _>>()
