@@ -1,7 +1,6 @@
 //! Sessions: a person signs a server challenge with their Ed25519 key and gets a short-lived
 //! bearer token. Challenges and tokens are random; tokens are stored only as hashes.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{FromRef, FromRequestParts, State};
@@ -10,7 +9,6 @@ use ferry_crypto::actions::Session;
 use ferry_crypto::{AccountId, KeyCard, Sha256Hash};
 use sqlx::Row;
 
-use crate::db::Tx;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Body;
 use crate::wire::{Challenge, SessionRequest, SessionToken};
@@ -49,7 +47,7 @@ fn token_hash(token: &str) -> String {
 }
 
 /// A bearer token sent with a request, not yet looked up: [`Bearer::caller`] looks it up
-/// alone, [`live_sessions`] many at once inside a transaction.
+/// alone; a batch of submissions looks many up at once, in its transaction.
 pub struct Bearer {
     hash: String,
 }
@@ -86,33 +84,6 @@ impl Bearer {
 /// The refusal for a token that names no live session.
 pub fn not_live() -> ApiError {
     ApiError::unauthorized("this session has expired or is not valid; log in again")
-}
-
-/// The account of each live session among `hashes` (token hashes), read in one statement.
-pub async fn live_sessions(
-    tx: &mut Tx,
-    hashes: &[&str],
-    now: i64,
-) -> ApiResult<HashMap<String, String>> {
-    if hashes.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let sql = crate::db::in_order(
-        tx,
-        format!(
-            "SELECT token_hash, account_id FROM sessions WHERE expires_at > $1 AND token_hash IN ({})",
-            crate::db::marks(2, hashes.len())
-        ),
-    );
-    let mut query = sqlx::query(&sql).bind(now);
-    for hash in crate::db::pad(hashes) {
-        query = query.bind(hash);
-    }
-    let mut live = HashMap::new();
-    for row in query.fetch_all(&mut **tx).await? {
-        live.insert(row.try_get(0)?, row.try_get(1)?);
-    }
-    Ok(live)
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Bearer {

@@ -92,11 +92,13 @@ pub async fn open(
                 if backend == Backend::Sqlite {
                     // WAL for concurrent readers; FULL so a commit is on disk before we answer;
                     // writers queue on the lock instead of failing; deleted or overwritten data
-                    // (a sent invitation's code) is zeroed, not left in free pages.
+                    // (a sent invitation's code) is zeroed, not left in free pages; temporary
+                    // data (the journal that can undo one statement of a batch) stays in memory
+                    // instead of a temporary file opened and deleted per large statement.
                     conn.execute(
                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
                          PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000; \
-                         PRAGMA secure_delete = ON;",
+                         PRAGMA secure_delete = ON; PRAGMA temp_store = MEMORY;",
                     )
                     .await?;
                 }

@@ -164,21 +164,7 @@ struct View {
 impl Batched for Submission {
     async fn run_batch(batch: &mut Batch, jobs: Vec<Self>) -> ApiResult<Vec<ApiResult<Accepted>>> {
         let now = now();
-        let tokens: Vec<&str> = jobs
-            .iter()
-            .map(|j| j.session.as_str())
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
-        let sessions = auth::live_sessions(&mut batch.tx, &tokens, now).await?;
-        let (standing, last_seq) = standings(batch, &jobs).await?;
-        let known = known_messages(batch, &jobs).await?;
-        let mut view = View {
-            sessions,
-            standing,
-            last_seq,
-            known,
-        };
+        let mut view = read_view(batch, &jobs, now).await?;
         // Decide each in arrival order; nothing is written for a refused one.
         let mut results = Vec::with_capacity(jobs.len());
         let mut accepted = vec![];
@@ -242,90 +228,99 @@ fn state_of(env: &Envelope) -> &'static str {
     }
 }
 
-/// Every author's membership, consent and case state, and their last sequence number, in one
-/// query.
-#[allow(clippy::type_complexity)]
-async fn standings(
-    batch: &mut Batch,
-    jobs: &[Submission],
-) -> ApiResult<(HashMap<(String, String), Standing>, HashMap<String, i64>)> {
-    let pairs: Vec<(&str, &str)> = jobs
-        .iter()
-        .map(|j| (j.case_id.as_str(), j.author().as_str()))
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    let clauses: Vec<String> = (0..crate::db::padded(pairs.len()))
+/// What the batch needs to decide, read in one statement: the live sessions among its tokens;
+/// each (case, author)'s membership, consent and case state with the author's last sequence
+/// number; and the case of every stored message it names (its own ids, and those replied
+/// to). One statement rather than three: under load each round trip to the database's
+/// thread costs more than the reading itself.
+async fn read_view(batch: &mut Batch, jobs: &[Submission], now: i64) -> ApiResult<View> {
+    let tokens = distinct(jobs.iter().map(|j| j.session.as_str()));
+    let pairs = distinct(
+        jobs.iter()
+            .map(|j| (j.case_id.as_str(), j.author().as_str())),
+    );
+    let ids = distinct(
+        jobs.iter()
+            .flat_map(|j| [Some(&j.env.message_id), j.env.in_reply_to.as_ref()])
+            .flatten()
+            .map(Id::as_str),
+    );
+    let first_pair = 2 + crate::db::padded(tokens.len());
+    let first_id = first_pair + 2 * crate::db::padded(pairs.len());
+    let standings: Vec<String> = (0..crate::db::padded(pairs.len()))
         .map(|n| {
             format!(
                 "(m.case_id = ${} AND m.account_id = ${})",
-                2 * n + 1,
-                2 * n + 2
+                first_pair + 2 * n,
+                first_pair + 2 * n + 1
             )
         })
         .collect();
     let sql = crate::db::in_order(
         &batch.tx,
         format!(
-            "SELECT m.case_id, m.account_id, m.role, m.consent, c.state, a.last_seq FROM members m \
-             JOIN cases c ON c.case_id = m.case_id JOIN accounts a ON a.account_id = m.account_id \
-             WHERE {}",
-            clauses.join(" OR ")
+            "SELECT 'session', token_hash, account_id, NULL, NULL, NULL, NULL FROM sessions \
+             WHERE expires_at > $1 AND token_hash IN ({}) \
+             UNION ALL \
+             SELECT 'standing', m.case_id, m.account_id, m.role, m.consent, c.state, a.last_seq \
+             FROM members m JOIN cases c ON c.case_id = m.case_id \
+             JOIN accounts a ON a.account_id = m.account_id WHERE {} \
+             UNION ALL \
+             SELECT 'known', message_id, case_id, NULL, NULL, NULL, NULL FROM messages \
+             WHERE message_id IN ({})",
+            crate::db::marks(2, tokens.len()),
+            standings.join(" OR "),
+            crate::db::marks(first_id, ids.len())
         ),
     );
-    let mut query = sqlx::query(&sql);
+    let mut query = sqlx::query(&sql).bind(now);
+    for token in crate::db::pad(&tokens) {
+        query = query.bind(token);
+    }
     for (case, account) in crate::db::pad(&pairs) {
         query = query.bind(case).bind(account);
     }
-    let mut out = HashMap::new();
-    let mut seqs = HashMap::new();
-    for row in query.fetch_all(&mut *batch.tx).await? {
-        let role: String = row.try_get(2)?;
-        let account: String = row.try_get(1)?;
-        seqs.insert(account.clone(), row.try_get(5)?);
-        out.insert(
-            (row.try_get(0)?, account),
-            Standing {
-                member: Member {
-                    role: role.parse().map_err(ApiError::internal)?,
-                    consent: row.try_get(3)?,
-                },
-                case_state: row.try_get(4)?,
-            },
-        );
-    }
-    Ok((out, seqs))
-}
-
-/// The case of every stored message the batch names (its own ids, and those replied to).
-async fn known_messages(
-    batch: &mut Batch,
-    jobs: &[Submission],
-) -> ApiResult<HashMap<String, String>> {
-    let ids: Vec<&str> = jobs
-        .iter()
-        .flat_map(|j| [Some(&j.env.message_id), j.env.in_reply_to.as_ref()])
-        .flatten()
-        .map(Id::as_str)
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    let sql = crate::db::in_order(
-        &batch.tx,
-        format!(
-            "SELECT message_id, case_id FROM messages WHERE message_id IN ({})",
-            crate::db::marks(1, ids.len())
-        ),
-    );
-    let mut query = sqlx::query(&sql);
     for id in crate::db::pad(&ids) {
         query = query.bind(id);
     }
-    let mut out = HashMap::new();
+    let mut view = View {
+        sessions: HashMap::new(),
+        standing: HashMap::new(),
+        last_seq: HashMap::new(),
+        known: HashMap::new(),
+    };
     for row in query.fetch_all(&mut *batch.tx).await? {
-        out.insert(row.try_get(0)?, row.try_get(1)?);
+        let what: String = row.try_get(0)?;
+        let (a, b): (String, String) = (row.try_get(1)?, row.try_get(2)?);
+        match what.as_str() {
+            "session" => {
+                view.sessions.insert(a, b);
+            }
+            "standing" => {
+                let role: String = row.try_get(3)?;
+                view.last_seq.insert(b.clone(), row.try_get(6)?);
+                view.standing.insert(
+                    (a, b),
+                    Standing {
+                        member: Member {
+                            role: role.parse().map_err(ApiError::internal)?,
+                            consent: row.try_get(4)?,
+                        },
+                        case_state: row.try_get(5)?,
+                    },
+                );
+            }
+            _ => {
+                view.known.insert(a, b);
+            }
+        }
     }
-    Ok(out)
+    Ok(view)
+}
+
+/// The distinct items of `items`, in no particular order.
+fn distinct<T: Eq + std::hash::Hash>(items: impl Iterator<Item = T>) -> Vec<T> {
+    items.collect::<HashSet<_>>().into_iter().collect()
 }
 
 /// Decides one submission against the batch's view: `Ok(Err(_))` refuses it alone; its
