@@ -26,6 +26,13 @@ fn sealed(a: &Account, case: &str, to: Role, seq: u64, body: &str) -> SealedMess
     sealed_as(a, case, to, seq, body, Id::random())
 }
 
+/// `count` letters by `a`, with the sequence numbers from `first` on.
+fn letters(a: &Account, case: &str, to: Role, first: u64, count: u64) -> Vec<SealedMessage> {
+    (0..count)
+        .map(|i| sealed(a, case, to, first + i, &format!("letter {i}")))
+        .collect()
+}
+
 fn sealed_as(a: &Account, case: &str, to: Role, seq: u64, body: &str, id: Id) -> SealedMessage {
     let letter = Letter {
         v: FORMAT_VERSION,
@@ -465,17 +472,7 @@ fn refused_submissions_in_a_shared_batch_change_nothing_for_the_others() {
     let harmed = w.harmed.account();
     let responsible = w.responsible.account();
     let first = harmed.next_seq().unwrap();
-    let good: Vec<SealedMessage> = (0..20)
-        .map(|i| {
-            sealed(
-                &harmed,
-                &w.case,
-                Role::Responsible,
-                first + i,
-                &format!("letter {i}"),
-            )
-        })
-        .collect();
+    let good = letters(&harmed, &w.case, Role::Responsible, first, 20);
     let rseq = responsible.next_seq().unwrap();
     let replays: Vec<SealedMessage> = (0..20)
         .map(|i| {
@@ -642,17 +639,7 @@ fn submissions_need_a_live_session_of_their_signer() {
     // Forged tokens in the same moment as another author's genuine letters.
     let before = w.server.scalar("SELECT COUNT(*) FROM messages");
     let rseq = responsible.next_seq().unwrap();
-    let theirs: Vec<SealedMessage> = (0..20)
-        .map(|i| {
-            sealed(
-                &responsible,
-                &w.case,
-                Role::Harmed,
-                rseq + i,
-                &format!("letter {i}"),
-            )
-        })
-        .collect();
+    let theirs = letters(&responsible, &w.case, Role::Harmed, rseq, 20);
     let (accepted, forged) = std::thread::scope(|s| {
         let a = s.spawn(|| {
             theirs
