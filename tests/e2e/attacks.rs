@@ -584,20 +584,25 @@ fn one_message_id_claimed_twice_at_once_is_stored_once() {
 
 /// Posts a submission with `authorization` as its header; returns the status and error code.
 fn submit_with(base: &str, authorization: &str, case: &str, m: &SealedMessage) -> (u16, String) {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
     let body = serde_json::to_vec(&SubmitRequest {
         envelope: m.envelope.clone(),
         ciphertext: to_b64(&m.ciphertext),
     })
     .unwrap();
+    post_with(base, authorization, case, &body)
+}
+
+/// Posts `body` as a submission with `authorization` as its header.
+fn post_with(base: &str, authorization: &str, case: &str, body: &[u8]) -> (u16, String) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
     let mut resp = agent
         .post(format!("{base}/v1/cases/{case}/messages"))
         .header("Content-Type", "application/json")
         .header("Authorization", authorization)
-        .send(&body[..])
+        .send(body)
         .unwrap();
     let status = resp.status().as_u16();
     let answer: serde_json::Value = resp.body_mut().read_json().unwrap();
@@ -632,6 +637,16 @@ fn submissions_need_a_live_session_of_their_signer() {
             (status, code.as_str()),
             (401, "unauthorized"),
             "{authorization}"
+        );
+    }
+    // A body that does not parse, or says nothing, is no different.
+    for body in [&b"{not json"[..], b"{}", b""] {
+        let (status, code) = post_with(&base, &unknown, &w.case, body);
+        assert_eq!(
+            (status, code.as_str()),
+            (401, "unauthorized"),
+            "{}",
+            String::from_utf8_lossy(body)
         );
     }
     assert_eq!((w.server.snapshot(), w.server.states()), unchanged);

@@ -30,11 +30,20 @@ pub async fn submit(
     State(app): State<AppState>,
     bearer: Bearer,
     Path(case_id): Path<String>,
-    Body(req): Body<SubmitRequest>,
+    body: Result<Body<SubmitRequest>, ApiError>,
 ) -> ApiResult<Json<Accepted>> {
     // The session is checked in the batch's transaction, with the others', so an accepted
     // submission costs no lookup of its own. Key cards never change, so the signature is
-    // checked before that, with the card of the account that signed.
+    // checked before that, with the card of the account that signed. Whatever is refused
+    // before the batch is answered as if the session had been looked up first: a token that
+    // names no live session gets 401 whatever the body.
+    let req = match body {
+        Ok(Body(req)) => req,
+        Err(refused) => {
+            bearer.caller(&app).await?;
+            return Err(refused);
+        }
+    };
     let signer = &req.envelope.signer;
     let early = match app.key_cards.load(&app.pool, signer).await? {
         Some(card) => check_request(&app, &case_id, &req, signer, &card),
@@ -42,9 +51,8 @@ pub async fn submit(
     };
     let (env, ciphertext) = match early {
         Ok(checked) => checked,
-        // Refused before the batch: answered as if the session had been looked up first, so a
-        // token that names no live session gets 401 whatever the body, then the caller's own
-        // card decides the refusal.
+        // Refused before the batch: the caller's own card decides how, once their session is
+        // known to be live.
         Err(_) => {
             let caller = bearer.caller(&app).await?;
             check_request(&app, &case_id, &req, &caller.account_id, &caller.card)?
