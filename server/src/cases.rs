@@ -107,7 +107,7 @@ pub fn check_role(m: Member, roles: &[Role]) -> ApiResult<Member> {
 }
 
 /// Sets a case's state.
-pub async fn set_state(tx: &mut Tx, case_id: &str, state: &str, now: i64) -> ApiResult<()> {
+pub async fn set_state(tx: &mut Tx<'_>, case_id: &str, state: &str, now: i64) -> ApiResult<()> {
     sqlx::query("UPDATE cases SET state = $1, updated_at = $2 WHERE case_id = $3")
         .bind(state)
         .bind(now)
@@ -118,7 +118,7 @@ pub async fn set_state(tx: &mut Tx, case_id: &str, state: &str, now: i64) -> Api
 }
 
 /// Why a case cannot (yet) be active, or `None` when it can.
-pub async fn not_ready(tx: &mut Tx, case: &CaseRow) -> ApiResult<Option<String>> {
+pub async fn not_ready(tx: &mut Tx<'_>, case: &CaseRow) -> ApiResult<Option<String>> {
     if case.risk_outcome.as_deref() != Some("proceed") {
         return Ok(Some(
             "the risk assessment has not been recorded as proceed".into(),
@@ -157,7 +157,7 @@ pub async fn not_ready(tx: &mut Tx, case: &CaseRow) -> ApiResult<Option<String>>
 }
 
 /// Makes a preparing case active when everything is in place. Returns the state after.
-pub async fn activate_if_ready(tx: &mut Tx, case_id: &str, now: i64) -> ApiResult<String> {
+pub async fn activate_if_ready(tx: &mut Tx<'_>, case_id: &str, now: i64) -> ApiResult<String> {
     let case = load(&mut **tx, case_id).await?;
     if case.state == "preparing" && not_ready(tx, &case).await?.is_none() {
         set_state(tx, case_id, "active", now).await?;
@@ -168,7 +168,7 @@ pub async fn activate_if_ready(tx: &mut Tx, case_id: &str, now: i64) -> ApiResul
 
 /// Releases forwards held while the case was paused, and tells their recipients.
 pub async fn release_held(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     config: &crate::Config,
     case_id: &str,
     now: i64,

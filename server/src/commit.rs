@@ -5,8 +5,8 @@
 
 use std::future::Future;
 
-use sqlx::AnyPool;
 use sqlx::any::AnyConnectOptions;
+use sqlx::{AnyConnection, Connection};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::db::{self, Backend, Tx};
@@ -18,9 +18,9 @@ use crate::wire::Accepted;
 const MAX_BATCH: usize = 64;
 
 /// A batch: its transaction and the trail events it appends.
-pub struct Batch {
+pub struct Batch<'c> {
     /// The batch's write transaction (under the log-head lock).
-    pub tx: Tx,
+    pub tx: Tx<'c>,
     /// Events appended so far, written by the committer before it commits.
     pub trail: Appends,
 }
@@ -29,10 +29,10 @@ pub struct Batch {
 pub trait Batched: Send + Sized + 'static {
     /// Does the work of `jobs` in `batch`: one result per job, in order. A refused job must
     /// have written nothing; an `Err` fails the whole batch, which is then rolled back.
-    fn run_batch(
-        batch: &mut Batch,
+    fn run_batch<'a>(
+        batch: &'a mut Batch<'_>,
         jobs: Vec<Self>,
-    ) -> impl Future<Output = ApiResult<Vec<ApiResult<Accepted>>>> + Send + '_;
+    ) -> impl Future<Output = ApiResult<Vec<ApiResult<Accepted>>>> + Send + 'a;
 }
 
 struct Job<J> {
@@ -57,7 +57,9 @@ impl<J: Batched> Committer<J> {
     /// Starts the batching task on a thread of its own, with its own connection to the
     /// database `options` point to. Its own thread: the batch's many short round trips to the
     /// database then resume at once, instead of waiting behind request handlers for a worker
-    /// of the shared runtime. The thread ends when the last handle is dropped.
+    /// of the shared runtime. Its own connection, held from batch to batch rather than taken
+    /// from a pool: going back to a pool costs a round trip (sqlx checks the connection) on
+    /// every batch's critical path. The thread ends when the last handle is dropped.
     pub async fn start(options: AnyConnectOptions, backend: Backend) -> anyhow::Result<Self> {
         let (jobs, rx) = mpsc::channel(1024);
         let (ready, started) = oneshot::channel();
@@ -75,11 +77,10 @@ impl<J: Batched> Committer<J> {
                     }
                 };
                 runtime.block_on(async move {
-                    match db::open(&options, backend, 1).await {
-                        Ok(pool) => {
+                    match db::connect_one(&options, backend).await {
+                        Ok(conn) => {
                             let _ = ready.send(Ok(()));
-                            run(&pool, rx).await;
-                            pool.close().await;
+                            run(&options, backend, conn, rx).await;
                         }
                         Err(e) => {
                             let _ = ready.send(Err(e.into()));
@@ -106,8 +107,14 @@ impl<J: Batched> Committer<J> {
     }
 }
 
-async fn run<J: Batched>(pool: &AnyPool, mut rx: mpsc::Receiver<Job<J>>) {
+async fn run<J: Batched>(
+    options: &AnyConnectOptions,
+    backend: Backend,
+    conn: AnyConnection,
+    mut rx: mpsc::Receiver<Job<J>>,
+) {
     let mut kept = Kept::default();
+    let mut conn = Some(conn);
     while let Some(first) = rx.recv().await {
         let mut jobs = vec![first];
         while jobs.len() < MAX_BATCH {
@@ -117,7 +124,11 @@ async fn run<J: Batched>(pool: &AnyPool, mut rx: mpsc::Receiver<Job<J>>) {
             }
         }
         let (work, replies): (Vec<J>, Vec<_>) = jobs.into_iter().map(|j| (j.job, j.reply)).unzip();
-        match commit(pool, &mut kept, work).await {
+        let done = match connection(&mut conn, options, backend).await {
+            Ok(c) => commit(c, &mut kept, work).await,
+            Err(e) => Err(e.into()),
+        };
+        match done {
             Ok(results) => {
                 for (reply, result) in replies.into_iter().zip(results) {
                     let _ = reply.send(result);
@@ -125,6 +136,9 @@ async fn run<J: Batched>(pool: &AnyPool, mut rx: mpsc::Receiver<Job<J>>) {
             }
             Err(e) => {
                 tracing::error!(error = %e, "a batch did not commit");
+                // The next batch starts on a fresh connection: whatever went wrong, this one
+                // is closed (rolling back anything left of the batch).
+                conn = None;
                 for reply in replies {
                     let _ = reply.send(Err(ApiError::new(
                         e.status,
@@ -135,18 +149,34 @@ async fn run<J: Batched>(pool: &AnyPool, mut rx: mpsc::Receiver<Job<J>>) {
             }
         }
     }
+    if let Some(conn) = conn {
+        let _ = conn.close().await;
+    }
+}
+
+/// The committer's connection, opened again if the last batch failed.
+async fn connection<'c>(
+    conn: &'c mut Option<AnyConnection>,
+    options: &AnyConnectOptions,
+    backend: Backend,
+) -> Result<&'c mut AnyConnection, sqlx::Error> {
+    match conn {
+        Some(open) => Ok(open),
+        None => Ok(conn.insert(db::connect_one(options, backend).await?)),
+    }
 }
 
 /// One batch: begin under the log-head lock, do the work, write the trail, commit. What the
 /// last batch `kept` of the trail is used if the log has not grown since, and is replaced by
 /// this batch's only once it has committed.
 async fn commit<J: Batched>(
-    pool: &AnyPool,
+    conn: &mut AnyConnection,
     kept: &mut Kept,
     jobs: Vec<J>,
 ) -> ApiResult<Vec<ApiResult<Accepted>>> {
     let count = jobs.len();
-    let (tx, size) = db::begin_append(pool).await?;
+    let mut tx = conn.begin().await?;
+    let size = db::lock_log(&mut tx).await?;
     let mut batch = Batch {
         tx,
         trail: Appends::resume(size, std::mem::take(kept)),

@@ -6,10 +6,10 @@ use std::str::FromStr;
 
 use sqlx::Row;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Executor, Transaction};
+use sqlx::{AnyPool, Connection, Executor, Transaction};
 
 /// A database transaction.
-pub type Tx = Transaction<'static, sqlx::Any>;
+pub type Tx<'c> = Transaction<'c, sqlx::Any>;
 
 /// Which database is behind the pool.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,44 +87,62 @@ pub async fn open(
         // A SQLite connection is a file handle in this process: there is no link to lose, so
         // checking it before each use would only cost a round trip.
         .test_before_acquire(backend == Backend::Postgres)
-        .after_connect(move |conn, _| {
-            Box::pin(async move {
-                if backend == Backend::Sqlite {
-                    // WAL for concurrent readers; FULL so a commit is on disk before we answer;
-                    // writers queue on the lock instead of failing; deleted or overwritten data
-                    // (a sent invitation's code) is zeroed, not left in free pages; temporary
-                    // data (the journal that can undo one statement of a batch) stays in memory
-                    // instead of a temporary file opened and deleted per large statement.
-                    conn.execute(
-                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000; \
-                         PRAGMA secure_delete = ON; PRAGMA temp_store = MEMORY;",
-                    )
-                    .await?;
-                }
-                Ok(())
-            })
-        })
+        .after_connect(move |conn, _| Box::pin(async move { prepare(conn, backend).await }))
         .connect_with(options.clone())
         .await
+}
+
+/// One connection of its own (not pooled) to an already migrated database, set up as the
+/// pool's are.
+pub async fn connect_one(
+    options: &AnyConnectOptions,
+    backend: Backend,
+) -> Result<sqlx::AnyConnection, sqlx::Error> {
+    let mut conn = sqlx::AnyConnection::connect_with(options).await?;
+    prepare(&mut conn, backend).await?;
+    Ok(conn)
+}
+
+/// Settings every connection gets.
+async fn prepare(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<(), sqlx::Error> {
+    if backend == Backend::Sqlite {
+        // WAL for concurrent readers; FULL so a commit is on disk before we answer; writers
+        // queue on the lock instead of failing; deleted or overwritten data (a sent
+        // invitation's code) is zeroed, not left in free pages; temporary data (the journal
+        // that can undo one statement of a batch) stays in memory instead of a temporary file
+        // opened and deleted per large statement.
+        conn.execute(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000; \
+             PRAGMA secure_delete = ON; PRAGMA temp_store = MEMORY;",
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Begins a write transaction and takes the log-head lock first, so that writers queue in
 /// order (SQLite: the write lock is taken at once, no read-to-write upgrade; PostgreSQL: a
 /// row lock every replica's writers wait on).
-pub async fn begin_write(pool: &AnyPool) -> Result<Tx, sqlx::Error> {
+pub async fn begin_write(pool: &AnyPool) -> Result<Tx<'static>, sqlx::Error> {
     Ok(begin_append(pool).await?.0)
 }
 
 /// [`begin_write`], also returning the log's size as the lock was taken (in the same round
 /// trip): what a batch that appends to the trail starts from.
-pub async fn begin_append(pool: &AnyPool) -> Result<(Tx, u64), sqlx::Error> {
+pub async fn begin_append(pool: &AnyPool) -> Result<(Tx<'static>, u64), sqlx::Error> {
     let mut tx = pool.begin().await?;
+    let size = lock_log(&mut tx).await?;
+    Ok((tx, size))
+}
+
+/// Takes the log-head lock in `tx` and returns the log's size.
+pub async fn lock_log(tx: &mut Tx<'_>) -> Result<u64, sqlx::Error> {
     let size: i64 = sqlx::query("UPDATE log_head SET size = size WHERE id = 1 RETURNING size")
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await?
         .try_get(0)?;
-    Ok((tx, size as u64))
+    Ok(size as u64)
 }
 
 /// After secrets were overwritten (a sent invitation's code), moves the WAL's old page images

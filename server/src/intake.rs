@@ -74,7 +74,7 @@ impl KeyCards {
 
 /// Verifies a signed action by the caller and consumes its sequence number.
 pub async fn accept<T: Statement + Sequenced>(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     caller: &Caller,
     statement: &SignedStatement,
 ) -> ApiResult<T> {
@@ -112,7 +112,7 @@ pub fn not_yours() -> ApiError {
 }
 
 /// Consumes `seq` for `account`: it must be exactly one more than the last one accepted.
-pub async fn take_seq(tx: &mut Tx, account: &AccountId, seq: u64) -> ApiResult<()> {
+pub async fn take_seq(tx: &mut Tx<'_>, account: &AccountId, seq: u64) -> ApiResult<()> {
     let next = i64::try_from(seq).map_err(|_| out_of_range())?;
     let updated =
         sqlx::query("UPDATE accounts SET last_seq = $1 WHERE account_id = $2 AND last_seq = $3")

@@ -93,7 +93,7 @@ async fn with_hashes_in<T>(
 /// Returns the event index. The caller's transaction must have been begun with
 /// [`crate::db::begin_write`].
 pub async fn append(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     case_id: Option<&str>,
     statement: &SignedStatement,
     now: i64,
@@ -194,7 +194,7 @@ impl Appends {
 
     /// Reads, in three queries at most, what appending to `cases` will need: the log's size
     /// (unless known), the stored hashes on the tree's right edge and each case's chain head.
-    pub async fn prefetch(&mut self, tx: &mut Tx, cases: &[&str]) -> ApiResult<()> {
+    pub async fn prefetch(&mut self, tx: &mut Tx<'_>, cases: &[&str]) -> ApiResult<()> {
         let size = self.size(tx).await?;
         let edge = fmt::right_edge(size);
         with_hashes_in(tx, &mut self.hashes, |r| {
@@ -242,7 +242,7 @@ impl Appends {
         Ok(())
     }
 
-    async fn size(&mut self, tx: &mut Tx) -> ApiResult<u64> {
+    async fn size(&mut self, tx: &mut Tx<'_>) -> ApiResult<u64> {
         if let Some(size) = self.size {
             return Ok(size);
         }
@@ -258,7 +258,7 @@ impl Appends {
     /// and holds it for [`Appends::flush`]. Returns the event index.
     pub async fn append(
         &mut self,
-        tx: &mut Tx,
+        tx: &mut Tx<'_>,
         case_id: Option<&str>,
         statement: &SignedStatement,
         now: i64,
@@ -271,7 +271,7 @@ impl Appends {
     /// [`SignedStatement::to_json`], made before the lock was taken).
     pub async fn append_json(
         &mut self,
-        tx: &mut Tx,
+        tx: &mut Tx<'_>,
         case_id: Option<&str>,
         statement: &SignedStatement,
         json: Vec<u8>,
@@ -328,7 +328,7 @@ impl Appends {
 
     /// Writes every pending event, its stored hashes and the new log size, in the caller's
     /// transaction: one statement per table for the whole batch.
-    pub async fn flush(&mut self, tx: &mut Tx) -> ApiResult<()> {
+    pub async fn flush(&mut self, tx: &mut Tx<'_>) -> ApiResult<()> {
         let Some(size) = self.size.filter(|_| !self.events.is_empty()) else {
             *self = Self::default();
             return Ok(());

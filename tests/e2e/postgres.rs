@@ -32,3 +32,48 @@ fn the_whole_suite_runs_on_postgresql() {
     );
     assert!(stdout.contains("test result: ok."), "{stdout}");
 }
+
+/// The committer holds one connection from batch to batch. When PostgreSQL drops it (a
+/// restart, a failover, an administrator), the batch on it fails whole and changes nothing,
+/// and the next batch runs on a fresh connection: no submission is lost or stored twice.
+#[test]
+fn submissions_go_on_after_the_database_drops_the_committers_connection() {
+    if crate::harness::postgres_url().is_none() {
+        eprintln!("NOTICE: this test drops PostgreSQL connections; it runs in the PostgreSQL run");
+        return;
+    }
+    let w = crate::harness::World::new();
+    w.question("before");
+    let messages = w.server.scalar("SELECT COUNT(*) FROM messages");
+    w.server.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    );
+    let path = w.harmed.file("q.txt", "after");
+    let mut refusals = vec![];
+    let sent = (0..3).find_map(
+        |_| match w.harmed.ferry(&["write", "question", "--file", &path]) {
+            Ok(out) => Some(out),
+            Err(e) => {
+                refusals.push(format!("{e:#}"));
+                None
+            }
+        },
+    );
+    assert!(sent.is_some(), "never accepted again: {refusals:?}");
+    assert!(refusals.len() <= 1, "{refusals:?}");
+    assert_eq!(
+        w.server.scalar("SELECT COUNT(*) FROM messages"),
+        messages + 1
+    );
+    assert_eq!(
+        w.server.scalar("SELECT COUNT(*) FROM events"),
+        w.server.scalar("SELECT size FROM log_head")
+    );
+    // And again, on the fresh connection.
+    w.question("later");
+    assert_eq!(
+        w.server.scalar("SELECT COUNT(*) FROM messages"),
+        messages + 2
+    );
+}

@@ -29,7 +29,7 @@ pub struct Mail {
 
 #[allow(clippy::too_many_arguments)]
 async fn insert(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     account: Option<&str>,
     email: &str,
     kind: Kind,
@@ -65,7 +65,7 @@ fn enabled(config: &Config) -> bool {
 /// configured: the code is then handed over in person).
 #[allow(clippy::too_many_arguments)]
 pub async fn invitation(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     config: &Config,
     email: &str,
     code: &str,
@@ -100,7 +100,7 @@ pub async fn invitation(
 /// Tells one person that something is waiting, as their preference says: at once, in the
 /// daily digest, or not at all.
 pub async fn notify(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     config: &Config,
     account: &str,
     kind: Kind,
@@ -140,7 +140,7 @@ pub async fn notify(
 
 /// Tells every holder of `role` in a case (facilitators, say).
 pub async fn notify_role(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     config: &Config,
     case_id: &str,
     role: &str,
@@ -167,7 +167,7 @@ pub async fn notify_role(
 
 /// Tells every coordinator that a case needs attention.
 pub async fn notify_coordinators(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     config: &Config,
     case_id: &str,
     now: i64,

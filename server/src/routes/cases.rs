@@ -35,7 +35,7 @@ fn same_case(path: &str, signed: &ferry_crypto::Id) -> ApiResult<()> {
 }
 
 async fn finish(
-    mut tx: Tx,
+    mut tx: Tx<'static>,
     case_id: Option<&str>,
     statement: &SignedStatement,
     now: i64,
@@ -79,7 +79,7 @@ async fn begin_case_act<T: CaseAct>(
     caller: &Caller,
     case_id: &str,
     statement: &SignedStatement,
-) -> ApiResult<(Tx, T, cases::CaseRow)> {
+) -> ApiResult<(Tx<'static>, T, cases::CaseRow)> {
     caller.require_staff("coordinator")?;
     let mut tx = db::begin_write(&app.pool).await?;
     let act: T = accept(&mut tx, caller, statement).await?;
@@ -254,7 +254,7 @@ pub async fn allocate(
 /// Stores an invitation (its code only as the signed hash) and, if an address is given and
 /// e-mail is set up, queues the invitation mail. Returns whether a mail was queued.
 async fn store_invitation(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     config: &crate::Config,
     inv: &Invitation,
     code: &str,
@@ -558,7 +558,7 @@ async fn participant_choice<T: Choice>(
 }
 
 async fn set_consent(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     case_id: &str,
     account: &AccountId,
     consent: &str,

@@ -96,7 +96,7 @@ fn envelope_of(stored: &Stored) -> ApiResult<Envelope> {
 }
 
 pub(super) async fn insert_blobs(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     owner: &str,
     blobs: &[AttachmentBlob],
 ) -> ApiResult<()> {
@@ -282,7 +282,7 @@ pub(crate) async fn expected_blob(
 }
 
 /// Marks a blob stored; true if it was not already.
-pub(crate) async fn mark_stored(tx: &mut Tx, owner: &str, idx: u64) -> ApiResult<bool> {
+pub(crate) async fn mark_stored(tx: &mut Tx<'_>, owner: &str, idx: u64) -> ApiResult<bool> {
     Ok(
         sqlx::query("UPDATE blobs SET stored = 1 WHERE owner_id = $1 AND idx = $2 AND stored = 0")
             .bind(owner)
@@ -339,7 +339,7 @@ async fn begin_decision<T: Decision>(
     case_id: &str,
     message_id: &str,
     statement: &SignedStatement,
-) -> ApiResult<(Tx, T, Stored)> {
+) -> ApiResult<(Tx<'static>, T, Stored)> {
     let mut tx = db::begin_write(&app.pool).await?;
     cases::require_member(&mut *tx, case_id, &caller.account_id, &[Role::Facilitator]).await?;
     let decision: T = accept(&mut tx, caller, statement).await?;
@@ -372,7 +372,12 @@ fn require_undecided(stored: &Stored, also: &[&str]) -> ApiResult<()> {
     }
 }
 
-async fn set_message_state(tx: &mut Tx, message_id: &str, state: &str, now: i64) -> ApiResult<()> {
+async fn set_message_state(
+    tx: &mut Tx<'_>,
+    message_id: &str,
+    state: &str,
+    now: i64,
+) -> ApiResult<()> {
     sqlx::query("UPDATE messages SET state = $1, updated_at = $2 WHERE message_id = $3")
         .bind(state)
         .bind(now)
@@ -385,7 +390,7 @@ async fn set_message_state(tx: &mut Tx, message_id: &str, state: &str, now: i64)
 /// Creates a delivery; it is released now if the case is active, held if paused.
 #[allow(clippy::too_many_arguments)]
 async fn deliver(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     config: &crate::Config,
     case_id: &str,
     message_id: &str,

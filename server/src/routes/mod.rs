@@ -109,7 +109,7 @@ pub fn router(state: AppState) -> Router {
 /// Appends the accepted statement to the trail inside the caller's transaction and says what
 /// was created or changed (for work run by the group committer).
 pub(crate) async fn record_in(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     case_id: &str,
     statement: &ferry_crypto::SignedStatement,
     now: i64,
@@ -129,7 +129,7 @@ pub(crate) async fn record_in(
 /// Appends the accepted statement to the trail, commits, and answers with the event index
 /// and what was created or changed.
 pub(crate) async fn record(
-    mut tx: Tx,
+    mut tx: Tx<'static>,
     case_id: &str,
     statement: &ferry_crypto::SignedStatement,
     now: i64,

@@ -170,7 +170,10 @@ struct View {
 }
 
 impl Batched for Submission {
-    async fn run_batch(batch: &mut Batch, jobs: Vec<Self>) -> ApiResult<Vec<ApiResult<Accepted>>> {
+    async fn run_batch(
+        batch: &mut Batch<'_>,
+        jobs: Vec<Self>,
+    ) -> ApiResult<Vec<ApiResult<Accepted>>> {
         let now = now();
         let mut view = read_view(batch, &jobs, now).await?;
         // Decide each in arrival order; nothing is written for a refused one.
@@ -241,7 +244,7 @@ fn state_of(env: &Envelope) -> &'static str {
 /// number; and the case of every stored message it names (its own ids, and those replied
 /// to). One statement rather than three: under load each round trip to the database's
 /// thread costs more than the reading itself.
-async fn read_view(batch: &mut Batch, jobs: &[Submission], now: i64) -> ApiResult<View> {
+async fn read_view(batch: &mut Batch<'_>, jobs: &[Submission], now: i64) -> ApiResult<View> {
     let tokens = distinct(jobs.iter().map(|j| j.session.as_str()));
     let pairs = distinct(
         jobs.iter()
@@ -333,7 +336,7 @@ fn distinct<T: Eq + std::hash::Hash>(items: impl Iterator<Item = T>) -> Vec<T> {
 
 /// Decides one submission against the batch's view: `Ok(Err(_))` refuses it alone; its
 /// author's sequence number is consumed only when it is accepted.
-async fn decide(batch: &mut Batch, job: &Submission, view: &View) -> ApiResult<ApiResult<()>> {
+async fn decide(batch: &mut Batch<'_>, job: &Submission, view: &View) -> ApiResult<ApiResult<()>> {
     match view.sessions.get(&job.session) {
         None => return Ok(Err(auth::not_live())),
         Some(account) if account != job.author().as_str() => return Ok(Err(intake::not_yours())),
@@ -383,7 +386,7 @@ async fn decide(batch: &mut Batch, job: &Submission, view: &View) -> ApiResult<A
 /// An answer must answer a question forwarded to its author; any other reply must refer to a
 /// message of the same case.
 async fn check_reply(
-    batch: &mut Batch,
+    batch: &mut Batch<'_>,
     job: &Submission,
     known: &HashMap<String, String>,
 ) -> ApiResult<ApiResult<()>> {
@@ -421,7 +424,7 @@ async fn check_reply(
 
 /// Writes the accepted messages (one multi-row insert) and their authors' sequence numbers.
 async fn store(
-    batch: &mut Batch,
+    batch: &mut Batch<'_>,
     jobs: &[Submission],
     accepted: &[usize],
     last_seq: &HashMap<String, i64>,
