@@ -511,14 +511,7 @@ fn refused_submissions_in_a_shared_batch_change_nothing_for_the_others() {
             .all(|c| c == "replayed_sequence"),
         "{refused:?}"
     );
-    assert_eq!(
-        w.server.scalar("SELECT COUNT(*) FROM messages"),
-        before + 21
-    );
-    assert_eq!(
-        w.server.scalar("SELECT COUNT(*) FROM events"),
-        w.server.scalar("SELECT size FROM log_head")
-    );
+    w.server.assert_messages(before + 21);
 }
 
 #[test]

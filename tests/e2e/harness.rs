@@ -364,6 +364,16 @@ impl TestServer {
     }
 
     /// Runs a statement against the database.
+    /// Checks that `messages` messages are stored and that every event is in the log.
+    pub fn assert_messages(&self, messages: i64) {
+        assert_eq!(self.scalar("SELECT COUNT(*) FROM messages"), messages);
+        assert_eq!(
+            self.scalar("SELECT COUNT(*) FROM events"),
+            self.scalar("SELECT size FROM log_head"),
+            "an event is outside the log"
+        );
+    }
+
     pub fn execute(&self, sql: &str) {
         self.rt()
             .block_on(async { sqlx::query(sql).execute(&self.state.pool).await.unwrap() });
