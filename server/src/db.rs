@@ -28,7 +28,7 @@ pub async fn connect(url: &str) -> anyhow::Result<(AnyPool, Backend)> {
 
 /// The server's main pool to the database `options` point to, migrated.
 pub async fn migrated(options: &AnyConnectOptions, backend: Backend) -> anyhow::Result<AnyPool> {
-    let pool = open(options, backend, backend.pool_size()).await?;
+    let pool = open(options, backend).await?;
     match backend {
         Backend::Sqlite => sqlx::migrate!("../migrations/sqlite").run(&pool).await?,
         Backend::Postgres => sqlx::migrate!("../migrations/postgres").run(&pool).await?,
@@ -76,14 +76,10 @@ pub fn options(url: &str) -> anyhow::Result<(AnyConnectOptions, Backend)> {
     Ok((AnyConnectOptions::from_str(&url)?, backend))
 }
 
-/// A pool of at most `size` connections to an already migrated database.
-pub async fn open(
-    options: &AnyConnectOptions,
-    backend: Backend,
-    size: u32,
-) -> Result<AnyPool, sqlx::Error> {
+/// The server's main pool to the database `options` point to.
+async fn open(options: &AnyConnectOptions, backend: Backend) -> Result<AnyPool, sqlx::Error> {
     AnyPoolOptions::new()
-        .max_connections(size)
+        .max_connections(backend.pool_size())
         // A SQLite connection is a file handle in this process: there is no link to lose, so
         // checking it before each use would only cost a round trip.
         .test_before_acquire(backend == Backend::Postgres)
@@ -125,18 +121,13 @@ async fn prepare(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<(),
 /// order (SQLite: the write lock is taken at once, no read-to-write upgrade; PostgreSQL: a
 /// row lock every replica's writers wait on).
 pub async fn begin_write(pool: &AnyPool) -> Result<Tx<'static>, sqlx::Error> {
-    Ok(begin_append(pool).await?.0)
-}
-
-/// [`begin_write`], also returning the log's size as the lock was taken (in the same round
-/// trip): what a batch that appends to the trail starts from.
-pub async fn begin_append(pool: &AnyPool) -> Result<(Tx<'static>, u64), sqlx::Error> {
     let mut tx = pool.begin().await?;
-    let size = lock_log(&mut tx).await?;
-    Ok((tx, size))
+    lock_log(&mut tx).await?;
+    Ok(tx)
 }
 
-/// Takes the log-head lock in `tx` and returns the log's size.
+/// Takes the log-head lock in `tx` (as [`begin_write`] does) and returns the log's size as the
+/// lock was taken, in the same round trip: what a batch that appends to the trail starts from.
 pub async fn lock_log(tx: &mut Tx<'_>) -> Result<u64, sqlx::Error> {
     let size: i64 = sqlx::query("UPDATE log_head SET size = size WHERE id = 1 RETURNING size")
         .fetch_one(&mut **tx)

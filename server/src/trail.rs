@@ -151,7 +151,7 @@ pub struct Kept {
 
 impl Appends {
     /// Appends to a log known to hold `size` events (read under the log-head lock, as
-    /// [`crate::db::begin_append`] does), saving the query for it.
+    /// [`crate::db::lock_log`] does), saving the query for it.
     pub fn at(size: u64) -> Self {
         Appends {
             size: Some(size),
