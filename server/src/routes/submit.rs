@@ -172,7 +172,7 @@ struct View {
 impl Batched for Submission {
     async fn run_batch(
         batch: &mut Batch<'_>,
-        jobs: Vec<Self>,
+        mut jobs: Vec<Self>,
     ) -> ApiResult<Vec<ApiResult<Accepted>>> {
         let now = now();
         let mut view = read_view(batch, &jobs, now).await?;
@@ -196,7 +196,9 @@ impl Batched for Submission {
         let cases: Vec<&str> = accepted.iter().map(|&i| jobs[i].case_id.as_str()).collect();
         batch.trail.prefetch(&mut batch.tx, &cases).await?;
         for &i in &accepted {
-            let job = &jobs[i];
+            let job = &mut jobs[i];
+            // The message row has been written: the event takes the statement's bytes.
+            let statement_json = std::mem::take(&mut job.statement_json);
             let state = state_of(&job.env);
             if state == "in_review" {
                 crate::mail::outbox::notify_role(
@@ -215,7 +217,7 @@ impl Batched for Submission {
                     &mut batch.tx,
                     Some(&job.case_id),
                     &job.statement,
-                    job.statement_json.clone(),
+                    statement_json,
                     now,
                 )
                 .await?;
