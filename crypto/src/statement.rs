@@ -198,58 +198,37 @@ pub(crate) fn parse_body<T: DeserializeOwned>(body: &[u8], kind: StatementKind) 
 /// Statements checked per Ed25519 batch.
 const BATCH: usize = 64;
 
-/// Verifies many statements, each against its signer's key, with Ed25519 batch verification
-/// spread over every core. Returns the positions (ascending) whose signature does not verify.
+/// Verifies statements, each against its signer's key, in Ed25519 batches of 64 on the
+/// calling thread (spread them over threads to use every core). Returns the positions
+/// (ascending) whose signature does not verify.
 ///
 /// A batch that fails is re-checked one by one with [`SignedStatement::verify_signature`], so
 /// every failure is named. A batch that passes proves each signature was made with its key;
 /// unlike strict single verification it does not refuse the non-canonical variants (small-order
 /// `R`, torsion components) that only the key's holder could make. Keys must come from verified
 /// key cards, which already refuse weak keys.
-pub fn verify_many(items: &[(&SignedStatement, &VerifyingKey)]) -> Vec<usize> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let per_thread = items.len().div_ceil(threads).max(BATCH);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = items
-            .chunks(per_thread)
-            .enumerate()
-            .map(|(t, part)| {
-                scope.spawn(move || {
-                    let mut bad = vec![];
-                    for (b, batch) in part.chunks(BATCH).enumerate() {
-                        let offset = t * per_thread + b * BATCH;
-                        let inputs: Vec<Vec<u8>> = batch
-                            .iter()
-                            .map(|(st, _)| signing_input(st.kind, &st.body))
-                            .collect();
-                        let messages: Vec<&[u8]> = inputs.iter().map(Vec::as_slice).collect();
-                        let sigs: Vec<Signature> = batch
-                            .iter()
-                            .map(|(st, _)| Signature::from_bytes(&st.sig))
-                            .collect();
-                        let keys: Vec<VerifyingKey> = batch.iter().map(|(_, k)| **k).collect();
-                        if ed25519_dalek::verify_batch(&messages, &sigs, &keys).is_err() {
-                            bad.extend(
-                                batch
-                                    .iter()
-                                    .enumerate()
-                                    .filter(|(_, (st, key))| st.verify_signature(key).is_err())
-                                    .map(|(i, _)| offset + i),
-                            );
-                        }
-                    }
-                    bad
-                })
-            })
+pub fn verify_batched(items: &[(&SignedStatement, &VerifyingKey)]) -> Vec<usize> {
+    let mut bad = vec![];
+    for (b, batch) in items.chunks(BATCH).enumerate() {
+        let inputs: Vec<Vec<u8>> = batch
+            .iter()
+            .map(|(st, _)| signing_input(st.kind, &st.body))
             .collect();
-        let mut bad = vec![];
-        for (t, w) in workers.into_iter().enumerate() {
-            match w.join() {
-                Ok(found) => bad.extend(found),
-                // A worker that died checked nothing: none of its part counts as verified.
-                Err(_) => bad.extend(t * per_thread..((t + 1) * per_thread).min(items.len())),
-            }
+        let messages: Vec<&[u8]> = inputs.iter().map(Vec::as_slice).collect();
+        let sigs: Vec<Signature> = batch
+            .iter()
+            .map(|(st, _)| Signature::from_bytes(&st.sig))
+            .collect();
+        let keys: Vec<VerifyingKey> = batch.iter().map(|(_, k)| **k).collect();
+        if ed25519_dalek::verify_batch(&messages, &sigs, &keys).is_err() {
+            bad.extend(
+                batch
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, (st, key))| st.verify_signature(key).is_err())
+                    .map(|(i, _)| b * BATCH + i),
+            );
         }
-        bad
-    })
+    }
+    bad
 }

@@ -420,7 +420,17 @@ impl RawLeaves {
     }
 
     /// Reads the binary form; `None` if it is cut short or has bytes after its last leaf.
-    pub fn parse(mut bytes: &[u8]) -> Option<Self> {
+    pub fn parse(bytes: &[u8]) -> Option<Self> {
+        let (start, leaves) = Self::split(bytes)?;
+        Some(Self {
+            start,
+            leaves: leaves.into_iter().map(<[u8]>::to_vec).collect(),
+        })
+    }
+
+    /// Reads the binary form without copying: the first leaf's index and each leaf's bytes;
+    /// `None` if it is cut short or has bytes after its last leaf.
+    pub fn split(mut bytes: &[u8]) -> Option<(u64, Vec<&[u8]>)> {
         let (start, rest) = bytes.split_first_chunk::<8>()?;
         let start = u64::from_be_bytes(*start);
         bytes = rest;
@@ -429,10 +439,10 @@ impl RawLeaves {
             let (len, rest) = bytes.split_first_chunk::<4>()?;
             let len = usize::try_from(u32::from_be_bytes(*len)).ok()?;
             let (leaf, rest) = rest.split_at_checked(len)?;
-            leaves.push(leaf.to_vec());
+            leaves.push(leaf);
             bytes = rest;
         }
-        Some(Self { start, leaves })
+        Some((start, leaves))
     }
 }
 

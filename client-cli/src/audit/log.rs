@@ -1,20 +1,21 @@
 //! Auditing the whole log in one pass (coordinators and service-wide auditors). The leaves are
-//! fetched in order while the ones before them are checked; the tree is recomputed leaf by
-//! leaf, so one comparison with the signed checkpoint's root shows every event is in the log
-//! at its position (no proof per event); signatures are checked in Ed25519 batches on every
-//! core; each case's chain and process rules are replayed as the log goes by.
+//! fetched, parsed and hashed in order on one thread while the ones before them are checked;
+//! the tree is recomputed leaf by leaf, so one comparison with the signed checkpoint's root
+//! shows every event is in the log at its position (no proof per event); each case's chain and
+//! process rules are replayed as the log goes by; signatures are checked in Ed25519 batches on
+//! every core as they come ([`Checker`]).
 
 use std::collections::HashMap;
 use std::sync::mpsc::sync_channel;
 
 use anyhow::{Context, Result, bail};
-use ferry_crypto::statement::verify_many;
 use ferry_crypto::trail::{self, Leaf, TreeBuilder, TreeHash};
 use ferry_crypto::{KeyCard, Sha256Hash, StatementKind};
 use ferry_server::wire::{LEAVES_BINARY, RawLeaves};
 use serde::Serialize;
 
 use super::replay::Replayer;
+use super::signatures::{Checker, Unchecked};
 use super::{Event, Link, Report};
 use crate::client::Client;
 use crate::pin::Pinned;
@@ -48,7 +49,6 @@ impl LogReport {
 
 /// A leaf parsed and hashed, before the in-order checks.
 struct Parsed {
-    bytes: Vec<u8>,
     leaf: Result<Leaf, String>,
     record: TreeHash,
     chain: Sha256Hash,
@@ -67,9 +67,9 @@ pub fn verify_log(client: &Client, server: &KeyCard, pinned: &Pinned) -> Result<
         order: vec![],
         replayer: Replayer::new(server.account_id().as_str(), false),
     };
-    std::thread::scope(|scope| -> Result<()> {
-        // Fetching runs ahead (two pages at most) while the checks run on every core.
-        let (tx, rx) = sync_channel::<Result<Vec<Vec<u8>>>>(2);
+    let found = std::thread::scope(|scope| -> Result<_> {
+        // Fetching, parsing and hashing run ahead (two pages at most) on their own thread.
+        let (tx, rx) = sync_channel::<Result<Vec<Parsed>>>(2);
         scope.spawn(move || {
             let mut start = 0;
             while start < size {
@@ -84,21 +84,32 @@ pub fn verify_log(client: &Client, server: &KeyCard, pinned: &Pinned) -> Result<
                 }
             }
         });
-        // A page's signatures are checked on their own threads while the next page is
-        // parsed and replayed.
-        let mut checking: Option<std::thread::ScopedJoinHandle<'_, Checked>> = None;
+        let mut checker = Checker::start(scope);
         for page in rx {
-            let next = audit.page(page?);
-            if let Some(done) = checking.take() {
-                audit.found(done);
+            for parsed in page? {
+                audit.event(parsed, &mut checker);
             }
-            checking = Some(scope.spawn(move || next.check()));
         }
-        if let Some(done) = checking {
-            audit.found(done);
-        }
-        Ok(())
+        Ok(checker.finish())
     })?;
+    if !found.complete {
+        audit.problem(
+            None,
+            "checking signatures failed on a worker thread: the audit is incomplete".into(),
+        );
+    }
+    for failed in found.failed {
+        let name = audit
+            .cards
+            .get(&failed.signer)
+            .map_or(failed.signer.as_str(), |c| c.display_name())
+            .to_owned();
+        let text = format!(
+            "event #{} ({}) by {name}: the signature does not verify (the event was altered)",
+            failed.idx, failed.kind
+        );
+        audit.problem(failed.case_id, text);
+    }
     if audit.tree.size() != size {
         bail!(
             "the server served {} of the {size} events its checkpoint covers",
@@ -147,26 +158,32 @@ pub fn verify_log(client: &Client, server: &KeyCard, pinned: &Pinned) -> Result<
     })
 }
 
-/// Up to `count` leaves from `start` (the server may send fewer, never none), in their binary
-/// form.
-fn fetch(client: &Client, start: u64, count: u64) -> Result<Vec<Vec<u8>>> {
+/// Up to `count` leaves from `start` (the server may send fewer, never none), parsed and
+/// hashed.
+fn fetch(client: &Client, start: u64, count: u64) -> Result<Vec<Parsed>> {
     let path = format!("/v1/log/leaves?start={start}&count={count}");
     let (kind, body) = client.get_bytes(&path, LEAVES_BINARY)?;
     if !kind.starts_with(LEAVES_BINARY) {
         bail!("the server sent the events from #{start} as {kind}, not as {LEAVES_BINARY}");
     }
-    let page = RawLeaves::parse(&body).with_context(|| {
+    let (first, leaves) = RawLeaves::split(&body).with_context(|| {
         format!("the page of events from #{start} is cut short or has bytes after its end")
     })?;
-    if page.start != start || page.leaves.is_empty() || page.leaves.len() as u64 > count {
+    if first != start || leaves.is_empty() || leaves.len() as u64 > count {
         bail!(
-            "asked for {count} events from #{start}, the server sent {} from #{}: it does not \
-             serve the log its checkpoint covers",
-            page.leaves.len(),
-            page.start
+            "asked for {count} events from #{start}, the server sent {} from #{first}: it does \
+             not serve the log its checkpoint covers",
+            leaves.len(),
         );
     }
-    Ok(page.leaves)
+    Ok(leaves
+        .into_iter()
+        .map(|bytes| Parsed {
+            leaf: Leaf::parse(bytes).map_err(|e| e.to_string()),
+            record: trail::leaf_hash(bytes),
+            chain: trail::event_hash(bytes),
+        })
+        .collect())
 }
 
 struct Audit<'a> {
@@ -178,124 +195,73 @@ struct Audit<'a> {
     replayer: Replayer<'a>,
 }
 
-/// A page's events with their signers' keys, to verify.
-struct Signatures {
-    events: Vec<Event>,
-    /// Index into `events` and the signer's key.
-    signers: Vec<(usize, ferry_crypto::VerifyingKey)>,
-}
-
-/// A page's events and the ones among them whose signature does not verify.
-struct Checked {
-    events: Vec<Event>,
-    bad: Vec<usize>,
-}
-
-impl Signatures {
-    /// Verifies every signature (batched, on every core).
-    fn check(self) -> Checked {
-        let items: Vec<_> = self
-            .signers
-            .iter()
-            .map(|(i, key)| (&self.events[*i].leaf.statement, key))
-            .collect();
-        let bad = verify_many(&items)
-            .into_iter()
-            .map(|b| self.signers[b].0)
-            .collect();
-        Checked {
-            events: self.events,
-            bad,
-        }
-    }
-}
-
 impl Audit<'_> {
-    /// Records what a page's signature check found (a check that died counts as failed).
-    fn found(&mut self, done: std::thread::ScopedJoinHandle<'_, Checked>) {
-        let Ok(checked) = done.join() else {
-            self.problem(
-                None,
-                "checking a page of signatures failed: the audit is incomplete".into(),
-            );
-            return;
+    /// Checks the next leaf in order and queues its signature to be checked.
+    fn event(&mut self, p: Parsed, checker: &mut Checker<'_>) {
+        let idx = self.tree.size();
+        self.tree.push(p.record);
+        let leaf = match p.leaf {
+            Ok(leaf) => leaf,
+            Err(err) => {
+                self.problem(None, format!("event #{idx} does not parse: {err}"));
+                return;
+            }
         };
-        for i in checked.bad {
-            let leaf = &checked.events[i].leaf;
-            let signer = leaf.statement.signer.as_str();
-            let name = self
-                .cards
-                .get(signer)
-                .map_or(signer, |c| c.display_name())
-                .to_owned();
-            let text = format!(
-                "event #{} ({}) by {name}: the signature does not verify (the event was altered)",
-                leaf.idx, leaf.statement.kind
+        if leaf.idx != idx {
+            self.problem(
+                leaf.case_id.clone(),
+                format!(
+                    "the event at position {idx} says it is event #{}: events were moved",
+                    leaf.idx
+                ),
             );
-            self.problem(leaf.case_id.clone(), text);
         }
-    }
-
-    /// Checks the next page of leaves in order; returns its signatures, still to verify.
-    fn page(&mut self, leaves: Vec<Vec<u8>>) -> Signatures {
-        let parsed = parse_all(leaves);
-        let mut signers = vec![];
-        let mut events = Vec::with_capacity(parsed.len());
-        for p in parsed {
-            let idx = self.tree.size();
-            self.tree.push(p.record);
-            let leaf = match p.leaf {
-                Ok(leaf) => leaf,
-                Err(err) => {
-                    self.problem(None, format!("event #{idx} does not parse: {err}"));
-                    continue;
+        if let Some(case_id) = &leaf.case_id {
+            self.chain(case_id, &leaf, p.chain);
+        }
+        let st = &leaf.statement;
+        if st.kind == StatementKind::KeyCard {
+            match KeyCard::verify(st.clone()) {
+                Ok(card) => {
+                    self.cards
+                        .entry(card.account_id().to_string())
+                        .or_insert(card);
                 }
-            };
-            if leaf.idx != idx {
-                self.problem(
+                Err(err) => self.problem(
                     leaf.case_id.clone(),
-                    format!(
-                        "the event at position {idx} says it is event #{}: events were moved",
-                        leaf.idx
-                    ),
-                );
+                    format!("key card in event #{idx} does not verify: {err}"),
+                ),
             }
-            if let Some(case_id) = &leaf.case_id {
-                self.chain(case_id, &leaf, p.chain);
-            }
-            let st = &leaf.statement;
-            if st.kind == StatementKind::KeyCard {
-                match KeyCard::verify(st.clone()) {
-                    Ok(card) => {
-                        self.cards
-                            .entry(card.account_id().to_string())
-                            .or_insert(card);
-                    }
-                    Err(err) => self.problem(
-                        leaf.case_id.clone(),
-                        format!("key card in event #{idx} does not verify: {err}"),
-                    ),
-                }
-            }
-            // Only key cards earlier in the log count: nobody acts before enrolling.
-            match self.cards.get(st.signer.as_str()) {
-                Some(card) => signers.push((events.len(), *card.verifying_key())),
-                None => self.problem(
+        }
+        // Only key cards earlier in the log count: nobody acts before enrolling.
+        let key = match self.cards.get(st.signer.as_str()) {
+            Some(card) => Some(*card.verifying_key()),
+            None => {
+                self.problem(
                     leaf.case_id.clone(),
                     format!(
                         "event #{idx} ({}) is signed by account {}, whose key card is not earlier in the log",
                         st.kind, st.signer
                     ),
-                ),
+                );
+                None
             }
-            let event = Event {
-                leaf,
-                bytes: p.bytes,
-            };
-            self.replayer.event(&event, &self.cards);
-            events.push(event);
+        };
+        // The whole-log replay has no use for the bytes (they are hashed already).
+        let event = Event {
+            leaf,
+            bytes: vec![],
+        };
+        self.replayer.event(&event, &self.cards);
+        if let Some(key) = key {
+            let leaf = event.leaf;
+            checker.check(Unchecked {
+                idx: leaf.idx,
+                case_id: leaf.case_id,
+                statement: leaf.statement,
+                key,
+            });
         }
-        Signatures { events, signers }
     }
 
     /// Checks that a case event continues its case's chain.
@@ -314,42 +280,4 @@ impl Audit<'_> {
     fn problem(&mut self, case: Option<String>, text: String) {
         self.replayer.problems.push((case, text));
     }
-}
-
-/// Parses and hashes leaves on every core, keeping their order.
-fn parse_all(leaves: Vec<Vec<u8>>) -> Vec<Parsed> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let per_thread = leaves.len().div_ceil(threads).max(1);
-    let mut parts: Vec<Vec<Vec<u8>>> = vec![];
-    let mut rest = leaves;
-    while rest.len() > per_thread {
-        let tail = rest.split_off(per_thread);
-        parts.push(rest);
-        rest = tail;
-    }
-    parts.push(rest);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = parts
-            .into_iter()
-            .map(|part| {
-                scope.spawn(move || {
-                    part.into_iter()
-                        .map(|bytes| Parsed {
-                            leaf: Leaf::parse(&bytes).map_err(|e| e.to_string()),
-                            record: trail::leaf_hash(&bytes),
-                            chain: trail::event_hash(&bytes),
-                            bytes,
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| match w.join() {
-                Ok(parsed) => parsed,
-                Err(panic) => std::panic::resume_unwind(panic),
-            })
-            .collect()
-    })
 }

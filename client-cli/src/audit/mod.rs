@@ -5,6 +5,7 @@
 
 mod log;
 mod replay;
+mod signatures;
 
 pub use log::{LogReport, verify_log};
 

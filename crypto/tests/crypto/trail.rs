@@ -2,7 +2,7 @@
 //! tree, and batch verification names exactly the statements that do not verify.
 
 use ferry_crypto::actions::Consent;
-use ferry_crypto::statement::verify_many;
+use ferry_crypto::statement::verify_batched;
 use ferry_crypto::trail::{self, HashReader, TreeBuilder, TreeError, TreeHash};
 use ferry_crypto::{FORMAT_VERSION, Id, Identity};
 
@@ -64,7 +64,7 @@ fn batch_verification_names_every_statement_that_does_not_verify() {
         .enumerate()
         .map(|(i, s)| (s, keys(i)))
         .collect();
-    assert!(verify_many(&items).is_empty());
+    assert!(verify_batched(&items).is_empty());
     // An altered body, an altered signature, and a right signature checked with the wrong key,
     // in different batches.
     statements[5].body[20] ^= 1;
@@ -75,8 +75,8 @@ fn batch_verification_names_every_statement_that_does_not_verify() {
         .map(|(i, s)| (s, keys(i)))
         .collect();
     items[299].1 = &a;
-    assert_eq!(verify_many(&items), vec![5, 130, 299]);
-    assert!(verify_many(&[]).is_empty());
+    assert_eq!(verify_batched(&items), vec![5, 130, 299]);
+    assert!(verify_batched(&[]).is_empty());
 }
 
 #[test]
