@@ -1,6 +1,8 @@
 //! The JSON bodies of the API, shared by the server and the `ferry` client. Signed statements
 //! travel as [`SignedStatement`] objects; ciphertexts as standard base64 strings.
 
+use std::ops::Range;
+
 use ferry_crypto::SignedStatement;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -421,26 +423,29 @@ impl RawLeaves {
 
     /// Reads the binary form; `None` if it is cut short or has bytes after its last leaf.
     pub fn parse(bytes: &[u8]) -> Option<Self> {
-        let (start, leaves) = Self::split(bytes)?;
+        let (start, leaves) = Self::ranges(bytes)?;
         Some(Self {
             start,
-            leaves: leaves.into_iter().map(<[u8]>::to_vec).collect(),
+            leaves: leaves.into_iter().map(|r| bytes[r].to_vec()).collect(),
         })
     }
 
-    /// Reads the binary form without copying: the first leaf's index and each leaf's bytes;
-    /// `None` if it is cut short or has bytes after its last leaf.
-    pub fn split(mut bytes: &[u8]) -> Option<(u64, Vec<&[u8]>)> {
-        let (start, rest) = bytes.split_first_chunk::<8>()?;
+    /// Reads the binary form without copying: the first leaf's index and where in `bytes` each
+    /// leaf is; `None` if it is cut short or has bytes after its last leaf.
+    pub fn ranges(bytes: &[u8]) -> Option<(u64, Vec<Range<usize>>)> {
+        let (start, _) = bytes.split_first_chunk::<8>()?;
         let start = u64::from_be_bytes(*start);
-        bytes = rest;
+        let mut at = 8;
         let mut leaves = vec![];
-        while !bytes.is_empty() {
-            let (len, rest) = bytes.split_first_chunk::<4>()?;
+        while at < bytes.len() {
+            let (len, _) = bytes[at..].split_first_chunk::<4>()?;
             let len = usize::try_from(u32::from_be_bytes(*len)).ok()?;
-            let (leaf, rest) = rest.split_at_checked(len)?;
+            let leaf = at + 4..(at + 4).checked_add(len)?;
+            if leaf.end > bytes.len() {
+                return None;
+            }
+            at = leaf.end;
             leaves.push(leaf);
-            bytes = rest;
         }
         Some((start, leaves))
     }

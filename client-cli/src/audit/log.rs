@@ -1,15 +1,16 @@
 //! Auditing the whole log in one pass (coordinators and service-wide auditors). The leaves are
-//! fetched, parsed and hashed in order on one thread while the ones before them are checked;
-//! the tree is recomputed leaf by leaf, so one comparison with the signed checkpoint's root
+//! fetched in order on one thread while the ones before them are checked; the tree is
+//! recomputed leaf by leaf, so one comparison with the signed checkpoint's root
 //! shows every event is in the log at its position (no proof per event); each case's chain and
 //! process rules are replayed as the log goes by; signatures are checked in Ed25519 batches on
 //! every core as they come ([`Checker`]).
 
 use std::collections::HashMap;
+use std::ops::Range;
 use std::sync::mpsc::sync_channel;
 
 use anyhow::{Context, Result, bail};
-use ferry_crypto::trail::{self, Leaf, TreeBuilder, TreeHash};
+use ferry_crypto::trail::{self, Leaf, TreeBuilder};
 use ferry_crypto::{KeyCard, Sha256Hash, StatementKind};
 use ferry_server::wire::{LEAVES_BINARY, RawLeaves};
 use serde::Serialize;
@@ -47,13 +48,6 @@ impl LogReport {
     }
 }
 
-/// A leaf parsed and hashed, before the in-order checks.
-struct Parsed {
-    leaf: Result<Leaf, String>,
-    record: TreeHash,
-    chain: Sha256Hash,
-}
-
 /// Verifies the whole log up to `pinned` (a checkpoint already verified with the server's key
 /// and checked to extend every one seen before): fetches every leaf, recomputes the root, and
 /// checks every signature, chain and rule.
@@ -68,13 +62,13 @@ pub fn verify_log(client: &Client, server: &KeyCard, pinned: &Pinned) -> Result<
         replayer: Replayer::new(server.account_id().as_str(), false),
     };
     let found = std::thread::scope(|scope| -> Result<_> {
-        // Fetching, parsing and hashing run ahead (two pages at most) on their own thread.
-        let (tx, rx) = sync_channel::<Result<Vec<Parsed>>>(2);
+        // Fetching runs ahead (two pages at most) on its own thread.
+        let (tx, rx) = sync_channel::<Result<Page>>(2);
         scope.spawn(move || {
             let mut start = 0;
             while start < size {
                 let page = fetch(client, start, PAGE.min(size - start));
-                let next = page.as_ref().ok().map(|p| start + p.len() as u64);
+                let next = page.as_ref().ok().map(|p| start + p.leaves.len() as u64);
                 if tx.send(page).is_err() {
                     return;
                 }
@@ -86,8 +80,9 @@ pub fn verify_log(client: &Client, server: &KeyCard, pinned: &Pinned) -> Result<
         });
         let mut checker = Checker::start(scope);
         for page in rx {
-            for parsed in page? {
-                audit.event(parsed, &mut checker);
+            let page = page?;
+            for leaf in page.leaves {
+                audit.event(&page.bytes[leaf], &mut checker);
             }
         }
         Ok(checker.finish())
@@ -158,15 +153,20 @@ pub fn verify_log(client: &Client, server: &KeyCard, pinned: &Pinned) -> Result<
     })
 }
 
-/// Up to `count` leaves from `start` (the server may send fewer, never none), parsed and
-/// hashed.
-fn fetch(client: &Client, start: u64, count: u64) -> Result<Vec<Parsed>> {
+/// A page of leaves as the server sent it, and where each leaf is in it.
+struct Page {
+    bytes: Vec<u8>,
+    leaves: Vec<Range<usize>>,
+}
+
+/// Up to `count` leaves from `start` (the server may send fewer, never none).
+fn fetch(client: &Client, start: u64, count: u64) -> Result<Page> {
     let path = format!("/v1/log/leaves?start={start}&count={count}");
-    let (kind, body) = client.get_bytes(&path, LEAVES_BINARY)?;
+    let (kind, bytes) = client.get_bytes(&path, LEAVES_BINARY)?;
     if !kind.starts_with(LEAVES_BINARY) {
         bail!("the server sent the events from #{start} as {kind}, not as {LEAVES_BINARY}");
     }
-    let (first, leaves) = RawLeaves::split(&body).with_context(|| {
+    let (first, leaves) = RawLeaves::ranges(&bytes).with_context(|| {
         format!("the page of events from #{start} is cut short or has bytes after its end")
     })?;
     if first != start || leaves.is_empty() || leaves.len() as u64 > count {
@@ -176,14 +176,7 @@ fn fetch(client: &Client, start: u64, count: u64) -> Result<Vec<Parsed>> {
             leaves.len(),
         );
     }
-    Ok(leaves
-        .into_iter()
-        .map(|bytes| Parsed {
-            leaf: Leaf::parse(bytes).map_err(|e| e.to_string()),
-            record: trail::leaf_hash(bytes),
-            chain: trail::event_hash(bytes),
-        })
-        .collect())
+    Ok(Page { bytes, leaves })
 }
 
 struct Audit<'a> {
@@ -197,10 +190,10 @@ struct Audit<'a> {
 
 impl Audit<'_> {
     /// Checks the next leaf in order and queues its signature to be checked.
-    fn event(&mut self, p: Parsed, checker: &mut Checker<'_>) {
+    fn event(&mut self, bytes: &[u8], checker: &mut Checker<'_>) {
         let idx = self.tree.size();
-        self.tree.push(p.record);
-        let leaf = match p.leaf {
+        self.tree.push(trail::leaf_hash(bytes));
+        let leaf = match Leaf::parse(bytes) {
             Ok(leaf) => leaf,
             Err(err) => {
                 self.problem(None, format!("event #{idx} does not parse: {err}"));
@@ -217,7 +210,7 @@ impl Audit<'_> {
             );
         }
         if let Some(case_id) = &leaf.case_id {
-            self.chain(case_id, &leaf, p.chain);
+            self.chain(case_id, &leaf, trail::event_hash(bytes));
         }
         let st = &leaf.statement;
         if st.kind == StatementKind::KeyCard {
