@@ -27,7 +27,13 @@ fn sealed(a: &Account, case: &str, to: Role, seq: u64, body: &str) -> SealedMess
 }
 
 /// `count` letters by `a`, with the sequence numbers from `first` on.
-fn letters(a: &Account, case: &str, to: Role, first: u64, count: u64) -> Vec<SealedMessage> {
+pub(crate) fn letters(
+    a: &Account,
+    case: &str,
+    to: Role,
+    first: u64,
+    count: u64,
+) -> Vec<SealedMessage> {
     (0..count)
         .map(|i| sealed(a, case, to, first + i, &format!("letter {i}")))
         .collect()
@@ -56,7 +62,7 @@ fn sealed_as(a: &Account, case: &str, to: Role, seq: u64, body: &str, id: Id) ->
     .unwrap()
 }
 
-fn submit(a: &Account, case: &str, m: &SealedMessage) -> anyhow::Result<Accepted> {
+pub(crate) fn submit(a: &Account, case: &str, m: &SealedMessage) -> anyhow::Result<Accepted> {
     a.client.post(
         &format!("/v1/cases/{case}/messages"),
         &SubmitRequest {

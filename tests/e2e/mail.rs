@@ -1,7 +1,10 @@
 //! E-mail against a real SMTP server on loopback: invitations that enrol, one content-free
-//! notification per forward, a mail server that was down, mails that keep failing, and
-//! notification preferences.
+//! notification per forward, one review notice per letter however letters are batched, a
+//! mail server that was down, mails that keep failing, and notification preferences.
 
+use ferry_crypto::Role;
+
+use crate::attacks::{letters, submit};
 use crate::harness::{TestServer, World, field};
 use crate::smtp::Smtp;
 
@@ -120,6 +123,80 @@ fn a_forward_sends_exactly_one_notification_that_reveals_nothing() {
         assert!(
             !text.contains(leak),
             "{leak:?} in the notification:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn letters_committed_together_each_tell_the_facilitator_once() {
+    let smtp = Smtp::start();
+    let w = World::on(TestServer::with_mail(&smtp.addr));
+    w.server.send_mail();
+    let harmed = w.harmed.account();
+    let responsible = w.responsible.account();
+    let hs = harmed.next_seq().unwrap();
+    let mine = letters(&harmed, &w.case, Role::Responsible, hs, 2);
+    let theirs = letters(
+        &responsible,
+        &w.case,
+        Role::Harmed,
+        responsible.next_seq().unwrap(),
+        1,
+    );
+    // Another writer holds the log's lock: the first letter's batch waits for it, and the
+    // next two letters of the same case queue up behind it, to be committed together.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (options, backend) =
+        ferry_server::db::options(&w.server.state.config.database_url).unwrap();
+    let mut conn = rt
+        .block_on(ferry_server::db::connect_one(&options, backend))
+        .unwrap();
+    let mut lock = rt.block_on(sqlx::Connection::begin(&mut conn)).unwrap();
+    rt.block_on(ferry_server::db::lock_log(&mut lock)).unwrap();
+    let pause = std::time::Duration::from_millis(400);
+    std::thread::scope(|s| {
+        let case = &w.case;
+        let first = s.spawn(|| submit(&harmed, case, &mine[0]));
+        std::thread::sleep(pause);
+        let together = [
+            s.spawn(|| submit(&harmed, case, &mine[1])),
+            s.spawn(|| submit(&responsible, case, &theirs[0])),
+        ];
+        std::thread::sleep(pause);
+        rt.block_on(lock.rollback()).unwrap();
+        first.join().unwrap().unwrap();
+        for t in together {
+            t.join().unwrap().unwrap();
+        }
+    });
+    while w.server.send_mail() > 0 {}
+    let review: Vec<_> = smtp
+        .to("fiona@facilitators.test")
+        .into_iter()
+        .filter(|m| m.text().contains("waiting for your review"))
+        .collect();
+    assert_eq!(review.len(), 3, "one notice per letter");
+    assert!(
+        review.iter().all(|m| m.text().contains(&w.case)),
+        "each names the case"
+    );
+    let mut ids: Vec<String> = review
+        .iter()
+        .map(|m| m.header("Message-ID").unwrap())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 3, "each notice is its own mail");
+    // The participants hear nothing of letters still in review.
+    for who in ["harriet@home.test", "rory@prison.test"] {
+        assert!(
+            smtp.to(who)
+                .iter()
+                .all(|m| m.text().contains("Your invitation")),
+            "{who} heard of a letter in review"
         );
     }
 }

@@ -1,6 +1,8 @@
 //! The durable outbox: queueing (inside the caller's transaction), the sending worker, the
 //! daily digest, and the coordinator's view of it.
 
+use std::collections::{BTreeSet, HashMap};
+
 use sqlx::Row;
 
 use super::{Kind, Mailer, templates};
@@ -27,34 +29,58 @@ pub struct Mail {
     pub kind: String,
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn insert(
-    tx: &mut Tx<'_>,
-    account: Option<&str>,
-    email: &str,
+/// A mail to queue.
+struct Outgoing<'a> {
+    account: Option<&'a str>,
+    email: &'a str,
     kind: Kind,
-    case_id: Option<&str>,
-    rendered: templates::Rendered,
-    state: &str,
-    now: i64,
-) -> ApiResult<()> {
-    sqlx::query(
-        "INSERT INTO outbox (id, account_id, email, kind, case_id, subject, text_body, html_body, state, \
-         next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
-    )
-    .bind(crate::random_token())
-    .bind(account)
-    .bind(email)
-    .bind(kind.as_str())
-    .bind(case_id)
-    .bind(rendered.subject)
-    .bind(rendered.text)
-    .bind(rendered.html)
-    .bind(state)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
+    case_id: Option<&'a str>,
+    /// Borrowed: one rendering serves every mail of the same text.
+    rendered: &'a templates::Rendered,
+    /// `pending` (sent at once) or `digest` (folded into the daily digest).
+    state: &'static str,
+}
+
+/// Mails queued per statement.
+const PER_INSERT: usize = 64;
+
+/// Queues `mails` in the caller's transaction, many per statement.
+async fn queue(tx: &mut Tx<'_>, mails: &[Outgoing<'_>], now: i64) -> ApiResult<()> {
+    for chunk in mails.chunks(PER_INSERT) {
+        let sql = crate::db::insert_sql(
+            tx,
+            "outbox (id, account_id, email, kind, case_id, subject, text_body, html_body, \
+             state, next_attempt_at, created_at)",
+            11,
+            chunk.len(),
+        );
+        let mut query = sqlx::query(&sql);
+        for m in chunk {
+            query = query
+                .bind(crate::random_token())
+                .bind(m.account)
+                .bind(m.email)
+                .bind(m.kind.as_str())
+                .bind(m.case_id)
+                .bind(m.rendered.subject.as_str())
+                .bind(m.rendered.text.as_str())
+                .bind(m.rendered.html.as_str())
+                .bind(m.state)
+                .bind(now)
+                .bind(now);
+        }
+        query.execute(&mut **tx).await?;
+    }
     Ok(())
+}
+
+/// The state a notification is queued in for a notification preference, if any is sent.
+fn queued_state(preference: &str) -> Option<&'static str> {
+    match preference {
+        "immediate" => Some("pending"),
+        "daily" => Some("digest"),
+        _ => None,
+    }
 }
 
 fn enabled(config: &Config) -> bool {
@@ -83,17 +109,15 @@ pub async fn invitation(
         .unwrap_or_else(|| format!("http://{}", config.listen));
     let expires = crate::format_time(expires_at);
     let rendered = templates::invitation(role, case_id, code, &server, &expires);
-    insert(
-        tx,
-        None,
+    let mail = Outgoing {
+        account: None,
         email,
-        Kind::Invitation,
+        kind: Kind::Invitation,
         case_id,
-        rendered,
-        "pending",
-        now,
-    )
-    .await?;
+        rendered: &rendered,
+        state: "pending",
+    };
+    queue(tx, &[mail], now).await?;
     Ok(true)
 }
 
@@ -118,24 +142,19 @@ pub async fn notify(
         return Ok(());
     };
     let email: String = row.try_get(0)?;
-    let preference: String = row.try_get(1)?;
-    let state = match preference.as_str() {
-        "immediate" => "pending",
-        "daily" => "digest",
-        _ => return Ok(()),
+    let Some(state) = queued_state(&row.try_get::<String, _>(1)?) else {
+        return Ok(());
     };
     let rendered = templates::notification(kind, case_id);
-    insert(
-        tx,
-        Some(account),
-        &email,
+    let mail = Outgoing {
+        account: Some(account),
+        email: &email,
         kind,
-        Some(case_id),
-        rendered,
+        case_id: Some(case_id),
+        rendered: &rendered,
         state,
-        now,
-    )
-    .await
+    };
+    queue(tx, &[mail], now).await
 }
 
 /// Tells every holder of `role` in a case (facilitators, say).
@@ -147,22 +166,73 @@ pub async fn notify_role(
     kind: Kind,
     now: i64,
 ) -> ApiResult<()> {
-    if !enabled(config) {
+    notify_roles(tx, config, &[case_id], role, kind, now).await
+}
+
+/// Tells every holder of `role` in each of `cases` (one entry per thing waiting: a case
+/// named twice notifies twice), as their preferences say. One read and one insert for them
+/// all, so a batch of submissions costs two round trips rather than a few per message.
+pub async fn notify_roles(
+    tx: &mut Tx<'_>,
+    config: &Config,
+    cases: &[&str],
+    role: &str,
+    kind: Kind,
+    now: i64,
+) -> ApiResult<()> {
+    if !enabled(config) || cases.is_empty() {
         return Ok(());
     }
-    let accounts: Vec<String> =
-        sqlx::query("SELECT account_id FROM members WHERE case_id = $1 AND role = $2")
-            .bind(case_id)
-            .bind(role)
-            .fetch_all(&mut **tx)
-            .await?
-            .into_iter()
-            .map(|r| r.try_get(0))
-            .collect::<Result<_, _>>()?;
-    for a in accounts {
-        notify(tx, config, &a, kind, case_id, now).await?;
+    let wanted: Vec<&str> = cases
+        .iter()
+        .copied()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let sql = crate::db::in_order(
+        tx,
+        format!(
+            "SELECT m.case_id, c.account_id, c.email, c.preference FROM members m \
+             JOIN contacts c ON c.account_id = m.account_id \
+             WHERE m.role = $1 AND m.case_id IN ({})",
+            crate::db::marks(2, wanted.len())
+        ),
+    );
+    let mut query = sqlx::query(&sql).bind(role);
+    for case in crate::db::pad(&wanted) {
+        query = query.bind(case);
     }
-    Ok(())
+    // Each case's holders who want to hear, with their address and the state to queue in.
+    let mut holders: HashMap<String, Vec<(String, String, &'static str)>> = HashMap::new();
+    for row in query.fetch_all(&mut **tx).await? {
+        if let Some(state) = queued_state(&row.try_get::<String, _>(3)?) {
+            holders.entry(row.try_get(0)?).or_default().push((
+                row.try_get(1)?,
+                row.try_get(2)?,
+                state,
+            ));
+        }
+    }
+    let rendered: HashMap<&str, templates::Rendered> = wanted
+        .iter()
+        .filter(|c| holders.contains_key(**c))
+        .map(|&c| (c, templates::notification(kind, c)))
+        .collect();
+    let mut mails = vec![];
+    for &case in cases {
+        let (Some(to), Some(rendered)) = (holders.get(case), rendered.get(case)) else {
+            continue;
+        };
+        mails.extend(to.iter().map(|(account, email, state)| Outgoing {
+            account: Some(account),
+            email,
+            kind,
+            case_id: Some(case),
+            rendered,
+            state,
+        }));
+    }
+    queue(tx, &mails, now).await
 }
 
 /// Tells every coordinator that a case needs attention.
@@ -282,17 +352,15 @@ async fn fold_digests(app: &AppState, now: i64) -> ApiResult<()> {
         .await?
         .rows_affected();
         if folded > 0 {
-            insert(
-                &mut tx,
-                Some(&account),
-                &email,
-                Kind::Digest,
-                None,
-                templates::digest(folded as usize),
-                "pending",
-                now,
-            )
-            .await?;
+            let digest = Outgoing {
+                account: Some(&account),
+                email: &email,
+                kind: Kind::Digest,
+                case_id: None,
+                rendered: &templates::digest(folded as usize),
+                state: "pending",
+            };
+            queue(&mut tx, &[digest], now).await?;
             sqlx::query("UPDATE contacts SET last_digest_at = $1 WHERE account_id = $2")
                 .bind(now)
                 .bind(&account)

@@ -195,22 +195,30 @@ impl Batched for Submission {
         store(batch, &jobs, &accepted, &view.last_seq, now).await?;
         let cases: Vec<&str> = accepted.iter().map(|&i| jobs[i].case_id.as_str()).collect();
         batch.trail.prefetch(&mut batch.tx, &cases).await?;
+        // Facilitators hear of each message waiting for their review, all in one go.
+        let waiting: Vec<&str> = accepted
+            .iter()
+            .map(|&i| &jobs[i])
+            .filter(|job| state_of(&job.env) == "in_review")
+            .map(|job| job.case_id.as_str())
+            .collect();
+        // Every job carries the same server state; the first one's will do.
+        if let Some(job) = jobs.first() {
+            crate::mail::outbox::notify_roles(
+                &mut batch.tx,
+                &job.app.config,
+                &waiting,
+                "facilitator",
+                crate::mail::Kind::ReviewWaiting,
+                now,
+            )
+            .await?;
+        }
         for &i in &accepted {
             let job = &mut jobs[i];
             // The message row has been written: the event takes the statement's bytes.
             let statement_json = std::mem::take(&mut job.statement_json);
             let state = state_of(&job.env);
-            if state == "in_review" {
-                crate::mail::outbox::notify_role(
-                    &mut batch.tx,
-                    &job.app.config,
-                    &job.case_id,
-                    "facilitator",
-                    crate::mail::Kind::ReviewWaiting,
-                    now,
-                )
-                .await?;
-            }
             let event = batch
                 .trail
                 .append_json(
