@@ -6,7 +6,7 @@ use ferry_crypto::Role;
 
 use crate::attacks::{letters, submit};
 use crate::harness::{TestServer, World, field};
-use crate::smtp::Smtp;
+use crate::smtp::{Smtp, distinct_ids};
 
 /// The Ferry invitation code (six dash-separated groups of five) in a mail's text.
 fn code_in(text: &str) -> String {
@@ -183,13 +183,11 @@ fn letters_committed_together_each_tell_the_facilitator_once() {
         review.iter().all(|m| m.text().contains(&w.case)),
         "each names the case"
     );
-    let mut ids: Vec<String> = review
-        .iter()
-        .map(|m| m.header("Message-ID").unwrap())
-        .collect();
-    ids.sort();
-    ids.dedup();
-    assert_eq!(ids.len(), 3, "each notice is its own mail");
+    assert_eq!(
+        distinct_ids(&review).len(),
+        3,
+        "each notice is its own mail"
+    );
     // The participants hear nothing of letters still in review.
     for who in ["harriet@home.test", "rory@prison.test"] {
         assert!(
@@ -234,15 +232,9 @@ fn a_mail_server_that_was_down_gets_the_mail_once_after_a_retry() {
         .filter(|m| m.text().contains("Something new"))
         .collect();
     assert_eq!(to_rory.len(), 1);
-    let ids: Vec<String> = smtp
-        .mails()
-        .iter()
-        .map(|m| m.header("Message-ID").unwrap())
-        .collect();
-    let mut unique = ids.clone();
-    unique.sort();
-    unique.dedup();
-    assert_eq!(ids.len(), unique.len(), "a mail was sent twice: {ids:?}");
+    let mails = smtp.mails();
+    let ids = distinct_ids(&mails);
+    assert_eq!(ids.len(), mails.len(), "a mail was sent twice: {ids:?}");
     assert!(ids.iter().all(|id| id.ends_with("@ferry.test>")), "{ids:?}");
 }
 

@@ -49,6 +49,14 @@ impl Received {
     }
 }
 
+/// The distinct Message-IDs among `mails` (as many as `mails` when none was sent twice).
+pub fn distinct_ids(mails: &[Received]) -> std::collections::BTreeSet<String> {
+    mails
+        .iter()
+        .map(|m| m.header("Message-ID").expect("a mail without a Message-ID"))
+        .collect()
+}
+
 #[derive(Clone)]
 struct Sink {
     mails: Arc<Mutex<Vec<Received>>>,
