@@ -1,9 +1,9 @@
 //! Auditing the whole log in one pass (coordinators and service-wide auditors). The leaves are
 //! fetched in order on one thread while the ones before them are checked; the tree is
-//! recomputed leaf by leaf, so one comparison with the signed checkpoint's root
-//! shows every event is in the log at its position (no proof per event); each case's chain and
-//! process rules are replayed as the log goes by; signatures are checked in Ed25519 batches on
-//! every core as they come ([`Checker`]).
+//! recomputed leaf by leaf, so one comparison with the signed checkpoint's root shows every
+//! event is in the log at its position (no proof per event); each case's chain and process
+//! rules are replayed as the log goes by; signatures are checked in Ed25519 batches on every
+//! core as they come ([`Checker`]).
 
 use std::collections::HashMap;
 use std::ops::Range;
