@@ -144,7 +144,8 @@ pub async fn challenge(
 
 /// Exchanges a signed challenge for a session token.
 #[utoipa::path(post, path = "/v1/session", tag = "session", request_body = SessionRequest,
-    responses((status = 200, body = SessionToken), (status = 401, body = crate::wire::ErrorBody)))]
+    responses((status = 200, body = SessionToken), (status = 400, body = crate::wire::ErrorBody),
+        (status = 401, body = crate::wire::ErrorBody)))]
 pub async fn login(
     State(app): State<AppState>,
     Body(req): Body<SessionRequest>,

@@ -44,7 +44,43 @@ impl utoipa::Modify for BearerAuth {
 
 /// The OpenAPI document.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_router().split_for_parts().1
+    let mut doc = api_router().split_for_parts().1;
+    list_unauthorized(&mut doc);
+    doc
+}
+
+/// Lists 401 on every operation that needs a bearer token (each answers it to a request
+/// without a live session), so that the path annotations need not all repeat it.
+fn list_unauthorized(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::security::SecurityRequirement;
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let bearer = SecurityRequirement::new("bearer", Vec::<String>::new());
+    let unauthorized = ResponseBuilder::new()
+        .description("No live session for the bearer token: missing, unknown or expired")
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .build();
+    for item in doc.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for op in operations.into_iter().flatten() {
+            if op.security.as_ref().is_some_and(|s| s.contains(&bearer)) {
+                op.responses
+                    .responses
+                    .entry("401".into())
+                    .or_insert_with(|| unauthorized.clone().into());
+            }
+        }
+    }
 }
 
 fn api_router() -> OpenApiRouter<AppState> {
