@@ -40,7 +40,12 @@ pub(crate) fn letters(
 }
 
 fn sealed_as(a: &Account, case: &str, to: Role, seq: u64, body: &str, id: Id) -> SealedMessage {
-    let letter = Letter {
+    seal_draft(a, case, seq, &draft(a, case, to, body, id))
+}
+
+/// A letter by `a` to `to`, to adjust (its kind, what it replies to) before sealing.
+fn draft(a: &Account, case: &str, to: Role, body: &str, id: Id) -> Letter {
+    Letter {
         v: FORMAT_VERSION,
         case_id: Id::try_from(case).unwrap(),
         message_id: id,
@@ -51,10 +56,14 @@ fn sealed_as(a: &Account, case: &str, to: Role, seq: u64, body: &str, id: Id) ->
         created_at: ferry_server::now(),
         body: body.into(),
         attachments: vec![],
-    };
+    }
+}
+
+/// `letter` sealed by `a` for the case's facilitators under sequence number `seq`.
+fn seal_draft(a: &Account, case: &str, seq: u64, letter: &Letter) -> SealedMessage {
     seal::seal(
         &a.identity,
-        &letter,
+        letter,
         seq,
         vec![],
         &facilitator_recipients(a, case),
@@ -149,6 +158,39 @@ fn replayed_sequence_numbers_are_refused() {
     // Skipping ahead is refused too: the sequence has no gaps.
     let skip = sealed(&harmed, &w.case, Role::Responsible, seq + 5, "skip");
     refused(&w, "replayed_sequence", || submit(&harmed, &w.case, &skip));
+}
+
+#[test]
+fn an_answer_must_answer_a_question_forwarded_to_its_author() {
+    let w = World::new();
+    let q = w.question("Why our house?");
+    let harmed = w.harmed.account();
+    let responsible = w.responsible.account();
+    let answer = |by: &Account, to: Role, question: &str| {
+        let mut a = draft(by, &w.case, to, "Because", Id::random());
+        a.kind = MessageKind::Answer;
+        a.in_reply_to = Some(Id::try_from(question).unwrap());
+        seal_draft(by, &w.case, by.next_seq().unwrap(), &a)
+    };
+    // Still in review: the responsible person has not been sent it.
+    let early = answer(&responsible, Role::Harmed, &q);
+    refused(&w, "bad_reply", || submit(&responsible, &w.case, &early));
+
+    w.facilitator.ok(&["forward", &q]);
+    // Its own author cannot answer it, nor can anyone answer a question that does not exist.
+    let own = answer(&harmed, Role::Responsible, &q);
+    refused(&w, "bad_reply", || submit(&harmed, &w.case, &own));
+    let unknown = answer(&responsible, Role::Harmed, "no-such-question");
+    refused(&w, "bad_reply", || submit(&responsible, &w.case, &unknown));
+    // A letter cannot reply to a message that is not in the case either.
+    let mut stray = draft(&harmed, &w.case, Role::Responsible, "Re:", Id::random());
+    stray.in_reply_to = Some(Id::try_from("no-such-message").unwrap());
+    let stray = seal_draft(&harmed, &w.case, harmed.next_seq().unwrap(), &stray);
+    refused(&w, "bad_reply", || submit(&harmed, &w.case, &stray));
+
+    // Its recipient's answer goes through, under the sequence number nobody consumed.
+    let good = answer(&responsible, Role::Harmed, &q);
+    submit(&responsible, &w.case, &good).unwrap();
 }
 
 #[test]
