@@ -4,6 +4,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use sqlx::Row;
+use sqlx::any::AnyRow;
 
 use super::{Kind, Mailer, templates};
 use crate::db::Tx;
@@ -121,6 +122,36 @@ pub async fn invitation(
     Ok(true)
 }
 
+/// Someone who wants to hear of something: their account, their address, and the state
+/// their notices are queued in (as their preference says).
+type Listener = (String, String, &'static str);
+
+/// The listener in `row`'s columns `at`, `at + 1` and `at + 2` (account, address,
+/// preference); `None` for someone who wants no notices.
+fn listener(row: &AnyRow, at: usize) -> ApiResult<Option<Listener>> {
+    let Some(state) = queued_state(&row.try_get::<String, _>(at + 2)?) else {
+        return Ok(None);
+    };
+    Ok(Some((row.try_get(at)?, row.try_get(at + 1)?, state)))
+}
+
+/// One notice about `case_id` for each of `to`.
+fn notices<'a>(
+    to: &'a [Listener],
+    kind: Kind,
+    case_id: &'a str,
+    rendered: &'a templates::Rendered,
+) -> impl Iterator<Item = Outgoing<'a>> {
+    to.iter().map(move |(account, email, state)| Outgoing {
+        account: Some(account),
+        email,
+        kind,
+        case_id: Some(case_id),
+        rendered,
+        state,
+    })
+}
+
 /// Tells one person that something is waiting, as their preference says: at once, in the
 /// daily digest, or not at all.
 pub async fn notify(
@@ -134,27 +165,18 @@ pub async fn notify(
     if !enabled(config) {
         return Ok(());
     }
-    let Some(row) = sqlx::query("SELECT email, preference FROM contacts WHERE account_id = $1")
-        .bind(account)
-        .fetch_optional(&mut **tx)
-        .await?
-    else {
-        return Ok(());
-    };
-    let email: String = row.try_get(0)?;
-    let Some(state) = queued_state(&row.try_get::<String, _>(1)?) else {
-        return Ok(());
-    };
+    let row =
+        sqlx::query("SELECT account_id, email, preference FROM contacts WHERE account_id = $1")
+            .bind(account)
+            .fetch_optional(&mut **tx)
+            .await?;
+    let mut to = vec![];
+    if let Some(row) = row {
+        to.extend(listener(&row, 0)?);
+    }
     let rendered = templates::notification(kind, case_id);
-    let mail = Outgoing {
-        account: Some(account),
-        email: &email,
-        kind,
-        case_id: Some(case_id),
-        rendered: &rendered,
-        state,
-    };
-    queue(tx, &[mail], now).await
+    let mails: Vec<Outgoing> = notices(&to, kind, case_id, &rendered).collect();
+    queue(tx, &mails, now).await
 }
 
 /// Tells every holder of `role` in a case (facilitators, say).
@@ -202,15 +224,11 @@ pub async fn notify_roles(
     for case in crate::db::pad(&wanted) {
         query = query.bind(case);
     }
-    // Each case's holders who want to hear, with their address and the state to queue in.
-    let mut holders: HashMap<String, Vec<(String, String, &'static str)>> = HashMap::new();
+    // Each case's holders who want to hear.
+    let mut holders: HashMap<String, Vec<Listener>> = HashMap::new();
     for row in query.fetch_all(&mut **tx).await? {
-        if let Some(state) = queued_state(&row.try_get::<String, _>(3)?) {
-            holders.entry(row.try_get(0)?).or_default().push((
-                row.try_get(1)?,
-                row.try_get(2)?,
-                state,
-            ));
+        if let Some(holder) = listener(&row, 1)? {
+            holders.entry(row.try_get(0)?).or_default().push(holder);
         }
     }
     let rendered: HashMap<&str, templates::Rendered> = wanted
@@ -220,39 +238,36 @@ pub async fn notify_roles(
         .collect();
     let mut mails = vec![];
     for &case in cases {
-        let (Some(to), Some(rendered)) = (holders.get(case), rendered.get(case)) else {
-            continue;
-        };
-        mails.extend(to.iter().map(|(account, email, state)| Outgoing {
-            account: Some(account),
-            email,
-            kind,
-            case_id: Some(case),
-            rendered,
-            state,
-        }));
+        if let (Some(to), Some(rendered)) = (holders.get(case), rendered.get(case)) {
+            mails.extend(notices(to, kind, case, rendered));
+        }
     }
     queue(tx, &mails, now).await
 }
 
-/// Tells every coordinator that a case needs attention.
+/// Tells every coordinator that a case needs attention, in one read and one insert.
 pub async fn notify_coordinators(
     tx: &mut Tx<'_>,
     config: &Config,
     case_id: &str,
     now: i64,
 ) -> ApiResult<()> {
-    let accounts: Vec<String> =
-        sqlx::query("SELECT account_id FROM accounts WHERE staff_role = 'coordinator'")
-            .fetch_all(&mut **tx)
-            .await?
-            .into_iter()
-            .map(|r| r.try_get(0))
-            .collect::<Result<_, _>>()?;
-    for a in accounts {
-        notify(tx, config, &a, Kind::CaseAttention, case_id, now).await?;
+    if !enabled(config) {
+        return Ok(());
     }
-    Ok(())
+    let rows = sqlx::query(
+        "SELECT c.account_id, c.email, c.preference FROM accounts a \
+         JOIN contacts c ON c.account_id = a.account_id WHERE a.staff_role = 'coordinator'",
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut to = vec![];
+    for row in &rows {
+        to.extend(listener(row, 0)?);
+    }
+    let rendered = templates::notification(Kind::CaseAttention, case_id);
+    let mails: Vec<Outgoing> = notices(&to, Kind::CaseAttention, case_id, &rendered).collect();
+    queue(tx, &mails, now).await
 }
 
 /// Claims due mails for this worker: rows another worker holds are skipped, and a row whose
