@@ -363,7 +363,6 @@ impl TestServer {
         });
     }
 
-    /// Runs a statement against the database.
     /// Checks that `messages` messages are stored and that every event is in the log.
     pub fn assert_messages(&self, messages: i64) {
         assert_eq!(self.scalar("SELECT COUNT(*) FROM messages"), messages);
@@ -374,6 +373,7 @@ impl TestServer {
         );
     }
 
+    /// Runs a statement against the database.
     pub fn execute(&self, sql: &str) {
         self.rt()
             .block_on(async { sqlx::query(sql).execute(&self.state.pool).await.unwrap() });
