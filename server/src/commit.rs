@@ -1,28 +1,81 @@
 //! Group commit: write requests that arrive together share one transaction, so one fsync makes
 //! a whole batch durable, and the batch's work is done set-wise (a few statements per batch,
 //! not per request). The batch's trail events are held in memory and written together just
-//! before the commit; every caller is answered only after the batch has committed.
+//! before the commit; every caller is answered only after the batch is on disk.
+//!
+//! On SQLite the flush to disk leaves the committer's path: a batch commits without waiting
+//! for the disk, and a syncing thread of its own flushes the WAL and only then answers the
+//! batch's callers, while the committer decides and writes the next batch (several batches
+//! that commit during one flush are answered by that flush). On PostgreSQL a commit returns
+//! once the server has flushed it.
 
 use std::future::Future;
+use std::sync::Arc;
 
 use sqlx::any::AnyConnectOptions;
-use sqlx::{AnyConnection, Connection};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Connection, Executor};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::db::{self, Backend, Tx};
+use crate::db::{self, Backend};
 use crate::error::{ApiError, ApiResult};
+use crate::sql::{self, Value, Writes};
 use crate::trail::{Appends, Kept};
+use crate::wal::{Checkpoints, Syncer, Wal};
 use crate::wire::Accepted;
 
 /// Most requests in one batch.
 const MAX_BATCH: usize = 64;
 
-/// A batch: its transaction and the trail events it appends.
+/// A batch: its transaction, the trail events it appends and the writes it holds. The
+/// transaction is begun with the batch's first statement: on SQLite its `BEGIN IMMEDIATE`
+/// (which takes the write lock) travels with the first read, and the held writes travel with
+/// the `COMMIT`, so a batch costs two round trips to the database's thread, not one per
+/// statement.
 pub struct Batch<'c> {
-    /// The batch's write transaction (under the log-head lock).
-    pub tx: Tx<'c>,
-    /// Events appended so far, written by the committer before it commits.
+    conn: &'c mut AnyConnection,
+    /// The statement that begins the transaction, until it has been sent.
+    begin: Option<&'static str>,
+    /// Events appended so far, written at the commit.
     pub trail: Appends,
+    /// Writes held for the commit (after the batch's other writes, before its events).
+    pub writes: Writes,
+}
+
+impl Batch<'_> {
+    /// Runs `sql` with `values` as a read of the batch, the transaction begun with it if this
+    /// is the batch's first statement.
+    pub async fn read(&mut self, sql: &str, values: &[Value]) -> ApiResult<Vec<AnyRow>> {
+        let Some(begin) = self.begin else {
+            return Ok(sql::query(sql, values).fetch_all(&mut *self.conn).await?);
+        };
+        let together = format!("{begin}; {sql}");
+        let rows = sql::query(&together, values)
+            .fetch_all(&mut *self.conn)
+            .await?;
+        self.begin = None;
+        Ok(rows)
+    }
+
+    /// The batch's connection, in its transaction (begun now if nothing has run yet).
+    pub async fn conn(&mut self) -> ApiResult<&mut AnyConnection> {
+        Ok(self.begun().await?.0)
+    }
+
+    /// The batch's connection, in its transaction (begun now if nothing has run yet), with
+    /// its trail.
+    pub async fn begun(&mut self) -> ApiResult<(&mut AnyConnection, &mut Appends)> {
+        if let Some(begin) = self.begin.take() {
+            self.conn.execute(begin).await?;
+        }
+        Ok((self.conn, &mut self.trail))
+    }
+
+    /// The connection, to build statements in its dialect (not to run them: see
+    /// [`Batch::read`] and [`Batch::conn`]).
+    pub fn connection(&self) -> &AnyConnection {
+        self.conn
+    }
 }
 
 /// Work that can be done for many requests at once.
@@ -39,6 +92,9 @@ struct Job<J> {
     job: J,
     reply: oneshot::Sender<ApiResult<Accepted>>,
 }
+
+/// A caller and its answer, once the batch is durable.
+type Answer = (oneshot::Sender<ApiResult<Accepted>>, ApiResult<Accepted>);
 
 /// Hands jobs of one kind to their batching task.
 pub struct Committer<J> {
@@ -59,9 +115,19 @@ impl<J: Batched> Committer<J> {
     /// database then resume at once, instead of waiting behind request handlers for a worker
     /// of the shared runtime. Its own connection, held from batch to batch rather than taken
     /// from a pool: going back to a pool costs a round trip (sqlx checks the connection) on
-    /// every batch's critical path. The thread ends when the last handle is dropped.
-    pub async fn start(options: AnyConnectOptions, backend: Backend) -> anyhow::Result<Self> {
+    /// every batch's critical path. With a SQLite `wal`, batches commit without waiting for
+    /// the disk and are answered once `wal` is synced past them. The threads end when the last
+    /// handle is dropped.
+    pub async fn start(
+        options: AnyConnectOptions,
+        backend: Backend,
+        wal: Option<Arc<Wal>>,
+    ) -> anyhow::Result<Self> {
         let (jobs, rx) = mpsc::channel(1024);
+        let sync = match wal {
+            Some(wal) => Some(Syncer::start(wal)?),
+            None => None,
+        };
         let (ready, started) = oneshot::channel();
         std::thread::Builder::new()
             .name("ferry-commit".into())
@@ -77,10 +143,11 @@ impl<J: Batched> Committer<J> {
                     }
                 };
                 runtime.block_on(async move {
-                    match db::connect_one(&options, backend).await {
+                    let deferred = sync.is_some();
+                    match connect(&options, backend, deferred).await {
                         Ok(conn) => {
                             let _ = ready.send(Ok(()));
-                            run(&options, backend, conn, rx).await;
+                            run(&options, backend, conn, rx, sync).await;
                         }
                         Err(e) => {
                             let _ = ready.send(Err(e.into()));
@@ -112,9 +179,14 @@ async fn run<J: Batched>(
     backend: Backend,
     conn: AnyConnection,
     mut rx: mpsc::Receiver<Job<J>>,
+    sync: Option<Syncer>,
 ) {
     let mut kept = Kept::default();
     let mut conn = Some(conn);
+    // With a syncing thread, the committer's commits leave the disk to it, and the WAL to
+    // the checkpointer.
+    let deferred = sync.is_some();
+    let checkpoints = deferred.then(|| Checkpoints::start(options.clone(), backend));
     while let Some(first) = rx.recv().await {
         let mut jobs = vec![first];
         while jobs.len() < MAX_BATCH {
@@ -124,14 +196,38 @@ async fn run<J: Batched>(
             }
         }
         let (work, replies): (Vec<J>, Vec<_>) = jobs.into_iter().map(|j| (j.job, j.reply)).unzip();
-        let done = match connection(&mut conn, options, backend).await {
-            Ok(c) => commit(c, &mut kept, work).await,
+        if sync.as_ref().is_some_and(Syncer::failed) {
+            for reply in replies {
+                let _ = reply.send(Err(storage_failed()));
+            }
+            continue;
+        }
+        let done = match connection(&mut conn, options, backend, deferred).await {
+            Ok(c) => {
+                if let Some(checkpoints) = &checkpoints {
+                    checkpoints.finish(c).await;
+                }
+                commit(c, backend, &mut kept, work).await
+            }
             Err(e) => Err(e.into()),
         };
         match done {
             Ok(results) => {
-                for (reply, result) in replies.into_iter().zip(results) {
-                    let _ = reply.send(result);
+                let answers: Vec<Answer> = replies.into_iter().zip(results).collect();
+                if let Some(checkpoints) = &checkpoints {
+                    checkpoints.committed();
+                }
+                match &sync {
+                    Some(sync) => sync.after_flush(move |durable| {
+                        if durable {
+                            answer(answers);
+                        } else {
+                            for (reply, _) in answers {
+                                let _ = reply.send(Err(not_durable()));
+                            }
+                        }
+                    }),
+                    None => answer(answers),
                 }
             }
             Err(e) => {
@@ -159,11 +255,51 @@ async fn connection<'c>(
     conn: &'c mut Option<AnyConnection>,
     options: &AnyConnectOptions,
     backend: Backend,
+    deferred: bool,
 ) -> Result<&'c mut AnyConnection, sqlx::Error> {
     match conn {
         Some(open) => Ok(open),
-        None => Ok(conn.insert(db::connect_one(options, backend).await?)),
+        None => Ok(conn.insert(connect(options, backend, deferred).await?)),
     }
+}
+
+/// A connection for the committer; `deferred`, its commits do not wait for the disk (the
+/// syncing thread flushes the WAL before anyone is answered) nor copy the WAL into the
+/// database (the checkpointer does, beside it).
+async fn connect(
+    options: &AnyConnectOptions,
+    backend: Backend,
+    deferred: bool,
+) -> Result<AnyConnection, sqlx::Error> {
+    let mut conn = db::connect_one(options, backend).await?;
+    if deferred {
+        conn.execute("PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0")
+            .await?;
+    }
+    Ok(conn)
+}
+
+fn answer(answers: Vec<Answer>) {
+    for (reply, result) in answers {
+        let _ = reply.send(result);
+    }
+}
+
+fn not_durable() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        "not_durable",
+        "the server could not confirm this reached its disk; it may or may not have been \
+         stored, so check before sending it again",
+    )
+}
+
+fn storage_failed() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+        "storage_failed",
+        "the server's storage failed and it accepts no more messages until it is restarted",
+    )
 }
 
 /// One batch: begin under the log-head lock, do the work, write the trail, commit. What the
@@ -171,15 +307,23 @@ async fn connection<'c>(
 /// this batch's only once it has committed.
 async fn commit<J: Batched>(
     conn: &mut AnyConnection,
+    backend: Backend,
     kept: &mut Kept,
     jobs: Vec<J>,
 ) -> ApiResult<Vec<ApiResult<Accepted>>> {
     let count = jobs.len();
-    let mut tx = conn.begin().await?;
-    let size = db::lock_log(&mut tx).await?;
+    let (begin, size) = match backend {
+        Backend::Sqlite => (Some("BEGIN IMMEDIATE"), None),
+        Backend::Postgres => {
+            conn.execute("BEGIN").await?;
+            (None, Some(db::lock_log(conn).await?))
+        }
+    };
     let mut batch = Batch {
-        tx,
+        conn,
+        begin,
         trail: Appends::resume(size, std::mem::take(kept)),
+        writes: Writes::default(),
     };
     let results = J::run_batch(&mut batch, jobs).await?;
     if results.len() != count {
@@ -187,10 +331,15 @@ async fn commit<J: Batched>(
             "a batch answered the wrong number of jobs",
         ));
     }
-    let Batch { mut tx, mut trail } = batch;
+    let Batch {
+        conn,
+        begin,
+        mut trail,
+        mut writes,
+    } = batch;
     let next = trail.keep();
-    trail.flush(&mut tx).await?;
-    tx.commit().await?;
+    trail.flush_into(&mut writes);
+    writes.run(conn, begin, true).await?;
     *kept = next;
     Ok(results)
 }

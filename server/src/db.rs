@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use sqlx::Row;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Connection, Executor, Transaction};
+use sqlx::{AnyConnection, AnyPool, Connection, Executor, Transaction};
 
 /// A database transaction.
 pub type Tx<'c> = Transaction<'c, sqlx::Any>;
@@ -126,11 +126,12 @@ pub async fn begin_write(pool: &AnyPool) -> Result<Tx<'static>, sqlx::Error> {
     Ok(tx)
 }
 
-/// Takes the log-head lock in `tx` (as [`begin_write`] does) and returns the log's size as the
-/// lock was taken, in the same round trip: what a batch that appends to the trail starts from.
-pub async fn lock_log(tx: &mut Tx<'_>) -> Result<u64, sqlx::Error> {
+/// Takes the log-head lock in the transaction open on `conn` (as [`begin_write`] does) and
+/// returns the log's size as the lock was taken, in the same round trip: what a batch that
+/// appends to the trail starts from.
+pub async fn lock_log(conn: &mut AnyConnection) -> Result<u64, sqlx::Error> {
     let size: i64 = sqlx::query("UPDATE log_head SET size = size WHERE id = 1 RETURNING size")
-        .fetch_one(&mut **tx)
+        .fetch_one(conn)
         .await?
         .try_get(0)?;
     Ok(size as u64)
@@ -205,7 +206,7 @@ pub fn in_order(conn: &sqlx::AnyConnection, sql: String) -> String {
 }
 
 /// `sql` with `$1, $2, …` replaced by `?`, if those are its placeholders, each once, in order.
-fn positional(sql: &str) -> Option<String> {
+pub(crate) fn positional(sql: &str) -> Option<String> {
     let mut out = String::with_capacity(sql.len());
     let mut next = 1u64;
     let mut rest = sql;

@@ -16,7 +16,9 @@ pub mod init;
 pub mod intake;
 pub mod mail;
 pub mod routes;
+pub mod sql;
 pub mod trail;
+pub mod wal;
 pub mod wire;
 
 use std::future::Future;
@@ -45,6 +47,8 @@ pub struct AppState {
     pub key_cards: Arc<intake::KeyCards>,
     /// Batches concurrent submissions into shared transactions.
     pub submissions: commit::Committer<routes::submit::Submission>,
+    /// SQLite's write-ahead log, which the committer's batches reach the disk through.
+    pub wal: Option<Arc<wal::Wal>>,
 }
 
 impl AppState {
@@ -53,7 +57,13 @@ impl AppState {
     pub async fn open(mut config: Config) -> anyhow::Result<Self> {
         let (options, backend) = db::options(&config.database_url)?;
         let pool = db::migrated(&options, backend).await?;
-        let submissions = commit::Committer::start(options, backend).await?;
+        let wal = match backend {
+            db::Backend::Sqlite => wal::Wal::of(&mut *pool.acquire().await?)
+                .await?
+                .map(Arc::new),
+            db::Backend::Postgres => None,
+        };
+        let submissions = commit::Committer::start(options, backend, wal.clone()).await?;
         let identity = init::load_or_create_key(&config.server_key)?;
         let card = init::register_server(&pool, &identity).await?;
         if config.log_origin.is_empty() {
@@ -74,6 +84,7 @@ impl AppState {
         })?;
         Ok(Self {
             submissions,
+            wal,
             pool,
             backend,
             config: Arc::new(config),

@@ -9,11 +9,11 @@ use std::collections::HashMap;
 
 use ferry_crypto::trail::{self as fmt, HashReader, LeafHead, TreeHash};
 use ferry_crypto::{Sha256Hash, SignedStatement};
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 use crate::AppState;
-use crate::db::Tx;
 use crate::error::{ApiError, ApiResult};
+use crate::sql::{Value, Writes};
 
 /// A hash reader over hashes fetched so far; it notes the ones it was asked for but lacks.
 /// tlog's algorithms ask for the same indexes whatever the values, so one pass with this
@@ -93,7 +93,7 @@ async fn with_hashes_in<T>(
 /// Returns the event index. The caller's transaction must have been begun with
 /// [`crate::db::begin_write`].
 pub async fn append(
-    tx: &mut Tx<'_>,
+    tx: &mut AnyConnection,
     case_id: Option<&str>,
     statement: &SignedStatement,
     now: i64,
@@ -132,6 +132,8 @@ pub struct Appends {
     hashes: Prefetch,
     events: Vec<PendingEvent>,
     new_hashes: Vec<(u64, TreeHash)>,
+    /// What the previous transaction kept, used once the size is known to still match it.
+    kept: Option<Kept>,
 }
 
 /// Most chain heads [`Kept`] holds; past that it keeps none.
@@ -150,24 +152,41 @@ pub struct Kept {
 }
 
 impl Appends {
-    /// Appends to a log known to hold `size` events (read under the log-head lock, as
-    /// [`crate::db::lock_log`] does), saving the query for it.
-    pub fn at(size: u64) -> Self {
-        Appends {
-            size: Some(size),
+    /// Appends starting from what `kept` holds if the log is still the size it describes
+    /// (then the right edge and those chain heads are not read again). The size is `size`, if
+    /// read with the lock, or else learnt later ([`Appends::learn_size`], or read on first use).
+    pub fn resume(size: Option<u64>, kept: Kept) -> Self {
+        let mut appends = Appends {
+            kept: Some(kept),
             ..Appends::default()
+        };
+        if let Some(size) = size {
+            appends.learned(size);
+        }
+        appends
+    }
+
+    /// Tells the log's size as read under the log-head lock by the caller's own query, before
+    /// anything is appended, saving the query for it.
+    pub fn learn_size(&mut self, size: u64) -> ApiResult<()> {
+        match self.size {
+            Some(known) if known != size => Err(ApiError::internal(
+                "the log's size changed under the log-head lock",
+            )),
+            Some(_) => Ok(()),
+            None => {
+                self.learned(size);
+                Ok(())
+            }
         }
     }
 
-    /// [`Appends::at`], starting from what `kept` holds if the log is still the size it
-    /// describes (then the right edge and those chain heads are not read again).
-    pub fn resume(size: u64, kept: Kept) -> Self {
-        let mut appends = Self::at(size);
-        if kept.size == size {
-            appends.hashes.known.extend(kept.edge);
-            appends.heads = kept.heads;
+    fn learned(&mut self, size: u64) {
+        self.size = Some(size);
+        if let Some(kept) = self.kept.take().filter(|k| k.size == size) {
+            self.hashes.known.extend(kept.edge);
+            self.heads = kept.heads;
         }
-        appends
     }
 
     /// Takes what the next transaction may reuse once this one has committed: call when
@@ -194,7 +213,7 @@ impl Appends {
 
     /// Reads, in three queries at most, what appending to `cases` will need: the log's size
     /// (unless known), the stored hashes on the tree's right edge and each case's chain head.
-    pub async fn prefetch(&mut self, tx: &mut Tx<'_>, cases: &[&str]) -> ApiResult<()> {
+    pub async fn prefetch(&mut self, tx: &mut AnyConnection, cases: &[&str]) -> ApiResult<()> {
         let size = self.size(tx).await?;
         let edge = fmt::right_edge(size);
         with_hashes_in(tx, &mut self.hashes, |r| {
@@ -225,7 +244,7 @@ impl Appends {
         for case in crate::db::pad(&wanted) {
             query = query.bind(case);
         }
-        let rows = query.fetch_all(&mut **tx).await?;
+        let rows = query.fetch_all(&mut *tx).await?;
         for case in wanted {
             self.heads.insert(case.to_owned(), None);
         }
@@ -242,15 +261,15 @@ impl Appends {
         Ok(())
     }
 
-    async fn size(&mut self, tx: &mut Tx<'_>) -> ApiResult<u64> {
+    async fn size(&mut self, tx: &mut AnyConnection) -> ApiResult<u64> {
         if let Some(size) = self.size {
             return Ok(size);
         }
         let size = sqlx::query("SELECT size FROM log_head WHERE id = 1")
-            .fetch_one(&mut **tx)
+            .fetch_one(&mut *tx)
             .await?
             .try_get::<i64, _>(0)? as u64;
-        self.size = Some(size);
+        self.learned(size);
         Ok(size)
     }
 
@@ -258,7 +277,7 @@ impl Appends {
     /// and holds it for [`Appends::flush`]. Returns the event index.
     pub async fn append(
         &mut self,
-        tx: &mut Tx<'_>,
+        tx: &mut AnyConnection,
         case_id: Option<&str>,
         statement: &SignedStatement,
         now: i64,
@@ -271,7 +290,7 @@ impl Appends {
     /// [`SignedStatement::to_json`], made before the lock was taken).
     pub async fn append_json(
         &mut self,
-        tx: &mut Tx<'_>,
+        tx: &mut AnyConnection,
         case_id: Option<&str>,
         statement: &SignedStatement,
         json: Vec<u8>,
@@ -327,50 +346,51 @@ impl Appends {
     }
 
     /// Writes every pending event, its stored hashes and the new log size, in the caller's
-    /// transaction: one statement per table for the whole batch.
-    pub async fn flush(&mut self, tx: &mut Tx<'_>) -> ApiResult<()> {
-        let Some(size) = self.size.filter(|_| !self.events.is_empty()) else {
-            *self = Self::default();
-            return Ok(());
+    /// transaction: one statement per table for the whole batch (on SQLite, one round trip).
+    pub async fn flush(&mut self, tx: &mut AnyConnection) -> ApiResult<()> {
+        let mut writes = Writes::default();
+        self.flush_into(&mut writes);
+        writes.run(tx, None, false).await
+    }
+
+    /// [`Appends::flush`] into `writes`, to be sent with them.
+    pub fn flush_into(&mut self, writes: &mut Writes) {
+        let this = std::mem::take(self);
+        let Some(size) = this.size.filter(|_| !this.events.is_empty()) else {
+            return;
         };
-        for chunk in self.new_hashes.chunks(500) {
-            let sql = crate::db::insert_sql(tx, "tlog_hashes (idx, hash)", 2, chunk.len());
-            let mut q = sqlx::query(&sql);
-            for (idx, h) in chunk {
-                q = q.bind(*idx as i64).bind(&h.0[..]);
-            }
-            q.execute(&mut **tx).await?;
+        let hashes = this
+            .new_hashes
+            .into_iter()
+            .flat_map(|(idx, h)| [Value::from(idx as i64), Value::from(h.0.to_vec())])
+            .collect();
+        writes.insert("tlog_hashes (idx, hash)", 2, hashes);
+        let mut events = Vec::with_capacity(this.events.len() * 10);
+        for e in this.events {
+            events.extend([
+                Value::from(e.idx as i64),
+                Value::Text(e.case_id.map(Into::into)),
+                Value::from(e.seq_in_case.map(|s| s as i64)),
+                Value::Text(e.prev_hash.map(|h| h.to_hex().into())),
+                Value::from(e.actor),
+                Value::text(e.kind),
+                Value::from(e.statement),
+                Value::from(e.leaf),
+                Value::from(e.leaf_hash.to_hex()),
+                Value::from(e.server_time),
+            ]);
         }
-        for chunk in self.events.chunks(100) {
-            let sql = crate::db::insert_sql(
-                tx,
-                "events (idx, case_id, seq_in_case, prev_hash, actor, kind, statement, leaf, \
-                 leaf_hash, server_time)",
-                10,
-                chunk.len(),
-            );
-            let mut q = sqlx::query(&sql);
-            for e in chunk {
-                q = q
-                    .bind(e.idx as i64)
-                    .bind(e.case_id.as_deref())
-                    .bind(e.seq_in_case.map(|s| s as i64))
-                    .bind(e.prev_hash.map(|h| h.to_hex()))
-                    .bind(e.actor.as_str())
-                    .bind(e.kind)
-                    .bind(e.statement.as_slice())
-                    .bind(e.leaf.as_slice())
-                    .bind(e.leaf_hash.to_hex())
-                    .bind(e.server_time);
-            }
-            q.execute(&mut **tx).await?;
-        }
-        sqlx::query("UPDATE log_head SET size = $1 WHERE id = 1")
-            .bind(size as i64)
-            .execute(&mut **tx)
-            .await?;
-        *self = Self::default();
-        Ok(())
+        writes.insert(
+            "events (idx, case_id, seq_in_case, prev_hash, actor, kind, statement, leaf, \
+             leaf_hash, server_time)",
+            10,
+            events,
+        );
+        writes.push(
+            "UPDATE log_head SET size = $1 WHERE id = 1".into(),
+            vec![Value::from(size as i64)],
+            1,
+        );
     }
 }
 
@@ -414,6 +434,11 @@ pub async fn signed_within(app: &AppState, seconds: i64) -> ApiResult<SignedChec
         && (latest.size >= size || crate::now() - latest.created_at < seconds)
     {
         return Ok(latest);
+    }
+    // Submissions are committed before they reach the disk and confirmed once they have:
+    // what is signed must be on the disk first.
+    if let Some(wal) = &app.wal {
+        wal.sync_async().await.map_err(ApiError::internal)?;
     }
     let mut conn = app.pool.acquire().await?;
     let root = with_hashes(&mut conn, |r| fmt::tree_hash(size, r)).await?;

@@ -3,8 +3,8 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
 
 use super::{Kind, Mailer, templates};
 use crate::db::Tx;
@@ -46,7 +46,7 @@ struct Outgoing<'a> {
 const PER_INSERT: usize = 64;
 
 /// Queues `mails` in the caller's transaction, many per statement.
-async fn queue(tx: &mut Tx<'_>, mails: &[Outgoing<'_>], now: i64) -> ApiResult<()> {
+async fn queue(tx: &mut AnyConnection, mails: &[Outgoing<'_>], now: i64) -> ApiResult<()> {
     for chunk in mails.chunks(PER_INSERT) {
         let sql = crate::db::insert_sql(
             tx,
@@ -70,7 +70,7 @@ async fn queue(tx: &mut Tx<'_>, mails: &[Outgoing<'_>], now: i64) -> ApiResult<(
                 .bind(now)
                 .bind(now);
         }
-        query.execute(&mut **tx).await?;
+        query.execute(&mut *tx).await?;
     }
     Ok(())
 }
@@ -195,7 +195,7 @@ pub async fn notify_role(
 /// named twice notifies twice), as their preferences say. One read and one insert for them
 /// all, so a batch of submissions costs two round trips rather than a few per message.
 pub async fn notify_roles(
-    tx: &mut Tx<'_>,
+    tx: &mut AnyConnection,
     config: &Config,
     cases: &[&str],
     role: &str,
@@ -226,7 +226,7 @@ pub async fn notify_roles(
     }
     // Each case's holders who want to hear.
     let mut holders: HashMap<String, Vec<Listener>> = HashMap::new();
-    for row in query.fetch_all(&mut **tx).await? {
+    for row in query.fetch_all(&mut *tx).await? {
         if let Some(holder) = listener(&row, 1)? {
             holders.entry(row.try_get(0)?).or_default().push(holder);
         }

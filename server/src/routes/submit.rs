@@ -12,12 +12,13 @@ use ferry_crypto::seal::{Envelope, check_ciphertext};
 use ferry_crypto::{AccountId, Id, KeyCard, MessageKind, SignedStatement};
 use sqlx::Row;
 
-use super::messages::{MAX_ATTACHMENTS, PARTICIPANTS, decode_b64, insert_blobs};
+use super::messages::{MAX_ATTACHMENTS, PARTICIPANTS, decode_b64};
 use crate::auth::{self, Bearer};
 use crate::cases::{self, Member};
 use crate::commit::{Batch, Batched};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Body;
+use crate::sql::Value;
 use crate::wire::{Accepted, SubmitRequest};
 use crate::{AppState, intake, now};
 
@@ -192,9 +193,10 @@ impl Batched for Submission {
                 Err(e) => results.push(Some(Err(e))),
             }
         }
-        store(batch, &jobs, &accepted, &view.last_seq, now).await?;
+        store(batch, &mut jobs, &accepted, &view.last_seq, now);
         let cases: Vec<&str> = accepted.iter().map(|&i| jobs[i].case_id.as_str()).collect();
-        batch.trail.prefetch(&mut batch.tx, &cases).await?;
+        let (conn, trail) = batch.begun().await?;
+        trail.prefetch(conn, &cases).await?;
         // Facilitators hear of each message waiting for their review, all in one go.
         let waiting: Vec<&str> = accepted
             .iter()
@@ -205,7 +207,7 @@ impl Batched for Submission {
         // Every job carries the same server state; the first one's will do.
         if let Some(job) = jobs.first() {
             crate::mail::outbox::notify_roles(
-                &mut batch.tx,
+                conn,
                 &job.app.config,
                 &waiting,
                 "facilitator",
@@ -216,13 +218,12 @@ impl Batched for Submission {
         }
         for &i in &accepted {
             let job = &mut jobs[i];
-            // The message row has been written: the event takes the statement's bytes.
+            // The message row has its own copy: the event takes the statement's bytes.
             let statement_json = std::mem::take(&mut job.statement_json);
             let state = state_of(&job.env);
-            let event = batch
-                .trail
+            let event = trail
                 .append_json(
-                    &mut batch.tx,
+                    conn,
                     Some(&job.case_id),
                     &job.statement,
                     statement_json,
@@ -251,8 +252,8 @@ fn state_of(env: &Envelope) -> &'static str {
 
 /// What the batch needs to decide, read in one statement: the live sessions among its tokens;
 /// each (case, author)'s membership, consent and case state with the author's last sequence
-/// number; and the case of every stored message it names (its own ids, and those replied
-/// to). One statement rather than three: under load each round trip to the database's
+/// number; the case of every stored message it names (its own ids, and those replied to); and
+/// the log's size, which the trail then need not read. One statement rather than four: under load each round trip to the database's
 /// thread costs more than the reading itself.
 async fn read_view(batch: &mut Batch<'_>, jobs: &[Submission], now: i64) -> ApiResult<View> {
     let tokens = distinct(jobs.iter().map(|j| j.session.as_str()));
@@ -278,7 +279,7 @@ async fn read_view(batch: &mut Batch<'_>, jobs: &[Submission], now: i64) -> ApiR
         })
         .collect();
     let sql = crate::db::in_order(
-        &batch.tx,
+        batch.connection(),
         format!(
             "SELECT 'session', token_hash, account_id, NULL, NULL, NULL, NULL FROM sessions \
              WHERE expires_at > $1 AND token_hash IN ({}) \
@@ -288,30 +289,32 @@ async fn read_view(batch: &mut Batch<'_>, jobs: &[Submission], now: i64) -> ApiR
              JOIN accounts a ON a.account_id = m.account_id WHERE {} \
              UNION ALL \
              SELECT 'known', message_id, case_id, NULL, NULL, NULL, NULL FROM messages \
-             WHERE message_id IN ({})",
+             WHERE message_id IN ({}) \
+             UNION ALL \
+             SELECT 'log', NULL, NULL, NULL, NULL, NULL, size FROM log_head WHERE id = 1",
             crate::db::marks(2, tokens.len()),
             standings.join(" OR "),
             crate::db::marks(first_id, ids.len())
         ),
     );
-    let mut query = sqlx::query(&sql).bind(now);
-    for token in crate::db::pad(&tokens) {
-        query = query.bind(token);
-    }
+    let mut values = vec![Value::from(now)];
+    values.extend(crate::db::pad(&tokens).map(Value::from));
     for (case, account) in crate::db::pad(&pairs) {
-        query = query.bind(case).bind(account);
+        values.extend([Value::from(case), Value::from(account)]);
     }
-    for id in crate::db::pad(&ids) {
-        query = query.bind(id);
-    }
+    values.extend(crate::db::pad(&ids).map(Value::from));
     let mut view = View {
         sessions: HashMap::new(),
         standing: HashMap::new(),
         last_seq: HashMap::new(),
         known: HashMap::new(),
     };
-    for row in query.fetch_all(&mut *batch.tx).await? {
+    for row in batch.read(&sql, &values).await? {
         let what: String = row.try_get(0)?;
+        if what == "log" {
+            batch.trail.learn_size(row.try_get::<i64, _>(6)? as u64)?;
+            continue;
+        }
         let (a, b): (String, String) = (row.try_get(1)?, row.try_get(2)?);
         match what.as_str() {
             "session" => {
@@ -412,7 +415,7 @@ async fn check_reply(
         .bind(target.as_str())
         .bind(&job.case_id)
         .bind(job.author().as_str())
-        .fetch_one(&mut *batch.tx)
+        .fetch_one(batch.conn().await?)
         .await?
         .try_get(0)?;
         n > 0
@@ -432,46 +435,54 @@ async fn check_reply(
     )))
 }
 
-/// Writes the accepted messages (one multi-row insert) and their authors' sequence numbers.
-async fn store(
+/// Holds the writes of the accepted messages (one multi-row insert), their attachments' rows
+/// and their authors' new sequence numbers, for the batch's commit.
+fn store(
     batch: &mut Batch<'_>,
-    jobs: &[Submission],
+    jobs: &mut [Submission],
     accepted: &[usize],
     last_seq: &HashMap<String, i64>,
     now: i64,
-) -> ApiResult<()> {
-    for chunk in accepted.chunks(64) {
-        let sql = crate::db::insert_sql(
-            &batch.tx,
-            "messages (message_id, case_id, author, kind, recipient_role, in_reply_to, state, \
-             envelope, ciphertext, attachments_pending, created_at, updated_at)",
-            12,
-            chunk.len(),
-        );
-        let mut query = sqlx::query(&sql);
-        for &i in chunk {
-            let job = &jobs[i];
-            query = query
-                .bind(job.env.message_id.as_str())
-                .bind(job.case_id.as_str())
-                .bind(job.author().as_str())
-                .bind(job.env.kind.as_str())
-                .bind(job.env.recipient_role.as_str())
-                .bind(job.env.in_reply_to.as_ref().map(Id::as_str))
-                .bind(state_of(&job.env))
-                .bind(job.statement_json.as_slice())
-                .bind(job.ciphertext.as_slice())
-                .bind(job.env.attachments.len() as i64)
-                .bind(now)
-                .bind(now);
-        }
-        query.execute(&mut *batch.tx).await?;
-    }
+) {
+    let mut messages = Vec::with_capacity(accepted.len() * 12);
+    let mut blobs = vec![];
     for &i in accepted {
-        let env = &jobs[i].env;
-        insert_blobs(&mut batch.tx, env.message_id.as_str(), &env.attachments).await?;
+        let job = &mut jobs[i];
+        let env = &job.env;
+        messages.extend([
+            Value::from(env.message_id.as_str()),
+            Value::from(job.case_id.as_str()),
+            Value::from(env.author.as_str()),
+            Value::text(env.kind.as_str()),
+            Value::text(env.recipient_role.as_str()),
+            Value::from(env.in_reply_to.as_ref().map(Id::as_str)),
+            Value::text(state_of(env)),
+            Value::from(job.statement_json.clone()),
+            Value::from(std::mem::take(&mut job.ciphertext)),
+            Value::from(env.attachments.len() as i64),
+            Value::from(now),
+            Value::from(now),
+        ]);
+        for (n, blob) in env.attachments.iter().enumerate() {
+            blobs.extend([
+                Value::from(env.message_id.as_str()),
+                Value::from(n as i64),
+                Value::from(blob.sha256.to_hex()),
+                Value::from(blob.size as i64),
+            ]);
+        }
     }
-    // Each author's new last sequence number; under the write lock nothing else moved it.
+    batch.writes.insert(
+        "messages (message_id, case_id, author, kind, recipient_role, in_reply_to, state, \
+         envelope, ciphertext, attachments_pending, created_at, updated_at)",
+        12,
+        messages,
+    );
+    batch
+        .writes
+        .insert("blobs (owner_id, idx, sha256, size)", 4, blobs);
+    // Each author's new last sequence number; under the write lock nothing else moves it,
+    // and the update must change each author's row once.
     let last: Vec<(&str, i64)> = accepted
         .iter()
         .filter_map(|&i| {
@@ -482,30 +493,21 @@ async fn store(
         .into_iter()
         .collect();
     if last.is_empty() {
-        return Ok(());
+        return;
     }
     let arms = crate::db::padded(last.len());
     let whens: Vec<String> = (0..arms)
         .map(|n| format!("WHEN ${} THEN CAST(${} AS BIGINT)", 2 * n + 1, 2 * n + 2))
         .collect();
-    let sql = crate::db::in_order(
-        &batch.tx,
-        format!(
-            "UPDATE accounts SET last_seq = CASE account_id {} END WHERE account_id IN ({})",
-            whens.join(" "),
-            crate::db::marks(2 * arms + 1, last.len())
-        ),
+    let sql = format!(
+        "UPDATE accounts SET last_seq = CASE account_id {} END WHERE account_id IN ({})",
+        whens.join(" "),
+        crate::db::marks(2 * arms + 1, last.len())
     );
-    let mut query = sqlx::query(&sql);
+    let mut values = vec![];
     for (account, seq) in crate::db::pad(&last) {
-        query = query.bind(account).bind(seq);
+        values.extend([Value::from(account), Value::from(seq)]);
     }
-    for (account, _) in crate::db::pad(&last) {
-        query = query.bind(account);
-    }
-    let updated = query.execute(&mut *batch.tx).await?.rows_affected();
-    if updated != last.len() as u64 {
-        return Err(ApiError::internal("an author's sequence number moved"));
-    }
-    Ok(())
+    values.extend(crate::db::pad(&last).map(|(account, _)| Value::from(account)));
+    batch.writes.push(sql, values, last.len() as u64);
 }
