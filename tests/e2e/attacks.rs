@@ -22,7 +22,7 @@ fn facilitator_recipients(a: &Account, case: &str) -> Vec<ferry_crypto::Recipien
         .collect()
 }
 
-fn sealed(a: &Account, case: &str, to: Role, seq: u64, body: &str) -> SealedMessage {
+pub(crate) fn sealed(a: &Account, case: &str, to: Role, seq: u64, body: &str) -> SealedMessage {
     sealed_as(a, case, to, seq, body, Id::random())
 }
 

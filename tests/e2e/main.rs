@@ -12,4 +12,5 @@ mod postgres;
 mod replicas;
 mod reviewer;
 mod smtp;
+mod storage;
 mod trail;
