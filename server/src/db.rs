@@ -194,6 +194,21 @@ pub fn insert_sql(conn: &sqlx::AnyConnection, table: &str, columns: usize, rows:
     in_order(conn, sql)
 }
 
+/// `select` (a query whose result has `columns`) as a query of one row: a JSON array of its
+/// rows, each the array of its columns. One row to hand over instead of many: sqlx hands
+/// SQLite's rows from its worker thread one at a time, each a wake-up of the caller's thread.
+pub fn json_rows(conn: &AnyConnection, select: &str, columns: &[&str]) -> String {
+    let columns = columns.join(", ");
+    if conn.backend_name() == "SQLite" {
+        format!("SELECT json_group_array(json_array({columns})) FROM ({select}) AS r")
+    } else {
+        format!(
+            "SELECT CAST(COALESCE(json_agg(json_build_array({columns})), '[]') AS TEXT) \
+             FROM ({select}) AS r"
+        )
+    }
+}
+
 /// A query whose placeholders are `$1, $2, …`, each once and in that order, rewritten for
 /// `conn`: SQLite looks each numbered placeholder up by name in a list of all of them, which
 /// makes binding a statement of many values quadratic, so there they become plain `?`

@@ -253,8 +253,9 @@ fn state_of(env: &Envelope) -> &'static str {
 /// What the batch needs to decide, read in one statement: the live sessions among its tokens;
 /// each (case, author)'s membership, consent and case state with the author's last sequence
 /// number; the case of every stored message it names (its own ids, and those replied to); and
-/// the log's size, which the trail then need not read. One statement rather than four: under load each round trip to the database's
-/// thread costs more than the reading itself.
+/// the log's size, which the trail then need not read. One statement rather than four, and
+/// one row handed over (its rows as JSON): under load each round trip to the database's
+/// thread, and each row it hands over, costs more than the reading itself.
 async fn read_view(batch: &mut Batch<'_>, jobs: &[Submission], now: i64) -> ApiResult<View> {
     let tokens = distinct(jobs.iter().map(|j| j.session.as_str()));
     let pairs = distinct(
@@ -278,24 +279,26 @@ async fn read_view(batch: &mut Batch<'_>, jobs: &[Submission], now: i64) -> ApiR
             )
         })
         .collect();
+    let select = format!(
+        "SELECT 'session' AS what, token_hash AS a, account_id AS b, NULL AS c, NULL AS d, \
+         NULL AS e, NULL AS f FROM sessions WHERE expires_at > $1 AND token_hash IN ({}) \
+         UNION ALL \
+         SELECT 'standing', m.case_id, m.account_id, m.role, m.consent, c.state, a.last_seq \
+         FROM members m JOIN cases c ON c.case_id = m.case_id \
+         JOIN accounts a ON a.account_id = m.account_id WHERE {} \
+         UNION ALL \
+         SELECT 'known', message_id, case_id, NULL, NULL, NULL, NULL FROM messages \
+         WHERE message_id IN ({}) \
+         UNION ALL \
+         SELECT 'log', NULL, NULL, NULL, NULL, NULL, size FROM log_head WHERE id = 1",
+        crate::db::marks(2, tokens.len()),
+        standings.join(" OR "),
+        crate::db::marks(first_id, ids.len())
+    );
+    let conn = batch.connection();
     let sql = crate::db::in_order(
-        batch.connection(),
-        format!(
-            "SELECT 'session', token_hash, account_id, NULL, NULL, NULL, NULL FROM sessions \
-             WHERE expires_at > $1 AND token_hash IN ({}) \
-             UNION ALL \
-             SELECT 'standing', m.case_id, m.account_id, m.role, m.consent, c.state, a.last_seq \
-             FROM members m JOIN cases c ON c.case_id = m.case_id \
-             JOIN accounts a ON a.account_id = m.account_id WHERE {} \
-             UNION ALL \
-             SELECT 'known', message_id, case_id, NULL, NULL, NULL, NULL FROM messages \
-             WHERE message_id IN ({}) \
-             UNION ALL \
-             SELECT 'log', NULL, NULL, NULL, NULL, NULL, size FROM log_head WHERE id = 1",
-            crate::db::marks(2, tokens.len()),
-            standings.join(" OR "),
-            crate::db::marks(first_id, ids.len())
-        ),
+        conn,
+        crate::db::json_rows(conn, &select, &["what", "a", "b", "c", "d", "e", "f"]),
     );
     let mut values = vec![Value::from(now)];
     values.extend(crate::db::pad(&tokens).map(Value::from));
@@ -309,38 +312,55 @@ async fn read_view(batch: &mut Batch<'_>, jobs: &[Submission], now: i64) -> ApiR
         last_seq: HashMap::new(),
         known: HashMap::new(),
     };
-    for row in batch.read(&sql, &values).await? {
-        let what: String = row.try_get(0)?;
-        if what == "log" {
-            batch.trail.learn_size(row.try_get::<i64, _>(6)? as u64)?;
-            continue;
-        }
-        let (a, b): (String, String) = (row.try_get(1)?, row.try_get(2)?);
-        match what.as_str() {
-            "session" => {
-                view.sessions.insert(a, b);
+    let rows = batch.read(&sql, &values).await?;
+    let json: String = rows
+        .first()
+        .ok_or_else(|| ApiError::internal("the batch's read returned nothing"))?
+        .try_get(0)?;
+    let rows: Vec<ViewRow> = serde_json::from_str(&json).map_err(ApiError::internal)?;
+    for (what, a, b, role, consent, case_state, n) in rows {
+        let number = || n.ok_or_else(|| ApiError::internal("a number is missing"));
+        match (what.as_str(), a, b) {
+            ("log", _, _) => batch.trail.learn_size(number()? as u64)?,
+            ("session", Some(token), Some(account)) => {
+                view.sessions.insert(token, account);
             }
-            "standing" => {
-                let role: String = row.try_get(3)?;
-                view.last_seq.insert(b.clone(), row.try_get(6)?);
+            ("standing", Some(case), Some(account)) => {
+                let (Some(role), Some(consent), Some(case_state)) = (role, consent, case_state)
+                else {
+                    return Err(ApiError::internal("a standing is incomplete"));
+                };
+                view.last_seq.insert(account.clone(), number()?);
                 view.standing.insert(
-                    (a, b),
+                    (case, account),
                     Standing {
                         member: Member {
                             role: role.parse().map_err(ApiError::internal)?,
-                            consent: row.try_get(4)?,
+                            consent,
                         },
-                        case_state: row.try_get(5)?,
+                        case_state,
                     },
                 );
             }
-            _ => {
-                view.known.insert(a, b);
+            ("known", Some(message), Some(case)) => {
+                view.known.insert(message, case);
             }
+            _ => return Err(ApiError::internal("the batch's read has an odd row")),
         }
     }
     Ok(view)
 }
+
+/// A row of the batch's read: what it is, then six columns, their meaning by kind.
+type ViewRow = (
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+);
 
 /// The distinct items of `items`, in no particular order.
 fn distinct<T: Eq + std::hash::Hash>(items: impl Iterator<Item = T>) -> Vec<T> {
