@@ -234,7 +234,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 /// Runs figure 3 (or 4, with a PostgreSQL URL) and prints it.
 pub fn run(quick: bool, postgres: Option<&str>) -> Result<()> {
-    let (authors, per_author) = if quick { (64, 30) } else { (64, 150) };
+    let (authors, per_author) = if quick { (64, 75) } else { (64, 150) };
     let dir = tempfile::tempdir()?;
     let (title, url) = match postgres {
         Some(pg) => (
