@@ -180,7 +180,15 @@ pub fn marks(first: usize, n: usize) -> String {
 /// `INSERT INTO {table} VALUES ($1, $2), ($3, $4), …` for `rows` rows of `columns` values,
 /// in `conn`'s dialect (see [`in_order`]).
 pub fn insert_sql(conn: &sqlx::AnyConnection, table: &str, columns: usize, rows: usize) -> String {
-    let mut sql = format!("INSERT INTO {table} VALUES ");
+    in_order(
+        conn,
+        format!("INSERT INTO {table} VALUES {}", value_rows(columns, rows)),
+    )
+}
+
+/// `($1, $2), ($3, $4), …`: `rows` rows of `columns` placeholders, numbered in order.
+pub fn value_rows(columns: usize, rows: usize) -> String {
+    let mut sql = String::new();
     for r in 0..rows {
         sql.push_str(if r == 0 { "(" } else { ", (" });
         for c in 0..columns {
@@ -191,7 +199,7 @@ pub fn insert_sql(conn: &sqlx::AnyConnection, table: &str, columns: usize, rows:
         }
         sql.push(')');
     }
-    in_order(conn, sql)
+    sql
 }
 
 /// `select` (a query whose result has `columns`) as a query of one row: a JSON array of its

@@ -8,7 +8,7 @@ use futures_util::TryStreamExt;
 use sqlx::any::AnyArguments;
 use sqlx::{Any, AnyConnection, Either, Executor};
 
-use crate::db::{in_order, padded, positional};
+use crate::db::{in_order, padded, positional, value_rows};
 use crate::error::{ApiError, ApiResult};
 
 /// A value to bind, owned so that a statement can outlive what it was built from.
@@ -119,7 +119,9 @@ impl Writes {
 
     /// Holds an insert into `table` (`"name (column, …)"`) of `values`, `columns` to a row.
     /// The row count is padded to a power of two with NULL rows that the statement leaves out,
-    /// so inserts come in a few shapes that stay prepared rather than one per row count.
+    /// so inserts come in a few shapes that stay prepared rather than one per row count. The
+    /// first column must never be NULL: a row with NULL there would be left out too, and the
+    /// insert would then change fewer rows than it says, failing the transaction.
     pub fn insert(&mut self, table: &str, columns: usize, values: Vec<Value>) {
         if columns == 0 || values.is_empty() {
             return;
@@ -137,18 +139,10 @@ impl Writes {
             for _ in rows..padded(rows) {
                 chunk.extend(last.iter().cloned());
             }
-            let mut sql = format!("INSERT INTO {table} SELECT * FROM (VALUES ");
-            for r in 0..padded(rows) {
-                sql.push_str(if r == 0 { "(" } else { ", (" });
-                for c in 0..columns {
-                    if c > 0 {
-                        sql.push_str(", ");
-                    }
-                    sql.push_str(&format!("${}", r * columns + c + 1));
-                }
-                sql.push(')');
-            }
-            sql.push_str(") AS v WHERE column1 IS NOT NULL");
+            let sql = format!(
+                "INSERT INTO {table} SELECT * FROM (VALUES {}) AS v WHERE column1 IS NOT NULL",
+                value_rows(columns, padded(rows))
+            );
             self.push(sql, chunk, rows as u64);
         }
     }
