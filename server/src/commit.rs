@@ -197,9 +197,7 @@ async fn run<J: Batched>(
         }
         let (work, replies): (Vec<J>, Vec<_>) = jobs.into_iter().map(|j| (j.job, j.reply)).unzip();
         if sync.as_ref().is_some_and(Syncer::failed) {
-            for reply in replies {
-                let _ = reply.send(Err(storage_failed()));
-            }
+            refuse(replies, storage_failed);
             continue;
         }
         let done = match connection(&mut conn, options, backend, deferred).await {
@@ -222,9 +220,7 @@ async fn run<J: Batched>(
                         if durable {
                             answer(answers);
                         } else {
-                            for (reply, _) in answers {
-                                let _ = reply.send(Err(not_durable()));
-                            }
+                            refuse(answers.into_iter().map(|(reply, _)| reply), not_durable);
                         }
                     }),
                     None => answer(answers),
@@ -282,6 +278,16 @@ async fn connect(
 fn answer(answers: Vec<Answer>) {
     for (reply, result) in answers {
         let _ = reply.send(result);
+    }
+}
+
+/// Answers every one of `replies` with the error `error` makes.
+fn refuse(
+    replies: impl IntoIterator<Item = oneshot::Sender<ApiResult<Accepted>>>,
+    error: fn() -> ApiError,
+) {
+    for reply in replies {
+        let _ = reply.send(Err(error()));
     }
 }
 

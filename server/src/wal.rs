@@ -73,7 +73,7 @@ impl Wal {
     }
 
     /// [`Wal::sync`] off the async runtime's threads.
-    pub async fn sync_async(self: &std::sync::Arc<Self>) -> io::Result<()> {
+    pub async fn sync_async(self: &Arc<Self>) -> io::Result<()> {
         let wal = self.clone();
         tokio::task::spawn_blocking(move || wal.sync())
             .await
