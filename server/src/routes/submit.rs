@@ -25,8 +25,20 @@ use crate::{AppState, intake, now};
 /// Submits a sealed message (participants, while the case is active and they consent).
 #[utoipa::path(post, path = "/v1/cases/{case_id}/messages", tag = "messages", security(("bearer" = [])),
     params(("case_id" = String, Path, description = "Case id")), request_body = SubmitRequest,
-    responses((status = 200, body = Accepted), (status = 409, body = crate::wire::ErrorBody),
-        (status = 422, body = crate::wire::ErrorBody)))]
+    responses((status = 200, description = "Stored and on disk (committed and fsync'd)", body = Accepted),
+        (status = 400, description = "Malformed, or the envelope does not match its ciphertext, case or reply", body = crate::wire::ErrorBody),
+        (status = 401, description = "No live session", body = crate::wire::ErrorBody),
+        (status = 403, description = "Not the caller's own statement, or not a consenting participant of this case", body = crate::wire::ErrorBody),
+        (status = 404, description = "No such case", body = crate::wire::ErrorBody),
+        (status = 409, description = "Not the author's next sequence number, a message id already used, \
+            no consent recorded, or the case is not active", body = crate::wire::ErrorBody),
+        (status = 413, description = "Too large", body = crate::wire::ErrorBody),
+        (status = 415, description = "Not sent as JSON", body = crate::wire::ErrorBody),
+        (status = 422, description = "The signature does not verify, or is not its author's", body = crate::wire::ErrorBody),
+        (status = 500, description = "`not_durable`: committed, but the disk did not confirm it; \
+            check before sending it again", body = crate::wire::ErrorBody),
+        (status = 503, description = "`storage_failed`: the server's storage failed; it takes no \
+            more messages until restarted", body = crate::wire::ErrorBody)))]
 pub async fn submit(
     State(app): State<AppState>,
     bearer: Bearer,

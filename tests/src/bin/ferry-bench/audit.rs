@@ -72,9 +72,11 @@ pub fn run(quick: bool) -> Result<()> {
 
     // Ferry: the coordinator's whole-log audit, through the real server.
     let coordinator = person(dir.path(), "coordinator");
+    let cpu_before = crate::cpu::used();
     let started = Instant::now();
     let report = ferry(&coordinator, &["audit", "verify"])?;
     let audit = started.elapsed();
+    let cpu_after = crate::cpu::used();
     anyhow::ensure!(
         report["clean"] == true && report["log"]["size"].as_u64() == Some(events),
         "the audit did not verify the whole log clean: {}",
@@ -95,6 +97,17 @@ pub fn run(quick: bool) -> Result<()> {
         signed.len()
     );
     println!("    ceiling: {before:.0}/s before the audit, {after:.0}/s after it");
+    if let (Some((p0, s0)), Some((p1, s1))) = (cpu_before, cpu_after) {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+        let (server, client) = (s1 - s0, (p1 - p0) - (s1 - s0));
+        // With the server elsewhere, the client's own CPU time spread over every core.
+        let alone = events as f64 / (client / cores) / verifies;
+        println!(
+            "    CPU in the audit: {client:.1} s the client's, {server:.1} s the server's on the \
+             same {cores} cores (with the server on another machine, the client's own work \
+             would allow about {alone:.2})"
+        );
+    }
     println!();
     Ok(())
 }

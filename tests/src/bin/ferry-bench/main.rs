@@ -11,6 +11,7 @@ use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use clap::Parser;
 
 mod audit;
+mod cpu;
 mod submissions;
 use ferry_crypto::Identity;
 use ferry_crypto::attachment::{open_attachment, seal_attachment};

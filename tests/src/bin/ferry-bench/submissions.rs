@@ -22,6 +22,7 @@ pub(crate) struct Served {
 
 pub(crate) fn serve(database_url: String, dir: &std::path::Path) -> Result<Served> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .thread_name("ferry-server")
         .enable_all()
         .build()?;
     let config = Config {
