@@ -97,7 +97,9 @@ pub fn run(quick: bool) -> Result<()> {
         signed.len()
     );
     println!("    ceiling: {before:.0}/s before the audit, {after:.0}/s after it");
-    if let (Some((p0, s0)), Some((p1, s1))) = (cpu_before, cpu_after) {
+    if let (Some((p0, s0)), Some((p1, s1))) = (cpu_before, cpu_after)
+        && p1 - p0 > s1 - s0
+    {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
         let (server, client) = (s1 - s0, (p1 - p0) - (s1 - s0));
         // With the server elsewhere, the client's own CPU time spread over every core.
