@@ -410,10 +410,15 @@ pub struct RawLeaves {
 impl RawLeaves {
     /// The binary form.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let size = 8 + self.leaves.iter().map(|l| 4 + l.len()).sum::<usize>();
+        Self::bytes_of(self.start, self.leaves.iter().map(Vec::as_slice))
+    }
+
+    /// The binary form of `leaves` from index `start`, without gathering them first.
+    pub fn bytes_of<'a>(start: u64, leaves: impl Iterator<Item = &'a [u8]> + Clone) -> Vec<u8> {
+        let size = 8 + leaves.clone().map(|l| 4 + l.len()).sum::<usize>();
         let mut out = Vec::with_capacity(size);
-        out.extend_from_slice(&self.start.to_be_bytes());
-        for leaf in &self.leaves {
+        out.extend_from_slice(&start.to_be_bytes());
+        for leaf in leaves {
             // A leaf is far below 4 GiB (the trail caps leaves at a few MiB).
             out.extend_from_slice(&(leaf.len() as u32).to_be_bytes());
             out.extend_from_slice(leaf);

@@ -170,22 +170,14 @@ pub async fn leaves(
         .start
         .saturating_add(q.count.min(MAX_LEAVES_PER_REQUEST))
         .min(log);
-    let mut rows = sqlx::query("SELECT leaf FROM events WHERE idx >= $1 AND idx < $2 ORDER BY idx")
-        .bind(q.start as i64)
-        .bind(end as i64)
-        .fetch(&app.pool);
-    let (mut leaves, mut bytes) = (vec![], 0);
-    while bytes < MAX_LEAF_BYTES_PER_REQUEST
-        && let Some(row) = futures_util::TryStreamExt::try_next(&mut rows).await?
-    {
-        let leaf: Vec<u8> = row.try_get(0)?;
-        bytes += leaf.len();
-        leaves.push(leaf);
-    }
-    let page = RawLeaves {
-        start: q.start,
-        leaves,
-    };
+    let run = crate::trail::leaf_run(
+        &app.pool,
+        app.backend,
+        q.start,
+        end,
+        MAX_LEAF_BYTES_PER_REQUEST,
+    )
+    .await?;
     let binary = headers
         .get_all(header::ACCEPT)
         .iter()
@@ -193,11 +185,12 @@ pub async fn leaves(
         .flat_map(|v| v.split(','))
         .any(|t| t.split(';').next().map(str::trim) == Some(LEAVES_BINARY));
     Ok(if binary {
-        ([(header::CONTENT_TYPE, LEAVES_BINARY)], page.to_bytes()).into_response()
+        let page = RawLeaves::bytes_of(q.start, run.leaves());
+        ([(header::CONTENT_TYPE, LEAVES_BINARY)], page).into_response()
     } else {
         Json(LogLeaves {
-            start: page.start,
-            leaves: page.leaves.iter().map(|l| B64.encode(l)).collect(),
+            start: q.start,
+            leaves: run.leaves().map(|l| B64.encode(l)).collect(),
         })
         .into_response()
     })
