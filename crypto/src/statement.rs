@@ -82,12 +82,20 @@ impl std::str::FromStr for StatementKind {
 
 /// The exact bytes an Ed25519 signature covers: `"ferry/v1/<kind>\0" || body`.
 pub fn signing_input(kind: StatementKind, body: &[u8]) -> Vec<u8> {
-    let mut input = Vec::with_capacity(10 + kind.as_str().len() + body.len());
-    input.extend_from_slice(b"ferry/v1/");
-    input.extend_from_slice(kind.as_str().as_bytes());
-    input.push(0);
-    input.extend_from_slice(body);
+    let mut input = Vec::with_capacity(signing_input_len(kind, body));
+    append_signing_input(&mut input, kind, body);
     input
+}
+
+fn signing_input_len(kind: StatementKind, body: &[u8]) -> usize {
+    10 + kind.as_str().len() + body.len()
+}
+
+fn append_signing_input(out: &mut Vec<u8>, kind: StatementKind, body: &[u8]) {
+    out.extend_from_slice(b"ferry/v1/");
+    out.extend_from_slice(kind.as_str().as_bytes());
+    out.push(0);
+    out.extend_from_slice(body);
 }
 
 /// A statement body type: its kind, and the field naming who must have signed it.
@@ -210,11 +218,25 @@ const BATCH: usize = 64;
 pub fn verify_batched(items: &[(&SignedStatement, &VerifyingKey)]) -> Vec<usize> {
     let mut bad = vec![];
     for (b, batch) in items.chunks(BATCH).enumerate() {
-        let inputs: Vec<Vec<u8>> = batch
+        // The batch's signed inputs end to end in one buffer.
+        let size = batch
             .iter()
-            .map(|(st, _)| signing_input(st.kind, &st.body))
+            .map(|(st, _)| signing_input_len(st.kind, &st.body))
+            .sum();
+        let mut inputs = Vec::with_capacity(size);
+        let mut ends = Vec::with_capacity(batch.len());
+        for (st, _) in batch {
+            append_signing_input(&mut inputs, st.kind, &st.body);
+            ends.push(inputs.len());
+        }
+        let messages: Vec<&[u8]> = ends
+            .iter()
+            .scan(0, |start, &end| {
+                let input = &inputs[*start..end];
+                *start = end;
+                Some(input)
+            })
             .collect();
-        let messages: Vec<&[u8]> = inputs.iter().map(Vec::as_slice).collect();
         let sigs: Vec<Signature> = batch
             .iter()
             .map(|(st, _)| Signature::from_bytes(&st.sig))

@@ -162,7 +162,13 @@ impl<'a> Replayer<'a> {
         match e.leaf.case_id.as_deref() {
             None => staff_event(e, &mut self.staff, self.server, &name, &found),
             Some(case_id) => {
-                let case = self.cases.entry(case_id.to_owned()).or_default();
+                // Looked up before inserting: most events are of a case already seen.
+                if !self.cases.contains_key(case_id) {
+                    self.cases.insert(case_id.to_owned(), CaseReplay::default());
+                }
+                let Some(case) = self.cases.get_mut(case_id) else {
+                    return;
+                };
                 let summary = rule(
                     e,
                     &mut case.state,
@@ -203,9 +209,12 @@ impl<'a> Replayer<'a> {
                 }
             }
         }
-        let case = e.leaf.case_id.clone();
-        self.problems
-            .extend(found.into_inner().into_iter().map(|p| (case.clone(), p)));
+        let found = found.into_inner();
+        if !found.is_empty() {
+            let case = &e.leaf.case_id;
+            self.problems
+                .extend(found.into_iter().map(|p| (case.clone(), p)));
+        }
     }
 }
 
@@ -529,16 +538,7 @@ fn rule(
                     ));
                 }
             }
-            s.messages.insert(
-                env.message_id.to_string(),
-                Message {
-                    kind: env.kind,
-                    author: signer.to_owned(),
-                    recipient_role: env.recipient_role,
-                    sha: env.ciphertext_sha256,
-                },
-            );
-            line(&|| {
+            let summary = line(&|| {
                 format!(
                     "{} {} for the {} ({} bytes, sha256 {}){}",
                     env.kind,
@@ -551,7 +551,17 @@ fn rule(
                         .map(|q| format!(", answers {}", short(q.as_str())))
                         .unwrap_or_default()
                 )
-            })
+            });
+            s.messages.insert(
+                env.message_id.into(),
+                Message {
+                    kind: env.kind,
+                    author: signer.to_owned(),
+                    recipient_role: env.recipient_role,
+                    sha: env.ciphertext_sha256,
+                },
+            );
+            summary
         }
         StatementKind::Forward => {
             let Some(f) = parse::<Forward>(e, problems) else {
