@@ -498,9 +498,9 @@ fn unreadable() -> ApiError {
 }
 
 /// A query of one row: each `(expression, separator)` over the events whose `columns` it
-/// selects between `$1` and `$2`, joined in log order, as columns `j0`, `j1`, …. SQLite joins rows in the order its
-/// subquery gives them (an `ORDER BY` inside its aggregate would first copy every leaf into a
-/// sorter); PostgreSQL is told the order.
+/// selects between `$1` and `$2`, joined in log order, as columns `j0`, `j1`, …. SQLite joins
+/// rows in the order its subquery gives them (an `ORDER BY` inside its aggregate would first
+/// copy every leaf into a sorter); PostgreSQL is told the order.
 fn joined(backend: crate::db::Backend, joins: &[(&str, &str)], columns: &str) -> String {
     let order = match backend {
         crate::db::Backend::Sqlite => "",
