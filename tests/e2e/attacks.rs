@@ -355,7 +355,7 @@ fn expired_and_reused_invitation_codes_are_refused() {
     assert_eq!(code(&err), "invalid_invitation");
     assert_eq!((w.server.snapshot(), w.server.states()), before);
 
-    // Expired: an invitation signed to expire in one second.
+    // Expired: an invitation signed to expire in a few seconds, tried once it has.
     let coord = w.coordinator.account();
     let code_ = new_invitation_code();
     let inv = Invitation {
@@ -365,7 +365,8 @@ fn expired_and_reused_invitation_codes_are_refused() {
         role: Role::Supporter,
         accreditations: vec![],
         invitation: invitation_hash(&code_),
-        expires_at: ferry_server::now() + 1,
+        // Far enough ahead that a loaded machine still posts it before it expires.
+        expires_at: ferry_server::now() + 3,
         seq: coord.next_seq().unwrap(),
         created_at: ferry_server::now(),
     };
@@ -381,7 +382,10 @@ fn expired_and_reused_invitation_codes_are_refused() {
             },
         )
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(2100));
+    // Until the server's clock (whole seconds) is past the expiry.
+    while ferry_server::now() <= inv.expires_at {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
     let before = (w.server.snapshot(), w.server.states());
     let err = stranger
         .ferry(&["enrol", &w.server.url, &code_, "--name", "Stranger"])
