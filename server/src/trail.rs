@@ -423,8 +423,8 @@ impl LeafRun {
 
 /// The stored leaves from `start` up to (not including) `end`, in order, stopping after the
 /// leaf that brings them to `cap` bytes: whatever rows the table holds there, so a damaged log
-/// is served as it is. Two queries of one row each, the leaves' positions and lengths and then
-/// their bytes end to end: sqlx hands SQLite's rows over one at a time, and a page of a few
+/// is served as it is. Two queries of one row each, the leaves' positions and lengths (as
+/// [`crate::db::json_rows`]) and then their bytes end to end: sqlx hands SQLite's rows over one at a time, and a page of a few
 /// thousand rows cost twice as much in those hand-overs as in reading.
 pub async fn leaf_run(
     pool: &sqlx::AnyPool,
@@ -434,28 +434,28 @@ pub async fn leaf_run(
     cap: usize,
 ) -> Result<LeafRun, ApiError> {
     let mut conn = pool.acquire().await?;
-    let sql = joined(
-        backend,
-        &[("CAST(idx AS TEXT) || ':' || CAST(len AS TEXT)", "','")],
-        "idx, octet_length(leaf) AS len",
+    let sql = crate::db::json_rows(
+        &conn,
+        "SELECT idx, octet_length(leaf) AS len FROM events WHERE idx >= $1 AND idx < $2 \
+         ORDER BY idx",
+        &["idx", "len"],
     );
-    let listed: Option<String> = sqlx::query(&sql)
+    let listed: String = sqlx::query(&sql)
         .bind(start as i64)
         .bind(end as i64)
         .fetch_one(&mut *conn)
         .await?
         .try_get(0)?;
+    let listed: Vec<(u64, usize)> = serde_json::from_str(&listed).map_err(|_| unreadable())?;
     let (mut indexes, mut lengths, mut total) = (vec![], vec![], 0);
-    for entry in listed.iter().flat_map(|l| l.split(',')) {
-        let (idx, len) = entry.split_once(':').ok_or_else(unreadable)?;
-        let idx: u64 = idx.parse().map_err(|_| unreadable())?;
+    for (idx, len) in listed {
         // The rows come in log order: checked, not assumed.
         if indexes.last().is_some_and(|&last| last >= idx) {
             return Err(unreadable());
         }
         indexes.push(idx);
-        lengths.push(len.parse::<usize>().map_err(|_| unreadable())?);
-        total += lengths[lengths.len() - 1];
+        lengths.push(len);
+        total += len;
         if total >= cap {
             break;
         }
@@ -463,17 +463,19 @@ pub async fn leaf_run(
     let Some(&last) = indexes.last() else {
         return Ok(LeafRun::default());
     };
-    let blob = match backend {
-        crate::db::Backend::Sqlite => "BLOB",
-        crate::db::Backend::Postgres => "BYTEA",
+    // The indexes too, to check the bytes come in the same order. SQLite joins rows in the
+    // order its subquery gives them (an `ORDER BY` inside its aggregate would first copy every
+    // leaf into a sorter); PostgreSQL is told the order.
+    let (join, order, blob) = match backend {
+        crate::db::Backend::Sqlite => ("group_concat", "", "BLOB"),
+        crate::db::Backend::Postgres => ("string_agg", " ORDER BY idx", "BYTEA"),
     };
-    let empty = format!("CAST('' AS {blob})");
-    let sql = joined(
-        backend,
-        &[("CAST(idx AS TEXT)", "','"), ("leaf", &empty)],
-        "idx, leaf",
+    let sql = format!(
+        "SELECT {join}(CAST(idx AS TEXT), ','{order}), \
+                CAST({join}(leaf, CAST('' AS {blob}){order}) AS {blob}) \
+         FROM (SELECT idx, leaf FROM events WHERE idx >= $1 AND idx < $2 ORDER BY idx) AS r"
     );
-    let row = sqlx::query(&format!("SELECT j0, CAST(j1 AS {blob}) FROM ({sql}) AS j"))
+    let row = sqlx::query(&sql)
         .bind(start as i64)
         .bind(last as i64 + 1)
         .fetch_one(&mut *conn)
@@ -495,30 +497,6 @@ pub async fn leaf_run(
 
 fn unreadable() -> ApiError {
     ApiError::internal("the stored leaves' positions and lengths did not read back")
-}
-
-/// A query of one row: each `(expression, separator)` over the events whose `columns` it
-/// selects between `$1` and `$2`, joined in log order, as columns `j0`, `j1`, …. SQLite joins
-/// rows in the order its subquery gives them (an `ORDER BY` inside its aggregate would first
-/// copy every leaf into a sorter); PostgreSQL is told the order.
-fn joined(backend: crate::db::Backend, joins: &[(&str, &str)], columns: &str) -> String {
-    let order = match backend {
-        crate::db::Backend::Sqlite => "",
-        crate::db::Backend::Postgres => " ORDER BY idx",
-    };
-    let function = match backend {
-        crate::db::Backend::Sqlite => "group_concat",
-        crate::db::Backend::Postgres => "string_agg",
-    };
-    let joins: Vec<String> = joins
-        .iter()
-        .enumerate()
-        .map(|(i, (expr, separator))| format!("{function}({expr}, {separator}{order}) AS j{i}"))
-        .collect();
-    format!(
-        "SELECT {} FROM (SELECT {columns} FROM events WHERE idx >= $1 AND idx < $2 ORDER BY idx) AS r",
-        joins.join(", ")
-    )
 }
 
 /// How often, at most, a client's request for the latest checkpoint makes the server sign

@@ -162,13 +162,7 @@ impl<'a> Replayer<'a> {
         match e.leaf.case_id.as_deref() {
             None => staff_event(e, &mut self.staff, self.server, &name, &found),
             Some(case_id) => {
-                // Looked up before inserting: most events are of a case already seen.
-                if !self.cases.contains_key(case_id) {
-                    self.cases.insert(case_id.to_owned(), CaseReplay::default());
-                }
-                let Some(case) = self.cases.get_mut(case_id) else {
-                    return;
-                };
+                let case = self.cases.entry(case_id.to_owned()).or_default();
                 let summary = rule(
                     e,
                     &mut case.state,

@@ -17,6 +17,7 @@ use crate::db::{self, Tx};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Body;
 use crate::intake::accept;
+use crate::sql::{Value, Writes};
 use crate::wire::{
     Accepted, DecisionRequest, MessageDetail, MessageSummary, StatementRequest, WithholdRequest,
 };
@@ -95,21 +96,35 @@ fn envelope_of(stored: &Stored) -> ApiResult<Envelope> {
     serde_json::from_slice(&stored.envelope.body).map_err(ApiError::internal)
 }
 
+/// Records the attachment blobs `owner` (a message or a delivery) is to receive, in one
+/// multi-row insert.
 pub(super) async fn insert_blobs(
     tx: &mut Tx<'_>,
     owner: &str,
     blobs: &[AttachmentBlob],
 ) -> ApiResult<()> {
-    for (i, blob) in blobs.iter().enumerate() {
-        sqlx::query("INSERT INTO blobs (owner_id, idx, sha256, size) VALUES ($1, $2, $3, $4)")
-            .bind(owner)
-            .bind(i as i64)
-            .bind(blob.sha256.to_hex())
-            .bind(blob.size as i64)
-            .execute(&mut **tx)
-            .await?;
+    let mut writes = Writes::default();
+    hold_blobs(&mut writes, [(owner, blobs)]);
+    writes.run(tx, None, false).await
+}
+
+/// Holds in `writes` one insert of the rows of the attachment blobs each owner is to receive.
+pub(super) fn hold_blobs<'a>(
+    writes: &mut Writes,
+    owners: impl IntoIterator<Item = (&'a str, &'a [AttachmentBlob])>,
+) {
+    let mut rows = vec![];
+    for (owner, blobs) in owners {
+        for (n, blob) in blobs.iter().enumerate() {
+            rows.extend([
+                Value::from(owner),
+                Value::from(n as i64),
+                Value::from(blob.sha256.to_hex()),
+                Value::from(blob.size as i64),
+            ]);
+        }
     }
-    Ok(())
+    writes.insert("blobs (owner_id, idx, sha256, size)", 4, rows);
 }
 
 /// Messages of a case, without content: all of them for facilitators, coordinators and

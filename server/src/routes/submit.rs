@@ -12,7 +12,7 @@ use ferry_crypto::seal::{Envelope, check_ciphertext};
 use ferry_crypto::{AccountId, Id, KeyCard, MessageKind, SignedStatement};
 use sqlx::Row;
 
-use super::messages::{MAX_ATTACHMENTS, PARTICIPANTS, decode_b64};
+use super::messages::{MAX_ATTACHMENTS, PARTICIPANTS, decode_b64, hold_blobs};
 use crate::auth::{self, Bearer};
 use crate::cases::{self, Member};
 use crate::commit::{Batch, Batched};
@@ -477,7 +477,6 @@ fn store(
     now: i64,
 ) {
     let mut messages = Vec::with_capacity(accepted.len() * 12);
-    let mut blobs = vec![];
     for &i in accepted {
         let job = &mut jobs[i];
         let env = &job.env;
@@ -495,14 +494,6 @@ fn store(
             Value::from(now),
             Value::from(now),
         ]);
-        for (n, blob) in env.attachments.iter().enumerate() {
-            blobs.extend([
-                Value::from(env.message_id.as_str()),
-                Value::from(n as i64),
-                Value::from(blob.sha256.to_hex()),
-                Value::from(blob.size as i64),
-            ]);
-        }
     }
     batch.writes.insert(
         "messages (message_id, case_id, author, kind, recipient_role, in_reply_to, state, \
@@ -510,9 +501,11 @@ fn store(
         12,
         messages,
     );
-    batch
-        .writes
-        .insert("blobs (owner_id, idx, sha256, size)", 4, blobs);
+    let owners = accepted.iter().map(|&i| {
+        let env = &jobs[i].env;
+        (env.message_id.as_str(), env.attachments.as_slice())
+    });
+    hold_blobs(&mut batch.writes, owners);
     // Each author's new last sequence number; under the write lock nothing else moves it,
     // and the update must change each author's row once.
     let last: Vec<(&str, i64)> = accepted
