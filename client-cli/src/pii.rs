@@ -37,6 +37,11 @@ fn patterns() -> &'static [(&'static str, Regex)] {
                 "phone",
                 r"(?:\+44\s?(?:\(0\)\s?)?|\b0)\d{2,4}[\s-]?\d{3,4}[\s-]?\d{3,4}\b".into(),
             ),
+            // A bracketed area code: (01632) 960001, (020) 7946 0000.
+            (
+                "phone",
+                r"\(0\d{2,4}\)\s?\d{3,4}(?:[\s-]?\d{3,4})?\b".into(),
+            ),
             (
                 "date_of_birth",
                 format!(
@@ -128,6 +133,8 @@ mod tests {
             ("Ring 07700 900123 any time", "phone", "07700 900123"),
             ("or the office on 0113 496 0000", "phone", "0113 496 0000"),
             ("or +44 7700 900987", "phone", "+44 7700 900987"),
+            ("my landline (01632) 960001", "phone", "(01632) 960001"),
+            ("the shop on (020) 7946 0000.", "phone", "(020) 7946 0000"),
             (
                 "mail sam.lee@example.com please",
                 "email",
