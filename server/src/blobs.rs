@@ -40,9 +40,11 @@ pub async fn store(
 }
 
 async fn write_checked(tmp: &Path, expected: &AttachmentBlob, body: Body) -> ApiResult<()> {
-    let mut file = tokio::fs::File::create(tmp)
-        .await
-        .map_err(ApiError::internal)?;
+    let mut options = tokio::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut file = options.open(tmp).await.map_err(ApiError::internal)?;
     let mut digest = StreamDigest::default();
     let mut size = 0u64;
     let mut stream = body.into_data_stream();

@@ -47,7 +47,7 @@ impl Backend {
 }
 
 /// How to connect to the database at `url`, and which one it is. A SQLite file's directory
-/// is created, so a fresh data directory just works.
+/// is created, so a fresh data directory just works, and the file is made private (0600).
 pub fn options(url: &str) -> anyhow::Result<(AnyConnectOptions, Backend)> {
     sqlx::any::install_default_drivers();
     let (url, backend) = if let Some(rest) = url.strip_prefix("sqlite:") {
@@ -62,6 +62,18 @@ pub fn options(url: &str) -> anyhow::Result<(AnyConnectOptions, Backend)> {
         {
             std::fs::create_dir_all(dir)
                 .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+        }
+        if !path.is_empty() && !path.starts_with(':') {
+            // Readable by the server's user only; SQLite gives the WAL and shared-memory
+            // files the database's mode. Files an older version made are tightened too.
+            let private = |p: &str| {
+                crate::files::private_file(std::path::Path::new(p))
+                    .map_err(|e| anyhow::anyhow!("cannot create {p}: {e}"))
+            };
+            private(path)?;
+            for suffix in ["-wal", "-shm"] {
+                crate::files::tighten(std::path::Path::new(&format!("{path}{suffix}")))?;
+            }
         }
         let mut url = format!("sqlite:{rest}");
         if !rest.contains('?') {

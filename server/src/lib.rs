@@ -12,6 +12,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod extract;
+pub mod files;
 pub mod init;
 pub mod intake;
 pub mod mail;
@@ -55,6 +56,10 @@ impl AppState {
     /// Opens the database (creating and migrating it) and the server key (creating it and
     /// registering its key card on first start).
     pub async fn open(mut config: Config) -> anyhow::Result<Self> {
+        if let Some(dir) = &config.data_dir {
+            files::private_dir(dir)
+                .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+        }
         let (options, backend) = db::options(&config.database_url)?;
         let pool = db::migrated(&options, backend).await?;
         let wal = match backend {
@@ -76,7 +81,7 @@ impl AppState {
                 .any(|c| c.is_whitespace() || c == '+'),
             "FERRY_LOG_ORIGIN must not contain spaces or '+'"
         );
-        std::fs::create_dir_all(&config.blob_dir).map_err(|e| {
+        files::private_dir(&config.blob_dir).map_err(|e| {
             anyhow::anyhow!(
                 "cannot create the attachment directory {}: {e}",
                 config.blob_dir.display()

@@ -67,3 +67,52 @@ fn the_wal_stays_bounded_while_submissions_keep_coming() {
     let again = TestServer::start_in(dir);
     again.assert_messages(before + 2 * LETTERS as i64);
 }
+
+/// The mode bits of a file or folder, in octal.
+fn mode(path: &std::path::Path) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode();
+    format!("{:o}", mode & 0o777)
+}
+
+/// Only the server's own user can open its data: the data folder and attachment folder are
+/// 0700, the database, its WAL and shared-memory files and every blob are 0600.
+#[test]
+fn the_server_keeps_its_files_private() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = TestServer::start_with(dir, |c| {
+        c.data_dir = Some(data.clone());
+        c.server_key = ferry_server::Config::default().server_key;
+        c.blob_dir = ferry_server::Config::default().blob_dir;
+        if c.database_url.starts_with("sqlite:") {
+            c.database_url = ferry_server::Config::default().database_url;
+        }
+        c.apply_data_dir();
+    });
+    let w = World::on(server);
+    let scan = w.harmed.file("scan.jpg", "a scanned page");
+    let letter = w.harmed.file("letter.txt", "A letter with a scan");
+    w.harmed
+        .ok(&["write", "letter", "--file", &letter, "--attach", &scan]);
+
+    assert_eq!(mode(&data), "700", "the data folder");
+    assert_eq!(mode(&data.join("blobs")), "700", "the attachment folder");
+    assert_eq!(mode(&data.join("ferry-server.key")), "600", "the server key");
+    let blobs: Vec<_> = std::fs::read_dir(data.join("blobs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(!blobs.is_empty(), "no blob was stored");
+    for blob in blobs {
+        assert_eq!(mode(&blob), "600", "{}", blob.display());
+    }
+    if crate::harness::postgres_url().is_none() {
+        for name in ["ferry.db", "ferry.db-wal", "ferry.db-shm"] {
+            assert_eq!(mode(&data.join(name)), "600", "{name}");
+        }
+    }
+}
