@@ -148,6 +148,15 @@ impl Config {
         }
     }
 
+    /// The address people use to reach this server: `FERRY_PUBLIC_URL`, or else `http://`
+    /// and the listening address.
+    pub fn public_address(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.listen),
+        }
+    }
+
     /// Overrides fields from environment variables (through `get`, for tests).
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
         fn num<T: std::str::FromStr>(name: &str, value: String) -> anyhow::Result<T> {

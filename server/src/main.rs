@@ -12,10 +12,10 @@ use ferry_server::{AppState, Config, config};
 #[command(version, about, after_help = config::ENV_HELP)]
 struct Args {
     /// A TOML configuration file (keys as in the list below, lower case, without FERRY_).
-    #[arg(long, env = "FERRY_CONFIG")]
+    #[arg(long, env = "FERRY_CONFIG", global = true)]
     config: Option<PathBuf>,
     /// Keep the database, server key and attachments in this directory.
-    #[arg(long)]
+    #[arg(long, global = true)]
     data_dir: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
@@ -44,7 +44,9 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run() -> anyhow::Result<()> {
+    use std::io::IsTerminal;
     tracing_subscriber::fmt()
+        .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("FERRY_LOG")
                 .unwrap_or_else(|_| "info".into()),
@@ -80,9 +82,17 @@ async fn run() -> anyhow::Result<()> {
             println!("    {code}");
             println!();
             println!(
-                "They enrol with:  ferry enrol http://{} {code} --name \"Their Name\"",
-                config.listen
+                "They enrol with:  ferry enrol {} {code} --name \"Their Name\"",
+                config.public_address()
             );
+            if config.public_url.is_none() {
+                println!();
+                println!(
+                    "That is the address the server listens on (FERRY_LISTEN). If people reach it \
+                     at another address (a domain name, a reverse proxy), set FERRY_PUBLIC_URL to \
+                     that address and give them that one instead."
+                );
+            }
             Ok(())
         }
         _ => {

@@ -101,7 +101,11 @@ fn the_server_keeps_its_files_private() {
 
     assert_eq!(mode(&data), "700", "the data folder");
     assert_eq!(mode(&data.join("blobs")), "700", "the attachment folder");
-    assert_eq!(mode(&data.join("ferry-server.key")), "600", "the server key");
+    assert_eq!(
+        mode(&data.join("ferry-server.key")),
+        "600",
+        "the server key"
+    );
     let blobs: Vec<_> = std::fs::read_dir(data.join("blobs"))
         .unwrap()
         .map(|e| e.unwrap().path())

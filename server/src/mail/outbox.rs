@@ -104,10 +104,7 @@ pub async fn invitation(
     if !enabled(config) {
         return Ok(false);
     }
-    let server = config
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{}", config.listen));
+    let server = config.public_address();
     let expires = crate::format_time(expires_at);
     let rendered = templates::invitation(role, case_id, code, &server, &expires);
     let mail = Outgoing {
