@@ -169,6 +169,29 @@ impl Role {
     pub fn is_participant(self) -> bool {
         matches!(self, Role::Harmed | Role::Responsible | Role::Supporter)
     }
+
+    /// The role as a person, for sentences: "facilitator", "harmed person".
+    pub fn person(self) -> &'static str {
+        match self {
+            Role::Harmed => "harmed person",
+            Role::Responsible => "responsible person",
+            other => other.as_str(),
+        }
+    }
+
+    /// [`Role::person`] with its article: "a facilitator", "an auditor", "a harmed person".
+    pub fn a_person(self) -> String {
+        with_article(self.person())
+    }
+}
+
+/// `word` with "a" or "an" before it, by its first letter ("an auditor", "an active case").
+pub fn with_article(word: &str) -> String {
+    let an = word
+        .chars()
+        .next()
+        .is_some_and(|c| "aeiouAEIOU".contains(c));
+    format!("{} {word}", if an { "an" } else { "a" })
 }
 
 impl fmt::Display for Role {

@@ -29,7 +29,7 @@ pub use ed25519_dalek::VerifyingKey;
 pub use error::{CryptoError, Result};
 pub use hash::Sha256Hash;
 pub use identity::Identity;
-pub use ids::{AccountId, Id, MessageKind, Role};
+pub use ids::{AccountId, Id, MessageKind, Role, with_article};
 pub use keycard::{Fingerprint, KeyCard};
 pub use statement::{SignedStatement, Statement, StatementKind};
 

@@ -36,7 +36,7 @@ impl Caller {
         } else {
             Err(ApiError::forbidden(
                 "wrong_role",
-                format!("only a {role} may do this"),
+                format!("only {} may do this", ferry_crypto::with_article(role)),
             ))
         }
     }

@@ -98,10 +98,10 @@ pub fn check_role(m: Member, roles: &[Role]) -> ApiResult<Member> {
     if roles.contains(&m.role) {
         Ok(m)
     } else {
-        let names: Vec<_> = roles.iter().map(|r| r.as_str()).collect();
+        let names: Vec<_> = roles.iter().map(|r| r.a_person()).collect();
         Err(ApiError::forbidden(
             "wrong_role",
-            format!("in this case only a {} may do this", names.join(" or ")),
+            format!("in this case only {} may do this", names.join(" or ")),
         ))
     }
 }

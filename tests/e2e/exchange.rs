@@ -199,7 +199,7 @@ fn the_demo_command_plays_the_whole_exchange() {
     let person = crate::harness::TestServer::start().person("demo-runner");
     let out = person.ok(&["demo", "--keep", keep.to_str().unwrap()]);
     for expected in [
-        "Enrolled as coordinator",
+        "Enrolled as a coordinator",
         "Identifying details found (2)",
         "redacted: delivered",
         "(read receipt signed)",

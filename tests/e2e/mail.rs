@@ -62,7 +62,7 @@ fn an_invitation_arrives_and_its_code_enrols() {
     // The code enrols the person it was sent to.
     let fiona = server.person("fiona");
     let out = fiona.ok(&["enrol", &server.url, &code, "--name", "Fiona"]);
-    assert!(out.contains("Enrolled as facilitator"), "{out}");
+    assert!(out.contains("Enrolled as a facilitator"), "{out}");
     // Once sent, the code is no longer kept anywhere on the server.
     for (place, bytes) in server.stored_bytes() {
         assert!(

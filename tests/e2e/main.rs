@@ -4,6 +4,7 @@
 
 mod api;
 mod attacks;
+mod coordinator;
 mod exchange;
 mod harness;
 mod lifecycle;

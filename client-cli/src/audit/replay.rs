@@ -335,9 +335,9 @@ fn rule(
                 Some(st) if st.role == Role::Facilitator => {
                     if s.sensitivity != "standard" && !st.accreditations.contains(&s.sensitivity) {
                         problem(format!(
-                            "{} was allocated to a {} case without that accreditation",
+                            "{} was allocated to {} case without that accreditation",
                             name(fac),
-                            s.sensitivity
+                            ferry_crypto::with_article(&s.sensitivity)
                         ));
                     }
                 }
@@ -365,8 +365,8 @@ fn rule(
             coordinator("invitation");
             s.invitations.insert(i.invitation, i.role);
             format!(
-                "invited a {} (code hash {})",
-                i.role,
+                "invited {} (code hash {})",
+                i.role.a_person(),
                 short(&i.invitation.to_hex())
             )
         }
@@ -384,7 +384,7 @@ fn rule(
                             consent: "none",
                         },
                     );
-                    format!("enrolled as {role}")
+                    format!("enrolled as {}", role.a_person())
                 }
                 None => {
                     problem(format!(
@@ -436,7 +436,10 @@ fn rule(
                         d.status = "cancelled";
                     }
                 }
-                (action, state) => problem(format!("{action:?} of a {state} case")),
+                (action, state) => problem(format!(
+                    "{action:?} of {} case",
+                    ferry_crypto::with_article(state)
+                )),
             }
             format!("case {:?}", c.action).to_lowercase()
         }

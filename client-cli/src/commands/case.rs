@@ -173,7 +173,8 @@ fn invite(account: &Account, out: &mut Out<'_>, to: InviteTo) -> Result<()> {
     }))?;
     let place = case.map(|c| format!(" in case {c}")).unwrap_or_default();
     out.line(format!(
-        "Invitation for a {role}{place}, valid until {} UTC:",
+        "Invitation for {}{place}, valid until {} UTC:",
+        role.a_person(),
         time(expires_at)
     ))?;
     out.line(format!("    {code}"))?;

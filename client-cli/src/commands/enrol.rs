@@ -110,7 +110,7 @@ impl Cmd {
         };
         out.line(format!(
             "Enrolled as {}{place}. Profile: {name}.",
-            resp.role
+            ferry_crypto::with_article(&crate::output::person(&resp.role))
         ))?;
         out.line(format!("Your safety number: {safety}"))?;
         if resp.case_id.is_some() {
@@ -146,7 +146,11 @@ impl Whoami {
             out.line(format!("accreditations {}", me.accreditations.join(", ")))?;
         }
         for m in &me.cases {
-            out.line(format!("case           {} as {}", m.case_id, m.role))?;
+            out.line(format!(
+                "case           {} as {}",
+                m.case_id,
+                ferry_crypto::with_article(&crate::output::person(&m.role))
+            ))?;
         }
         out.line(format!("safety number  {safety}"))?;
         Ok(())

@@ -204,8 +204,9 @@ impl Review {
             author.fingerprint().safety_number()
         ))?;
         out.line(format!(
-            "  kind      {} for the {} person",
-            s.kind, s.recipient_role
+            "  kind      {} for the {}",
+            s.kind,
+            crate::output::person(&s.recipient_role)
         ))?;
         if let Some(q) = &s.in_reply_to {
             out.line(format!("  answers   {q}"))?;
@@ -282,8 +283,8 @@ impl Forward {
         let recipient = match candidates.as_slice() {
             [one] => one,
             [] => bail!(
-                "nobody in this case can receive it (the {} person is not enrolled)",
-                detail.summary.recipient_role
+                "nobody in this case can receive it (the {} is not enrolled)",
+                crate::output::person(&detail.summary.recipient_role)
             ),
             _ => bail!(
                 "several people hold the {} role: say which with --to",

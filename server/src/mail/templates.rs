@@ -56,7 +56,7 @@ pub fn invitation(
 ) -> Rendered {
     let place = match case_id {
         Some(case) => format!("to take part in case {case}"),
-        None => format!("to join as a {role}"),
+        None => format!("to join as {}", ferry_crypto::with_article(role)),
     };
     let text = format!(
         "Hello,\n\nYou have been invited {place} on Ferry, a service that carries written \

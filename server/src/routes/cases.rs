@@ -469,7 +469,8 @@ pub async fn change_state(
             return Err(ApiError::conflict(
                 "wrong_state",
                 format!(
-                    "a {state} case cannot be {}",
+                    "{} case cannot be {}",
+                    ferry_crypto::with_article(state),
                     match action {
                         CaseAction::Pause => "paused",
                         CaseAction::Resume => "resumed",

@@ -424,7 +424,10 @@ async fn deliver(
         (other, _) => {
             return Err(ApiError::conflict(
                 "case_not_active",
-                format!("nothing is delivered in a {other} case"),
+                format!(
+                    "nothing is delivered in {} case",
+                    ferry_crypto::with_article(other)
+                ),
             ));
         }
     };
