@@ -4,7 +4,7 @@
 use crate::harness::{TestServer, World};
 
 #[test]
-fn invitations_read_as_sentences() {
+fn invitations_read_as_sentences_and_cannot_expire_at_once() {
     let w = World::new();
     let out = w.coordinator.ok(&["staff", "invite", "--role", "auditor"]);
     assert!(
@@ -25,6 +25,45 @@ fn invitations_read_as_sentences() {
         .coordinator
         .ok(&["case", "invite", &w.case, "--role", "responsible"]);
     assert!(out.contains("Invitation for a responsible person"), "{out}");
+
+    // Zero days is refused, not quietly turned into one; nothing is recorded.
+    let before = w.server.snapshot();
+    for args in [
+        &[
+            "staff",
+            "invite",
+            "--role",
+            "facilitator",
+            "--expires-days",
+            "0",
+        ][..],
+        &[
+            "case",
+            "invite",
+            &w.case,
+            "--role",
+            "supporter",
+            "--expires-days",
+            "0",
+        ],
+        &[
+            "case",
+            "invite",
+            &w.case,
+            "--role",
+            "supporter",
+            "--expires-days",
+            "31",
+        ],
+    ] {
+        let err = w.coordinator.ferry(args).unwrap_err();
+        let text = format!("{err:#}");
+        assert!(
+            text.contains("expires-days") && text.contains("1..=30"),
+            "{text}"
+        );
+    }
+    assert_eq!(w.server.snapshot(), before);
 }
 
 #[test]

@@ -46,8 +46,8 @@ pub enum CaseCmd {
         /// harmed, responsible, supporter or auditor.
         #[arg(long)]
         role: Role,
-        /// Days until the code stops working.
-        #[arg(long, default_value_t = 14)]
+        /// Days until the code stops working (1 to 30).
+        #[arg(long, default_value_t = 14, value_parser = clap::value_parser!(i64).range(1..=30))]
         expires_days: i64,
         /// Also e-mail the invitation to this address (if the server sends e-mail).
         #[arg(long)]
@@ -96,8 +96,8 @@ pub enum StaffCmd {
         /// Accreditations of a facilitator (repeat), e.g. sexual_harm.
         #[arg(long = "accreditation")]
         accreditations: Vec<String>,
-        /// Days until the code stops working.
-        #[arg(long, default_value_t = 14)]
+        /// Days until the code stops working (1 to 30).
+        #[arg(long, default_value_t = 14, value_parser = clap::value_parser!(i64).range(1..=30))]
         expires_days: i64,
         /// Also e-mail the invitation to this address (if the server sends e-mail).
         #[arg(long)]
@@ -143,7 +143,7 @@ fn invite(account: &Account, out: &mut Out<'_>, to: InviteTo) -> Result<()> {
     } = to;
     let code = new_invitation_code();
     let now = now();
-    let expires_at = now + expires_days.clamp(1, 30) * 86_400;
+    let expires_at = now + expires_days * 86_400;
     let statement = account.sign(&Invitation {
         v: FORMAT_VERSION,
         coordinator: account.identity.account_id().clone(),
