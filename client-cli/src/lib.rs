@@ -52,7 +52,7 @@ Environment:
   EDITOR / VISUAL             editor for writing and redacting
 
 Roles and their commands:
-  coordinator   case open|allocate|invite|risk|pause|resume|close|show|list, staff invite,
+  coordinator   case open|allocate|invite|risk|pause|resume|close|show|list, staff invite|list,
                 admin outbox
   facilitator   inbox, review, forward, return, withhold, escalate, verify-key
   participant   consent, withdraw, write, inbox, read

@@ -104,6 +104,21 @@ pub struct Me {
     pub notifications: String,
 }
 
+/// A member of staff, as coordinators see the staff list.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StaffMember {
+    /// Account id.
+    pub account_id: String,
+    /// Display name.
+    pub display_name: String,
+    /// coordinator, facilitator or auditor.
+    pub role: String,
+    /// Accreditations, for facilitators.
+    pub accreditations: Vec<String>,
+    /// Cases they are allocated to that are not closed (facilitators).
+    pub open_cases: u64,
+}
+
 /// A role in a case.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Membership {

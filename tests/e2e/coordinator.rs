@@ -85,3 +85,72 @@ fn enrolment_says_who_you_are_in_words() {
         "{out}"
     );
 }
+
+#[test]
+fn the_staff_list_names_facilitators_and_allocation_takes_a_name() {
+    let w = World::new();
+    let out = w.coordinator.ok(&["staff", "list"]);
+    assert!(out.contains("Fiona Facilitator"), "{out}");
+    assert!(out.contains("Ines Inspector"), "{out}");
+    let staff = w
+        .coordinator
+        .json(&["staff", "list", "--role", "facilitator"]);
+    let staff = staff.as_array().unwrap();
+    assert_eq!(staff.len(), 1, "{staff:?}");
+    assert_eq!(staff[0]["account_id"], w.facilitator.account_id());
+    assert_eq!(staff[0]["open_cases"], 1);
+
+    // A second case, allocated by the facilitator's name.
+    let case = crate::harness::field(
+        &w.coordinator
+            .json(&["case", "open", "--reference", "RJ-2", "--category", "theft"]),
+        "case_id",
+    );
+    let out = w
+        .coordinator
+        .ok(&["case", "allocate", &case, "Fiona Facilitator"]);
+    assert!(out.contains("Allocated Fiona Facilitator"), "{out}");
+    let staff = w
+        .coordinator
+        .json(&["staff", "list", "--role", "facilitator"]);
+    assert_eq!(staff[0]["open_cases"], 2);
+
+    // A name nobody has, and a name two facilitators share, are refused; nothing changes.
+    let twin = w.server.person("twin");
+    twin.enrol_invited(
+        &w.server.url,
+        &w.coordinator,
+        &["staff", "invite", "--role", "facilitator"],
+        "Fiona Facilitator",
+    );
+    let case3 = crate::harness::field(
+        &w.coordinator
+            .json(&["case", "open", "--reference", "RJ-3", "--category", "theft"]),
+        "case_id",
+    );
+    let before = w.server.snapshot();
+    let err = w
+        .coordinator
+        .ferry(&["case", "allocate", &case3, "Nobody Here"])
+        .unwrap_err();
+    assert!(
+        format!("{err:#}").contains("no facilitator is called"),
+        "{err:#}"
+    );
+    let err = w
+        .coordinator
+        .ferry(&["case", "allocate", &case3, "Fiona Facilitator"])
+        .unwrap_err();
+    assert!(
+        format!("{err:#}").contains("several facilitators"),
+        "{err:#}"
+    );
+    assert_eq!(w.server.snapshot(), before);
+    // The account id still works.
+    w.coordinator
+        .ok(&["case", "allocate", &case3, &twin.account_id()]);
+
+    // Only coordinators see the staff list.
+    let err = w.harmed.ferry(&["staff", "list"]).unwrap_err();
+    assert_eq!(crate::harness::code(&err), "wrong_role");
+}

@@ -7,7 +7,7 @@ use ferry_crypto::actions::{
     invitation_hash, new_invitation_code,
 };
 use ferry_crypto::{AccountId, FORMAT_VERSION, Id, Role};
-use ferry_server::wire::{Accepted, CaseView, InvitationRequest};
+use ferry_server::wire::{Accepted, CaseView, InvitationRequest, StaffMember};
 
 use crate::account::Account;
 use crate::client::now;
@@ -32,11 +32,11 @@ pub enum CaseCmd {
         #[arg(long)]
         id: Option<String>,
     },
-    /// Allocates a facilitator (by account id) to a case.
+    /// Allocates a facilitator to a case.
     Allocate {
         /// The case.
         case: String,
-        /// The facilitator's account id.
+        /// The facilitator: their name as `ferry staff list` shows it, or their account id.
         facilitator: String,
     },
     /// Invites a person to a role in a case and prints their one-time code.
@@ -88,6 +88,13 @@ pub enum CaseCmd {
 /// `ferry staff …`
 #[derive(Subcommand)]
 pub enum StaffCmd {
+    /// Lists the service's staff: coordinators, facilitators (with accreditations and open
+    /// cases) and auditors.
+    List {
+        /// Only people in this role.
+        #[arg(long)]
+        role: Option<Role>,
+    },
     /// Invites a coordinator, facilitator or auditor and prints their one-time code.
     Invite {
         /// coordinator, facilitator or auditor.
@@ -234,8 +241,8 @@ impl CaseCmd {
                 ))?;
             }
             CaseCmd::Allocate { case, facilitator } => {
-                let facilitator = AccountId::try_from(facilitator.clone())
-                    .map_err(|_| anyhow::anyhow!("{facilitator:?} is not an account id"))?;
+                let staff: Vec<StaffMember> = account.client.get("/v1/staff")?;
+                let facilitator = find_facilitator(&staff, &facilitator)?;
                 let body = Allocation {
                     v: FORMAT_VERSION,
                     coordinator: me,
@@ -246,8 +253,12 @@ impl CaseCmd {
                 };
                 let a = account.post_signed(&format!("/v1/cases/{case}/allocations"), &body)?;
                 out.json(&a)?;
+                let name = staff
+                    .iter()
+                    .find(|s| s.account_id == facilitator.as_str())
+                    .map_or(facilitator.as_str(), |s| s.display_name.as_str());
                 out.line(format!(
-                    "Allocated facilitator {facilitator} to case {case}; the case is {}.",
+                    "Allocated {name} ({facilitator}) to case {case}; the case is {}.",
                     a.case_state.unwrap_or_default()
                 ))?;
             }
@@ -398,15 +409,38 @@ pub fn show(out: &mut Out<'_>, view: &CaseView) -> Result<()> {
     Ok(())
 }
 
+/// The facilitator a coordinator means: an account id, or a display name that exactly one
+/// facilitator has.
+fn find_facilitator(staff: &[StaffMember], given: &str) -> Result<AccountId> {
+    let facilitators = || staff.iter().filter(|s| s.role == "facilitator");
+    let by_id: Vec<_> = facilitators().filter(|s| s.account_id == given).collect();
+    let by_name: Vec<_> = facilitators()
+        .filter(|s| s.display_name.eq_ignore_ascii_case(given.trim()))
+        .collect();
+    let found = match (by_id.as_slice(), by_name.as_slice()) {
+        ([one], _) | ([], [one]) => one,
+        ([], []) => bail!(
+            "no facilitator is called {given:?}; `ferry staff list --role facilitator` shows them"
+        ),
+        _ => bail!(
+            "several facilitators are called {given:?}; give the account id from `ferry staff list`"
+        ),
+    };
+    Ok(AccountId::try_from(found.account_id.clone())?)
+}
+
 impl StaffCmd {
     /// Runs the staff command.
     pub fn run(self, env: &Env, profile: Option<&str>, out: &mut Out<'_>) -> Result<()> {
-        let StaffCmd::Invite {
-            role,
-            accreditations,
-            expires_days,
-            email,
-        } = self;
+        let (role, accreditations, expires_days, email) = match self {
+            StaffCmd::List { role } => return list_staff(env, profile, out, role),
+            StaffCmd::Invite {
+                role,
+                accreditations,
+                expires_days,
+                email,
+            } => (role, accreditations, expires_days, email),
+        };
         if !matches!(role, Role::Coordinator | Role::Facilitator | Role::Auditor) {
             bail!(
                 "staff are coordinators, facilitators or auditors; invite participants with `ferry case invite`"
@@ -425,4 +459,40 @@ impl StaffCmd {
             },
         )
     }
+}
+
+/// `ferry staff list`
+fn list_staff(
+    env: &Env,
+    profile: Option<&str>,
+    out: &mut Out<'_>,
+    role: Option<Role>,
+) -> Result<()> {
+    let account = Account::open(env, profile)?;
+    let staff: Vec<StaffMember> = account.client.get("/v1/staff")?;
+    let staff: Vec<StaffMember> = staff
+        .into_iter()
+        .filter(|s| role.is_none_or(|r| s.role == r.as_str()))
+        .collect();
+    let rows = staff
+        .iter()
+        .map(|s| {
+            vec![
+                s.display_name.clone(),
+                s.role.clone(),
+                s.accreditations.join(", "),
+                if s.role == "facilitator" {
+                    s.open_cases.to_string()
+                } else {
+                    String::new()
+                },
+                s.account_id.clone(),
+            ]
+        })
+        .collect();
+    out.table(
+        &staff,
+        &["name", "role", "accreditations", "open cases", "account"],
+        rows,
+    )
 }

@@ -8,7 +8,9 @@ use sqlx::Row;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Body;
-use crate::wire::{KeyCardResponse, KeyCards, Me, Membership, NotificationsRequest, OutboxEntry};
+use crate::wire::{
+    KeyCardResponse, KeyCards, Me, Membership, NotificationsRequest, OutboxEntry, StaffMember,
+};
 use crate::{AppState, cases};
 
 /// The caller's account, roles and next sequence number.
@@ -57,6 +59,44 @@ pub async fn me(State(app): State<AppState>, caller: Caller) -> ApiResult<Json<M
         next_seq: row.try_get::<i64, _>(3)? as u64 + 1,
         cases,
     }))
+}
+
+/// Everyone on the service's staff: coordinators, facilitators (with their accreditations and
+/// how many open cases they hold) and auditors (coordinators only).
+#[utoipa::path(get, path = "/v1/staff", tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, body = Vec<StaffMember>), (status = 403, body = crate::wire::ErrorBody)))]
+pub async fn staff(
+    State(app): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<StaffMember>>> {
+    caller.require_staff("coordinator")?;
+    let rows = sqlx::query(
+        "SELECT a.account_id, a.display_name, a.staff_role, a.accreditations, \
+         (SELECT COUNT(*) FROM members m JOIN cases c ON c.case_id = m.case_id \
+          WHERE m.account_id = a.account_id AND m.role = 'facilitator' AND c.state <> 'closed') \
+         FROM accounts a WHERE a.staff_role IN ('coordinator', 'facilitator', 'auditor') \
+         ORDER BY a.staff_role, a.display_name, a.account_id",
+    )
+    .fetch_all(&app.pool)
+    .await?;
+    let staff = rows
+        .iter()
+        .map(|r| {
+            let accreditations: String = r.try_get(3)?;
+            Ok(StaffMember {
+                account_id: r.try_get(0)?,
+                display_name: r.try_get(1)?,
+                role: r.try_get(2)?,
+                accreditations: accreditations
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+                open_cases: r.try_get::<i64, _>(4)? as u64,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()?;
+    Ok(Json(staff))
 }
 
 /// A person's key card: staff see anyone's; others see those of people they share a case with.

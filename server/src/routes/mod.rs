@@ -94,6 +94,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(accounts::me))
         .routes(routes!(accounts::set_notifications))
         .routes(routes!(accounts::outbox))
+        .routes(routes!(accounts::staff))
         .routes(routes!(accounts::key_card))
         .routes(routes!(accounts::facilitator_cards))
         .routes(routes!(cases::list_cases, cases::open_case))
