@@ -12,7 +12,9 @@ fn main() -> ExitCode {
                 ExitCode::from(clap_err.exit_code().clamp(0, 255) as u8)
             }
             None => {
-                eprintln!("ferry: {e:#}");
+                for line in format!("ferry: {e:#}").lines() {
+                    eprintln!("{}", ferry_cli::output::shown(line));
+                }
                 ExitCode::FAILURE
             }
         },

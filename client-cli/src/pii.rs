@@ -5,6 +5,8 @@
 use std::sync::OnceLock;
 
 use regex::Regex;
+
+use crate::output::shown;
 use serde::Serialize;
 
 /// One identifying detail found in a text.
@@ -81,19 +83,31 @@ pub fn find(text: &str) -> Vec<Finding> {
     found
 }
 
-/// `text` with each finding wrapped in `open`/`close` markers.
-pub fn highlight(text: &str, findings: &[Finding], open: &str, close: &str) -> String {
-    let mut out = String::with_capacity(text.len() + findings.len() * 8);
-    let mut at = 0;
-    for f in findings {
-        out.push_str(&text[at..f.start]);
-        out.push_str(open);
-        out.push_str(&text[f.start..f.end]);
-        out.push_str(close);
-        at = f.end;
+/// `text`'s lines with each finding (or its part on that line) wrapped in `open`/`close`
+/// markers, and the text between them shown safely ([`crate::output::shown`]): the markers
+/// may be terminal styling, the text never is.
+pub fn highlight_lines(text: &str, findings: &[Finding], open: &str, close: &str) -> Vec<String> {
+    let mut lines = vec![];
+    let mut start = 0;
+    for line in text.split('\n') {
+        let end = start + line.len();
+        let content = line.strip_suffix('\r').unwrap_or(line);
+        let mut out = String::with_capacity(content.len());
+        let mut at = start;
+        let stop = start + content.len();
+        for f in findings.iter().filter(|f| f.start < stop && f.end > start) {
+            let (from, to) = (f.start.max(start), f.end.min(stop));
+            out.push_str(&shown(&text[at..from]));
+            out.push_str(open);
+            out.push_str(&shown(&text[from..to]));
+            out.push_str(close);
+            at = to;
+        }
+        out.push_str(&shown(&text[at..stop]));
+        lines.push(out);
+        start = end + 1;
     }
-    out.push_str(&text[at..]);
-    out
+    lines
 }
 
 /// `text` with each finding replaced by `[removed <kind>]`.
@@ -189,8 +203,18 @@ mod tests {
             "Ring [phone removed] or write to [street address removed], Poole [postcode removed]."
         );
         assert_eq!(
-            highlight("call 07700 900461", &find("call 07700 900461"), "[[", "]]"),
-            "call [[07700 900461]]"
+            highlight_lines("call 07700 900461", &find("call 07700 900461"), "[[", "]]"),
+            vec!["call [[07700 900461]]"]
+        );
+        let text = "Dear Sam,\r\nring 07700 900461\nor write to 27 Harbour\nView Road \x1b[2J";
+        assert_eq!(
+            highlight_lines(text, &find(text), "<", ">"),
+            vec![
+                "Dear Sam,",
+                "ring <07700 900461>",
+                "or write to <27 Harbour>",
+                "<View Road> \\u{1b}[2J"
+            ]
         );
     }
 }

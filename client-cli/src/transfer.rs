@@ -22,7 +22,7 @@ pub fn bar(len: Option<u64>, message: &str, env: &Env) -> ProgressBar {
     ) {
         bar.set_style(style.progress_chars("=> "));
     }
-    bar.set_message(message.to_owned());
+    bar.set_message(crate::output::shown(message).into_owned());
     bar
 }
 

@@ -7,6 +7,7 @@ mod attacks;
 mod coordinator;
 mod exchange;
 mod harness;
+mod hostile;
 mod lifecycle;
 mod mail;
 mod postgres;

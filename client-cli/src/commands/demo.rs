@@ -66,7 +66,8 @@ fn show(out: &mut Out<'_>, who: &Person, args: &[&str]) -> Result<String> {
         )
     })?;
     let text = String::from_utf8_lossy(&buf).into_owned();
-    out.line(format!("\n[{}] $ ferry {}", who.label, shell_words(args)))?;
+    out.line("")?;
+    out.line(format!("[{}] $ ferry {}", who.label, shell_words(args)))?;
     for line in text.lines() {
         out.line(format!("    {line}"))?;
     }
@@ -85,7 +86,8 @@ fn quiet(out: &mut Out<'_>, who: &Person, args: &[&str], say: &str) -> Result<Va
             who.label
         )
     })?;
-    out.line(format!("\n[{}] $ ferry {}", who.label, shell_words(args)))?;
+    out.line("")?;
+    out.line(format!("[{}] $ ferry {}", who.label, shell_words(args)))?;
     out.line(format!("    {say}"))?;
     Ok(serde_json::from_slice(&buf)?)
 }
@@ -161,8 +163,9 @@ impl Cmd {
         let events = runtime.block_on(ferry_server::trail::size(&state.pool))?;
         runtime.block_on(state.pool.close());
         result?;
+        out.line("")?;
         out.line(format!(
-            "\nDone. Every step above is a signed statement by the person who took it: {events} events in the trail."
+            "Done. Every step above is a signed statement by the person who took it: {events} events in the trail."
         ))?;
         out.json(&serde_json::json!({"ok": true, "events": events, "dir": self.keep}))?;
         if let Some(keep) = &self.keep {
@@ -343,7 +346,8 @@ impl Cmd {
         show(out, &harmed, &["read", &d3])?;
         show(out, &coordinator, &["case", "show", &case])?;
 
-        out.line("\nAn auditor checks the record without seeing any content:")?;
+        out.line("")?;
+        out.line("An auditor checks the record without seeing any content:")?;
         show(out, &auditor, &["audit", "verify", "--case", &case])?;
         let bundle = dir.join(format!("audit-{case}.json"));
         let bundle = bundle.to_string_lossy();

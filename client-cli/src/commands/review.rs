@@ -222,8 +222,8 @@ impl Review {
         } else {
             ("[[", "]]")
         };
-        for line in pii::highlight(&letter.body, &findings, open, close).lines() {
-            out.line(format!("  | {line}"))?;
+        for line in pii::highlight_lines(&letter.body, &findings, open, close) {
+            out.styled(&format!("  | {line}"))?;
         }
         out.line("")?;
         if findings.is_empty() {
