@@ -2,11 +2,17 @@
 //! process environment by the binary; built directly by tests and `ferry demo`, which run
 //! several people side by side in one process.
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
 use ferry_crypto::SecretString;
 use ferry_crypto::keystore::DEFAULT_WORK_FACTOR;
+
+/// Answers typed in advance, one per question, in order: how tests and `ferry demo` answer
+/// the prompts a person answers at the terminal.
+pub type Answers = Arc<Mutex<VecDeque<String>>>;
 
 /// The client's surroundings.
 pub struct Env {
@@ -27,6 +33,8 @@ pub struct Env {
     pub profile: Option<String>,
     /// Another address for the profile's server (`--server`, `FERRY_SERVER`).
     pub server: Option<String>,
+    /// Answers to prompts given in advance; `None` reads them from the terminal.
+    pub answers: Option<Answers>,
 }
 
 impl Env {
@@ -60,6 +68,7 @@ impl Env {
                 .ok(),
             profile: std::env::var("FERRY_PROFILE").ok(),
             server: None,
+            answers: None,
         })
     }
 
@@ -74,7 +83,48 @@ impl Env {
             editor: self.editor.clone(),
             profile: self.profile.clone(),
             server: Some(url.to_owned()),
+            answers: self.answers.clone(),
         }
+    }
+
+    /// Whether a person can answer questions: at a terminal, or with answers given in advance.
+    pub fn can_ask(&self) -> bool {
+        self.interactive || self.answers.is_some()
+    }
+
+    /// Asks `question` (written to `out`) and returns the answer, trimmed.
+    pub fn ask(&self, out: &mut crate::output::Out<'_>, question: &str) -> Result<String> {
+        anyhow::ensure!(
+            self.can_ask(),
+            "this needs an answer, but nobody is at a terminal"
+        );
+        out.line(question)?;
+        if let Some(answers) = &self.answers {
+            let mut answers = answers
+                .lock()
+                .map_err(|_| anyhow::anyhow!("the prepared answers are unusable"))?;
+            return answers
+                .pop_front()
+                .context("no answer was prepared for this question");
+        }
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer)?;
+        Ok(answer.trim().to_owned())
+    }
+
+    /// Asks a yes-or-no question; only "y" or "yes" is yes, and no answer is `default`.
+    pub fn confirm(
+        &self,
+        out: &mut crate::output::Out<'_>,
+        question: &str,
+        default: bool,
+    ) -> Result<bool> {
+        let hint = if default { "[Y/n]" } else { "[y/N]" };
+        let answer = self.ask(out, &format!("{question} {hint}"))?.to_lowercase();
+        Ok(match answer.trim() {
+            "" => default,
+            a => a == "y" || a == "yes",
+        })
     }
 
     /// The keystore passphrase: given, or asked for at the terminal.

@@ -12,6 +12,7 @@ pub mod env;
 pub mod output;
 pub mod pii;
 pub mod pin;
+pub mod reviewed;
 pub mod store;
 mod transfer;
 
@@ -76,7 +77,7 @@ enum Command {
     /// Facilitators: opens a message, verifies it and highlights identifying details.
     Review(commands::review::Review),
     /// Facilitators: forwards a reviewed message, as it is or redacted.
-    Forward(commands::review::Forward),
+    Forward(commands::forward::Forward),
     /// Facilitators: returns a message to its author for changes, with a note.
     Return(commands::review::ReturnCmd),
     /// Facilitators: withholds a message, with a reason.

@@ -97,14 +97,27 @@ pub fn identity(keystore: &mut Keystore, profile: &str) -> Result<Identity> {
         .with_context(|| format!("the keystore holds no keys for profile {profile:?}"))
 }
 
-/// Writes a file readable only by its owner, atomically (temp file, fsync, rename).
-pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().context("a file path needs a directory")?;
+/// Creates a folder (and its parents) that only its owner can open (0700).
+pub fn private_dir(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("cannot make {} private", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// Writes a file readable only by its owner, atomically (temp file, fsync, rename). A folder
+/// it has to create is private too; an existing one is left as it is.
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if !dir.exists() {
+        private_dir(dir)?;
     }
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
     #[cfg(unix)]

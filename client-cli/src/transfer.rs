@@ -29,11 +29,6 @@ pub fn bar(len: Option<u64>, message: &str, env: &Env) -> ProgressBar {
 /// A directory for temporary files (encrypted blobs only), private to the user.
 pub fn scratch(env: &Env) -> Result<PathBuf> {
     let dir = env.home.join("tmp");
-    std::fs::create_dir_all(&dir)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
-    }
+    crate::store::private_dir(&dir)?;
     Ok(dir)
 }

@@ -321,14 +321,20 @@ fn copy<R: Read, W: Write>(
     }
 }
 
-fn check_name(name: &str) -> Result<()> {
-    let ok = !name.is_empty()
+/// Whether an attachment name is a plain file name: 1 to 255 bytes, no folder separators, no
+/// control characters, not `.` or `..`.
+pub fn is_plain_file_name(name: &str) -> bool {
+    !name.is_empty()
         && name.len() <= 255
         && !name.contains(['/', '\\'])
         && !name.chars().any(char::is_control)
         && name != "."
-        && name != "..";
-    if ok {
+        && name != ".."
+}
+
+/// Fails unless `name` [`is_plain_file_name`].
+pub(crate) fn check_name(name: &str) -> Result<()> {
+    if is_plain_file_name(name) {
         Ok(())
     } else {
         Err(CryptoError::invalid(

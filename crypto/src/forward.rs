@@ -5,10 +5,15 @@
 //! An unredacted forward carries the author's own signed letter, so the recipient verifies
 //! the author's signature as well as the facilitator's. A redacted forward carries a
 //! [`RedactedLetter`] signed by the facilitator, naming the hash of the original it came from.
+//!
+//! Every attachment of the original gets a decision (kept, dropped, or replaced by a redacted
+//! file the facilitator made), recorded in the forward statement, in the original's order. A
+//! forward that drops or replaces anything, or changes the text, is redacted.
 
 use serde::{Deserialize, Serialize};
 
 use crate::agefile;
+use crate::attachment::{SealedAttachment, check_name};
 use crate::error::{CryptoError, Result};
 use crate::hash::Sha256Hash;
 use crate::identity::Identity;
@@ -42,10 +47,14 @@ pub struct Forward {
     pub forwarded_sha256: Sha256Hash,
     /// Size of the forwarded ciphertext in bytes.
     pub forwarded_size: u64,
-    /// Whether the facilitator changed the text or dropped attachments.
+    /// Whether the facilitator changed the text or dropped or replaced attachments.
     pub redacted: bool,
     /// The forwarded attachment blobs (re-encrypted to the recipient), in order.
     pub attachments: Vec<AttachmentBlob>,
+    /// What became of each of the original's attachments, in the original's order (absent
+    /// when it had none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachment_decisions: Vec<AttachmentDecision>,
     /// The facilitator's sequence number.
     pub seq: u64,
     /// When it was approved (Unix seconds, UTC).
@@ -57,6 +66,69 @@ impl Statement for Forward {
 
     fn signer(&self) -> &AccountId {
         &self.facilitator
+    }
+}
+
+impl Forward {
+    /// Checks the attachment decisions against the rest of the statement: each kept or
+    /// replaced attachment has a forwarded blob, and dropping or replacing one makes the
+    /// forward redacted. With `original` (the original's attachment count, when known) there
+    /// must be a decision for each.
+    pub fn check_decisions(&self, original: Option<usize>) -> Result<()> {
+        let decisions = &self.attachment_decisions;
+        if let Some(n) = original
+            && decisions.len() != n
+        {
+            return Err(CryptoError::mismatch(
+                "attachment decisions",
+                n,
+                decisions.len(),
+            ));
+        }
+        if decisions.is_empty() {
+            return Ok(());
+        }
+        let passed = decisions
+            .iter()
+            .filter(|d| **d != AttachmentDecision::Dropped)
+            .count();
+        if passed != self.attachments.len() {
+            return Err(CryptoError::mismatch(
+                "forwarded attachments",
+                passed,
+                self.attachments.len(),
+            ));
+        }
+        if !self.redacted && decisions.iter().any(|d| *d != AttachmentDecision::Kept) {
+            return Err(CryptoError::invalid(
+                "forward",
+                "an attachment was dropped or replaced but the forward is not marked redacted",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What a facilitator decided about one attachment of a message they forward.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttachmentDecision {
+    /// Passed on as the author sent it.
+    Kept,
+    /// Not passed on.
+    Dropped,
+    /// Replaced by a redacted file the facilitator provided.
+    Replaced,
+}
+
+impl AttachmentDecision {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttachmentDecision::Kept => "kept",
+            AttachmentDecision::Dropped => "dropped",
+            AttachmentDecision::Replaced => "replaced",
+        }
     }
 }
 
@@ -105,26 +177,40 @@ pub struct ForwardRequest<'a> {
     pub original: &'a OpenedMessage,
     /// The recipient's verified key card.
     pub recipient: &'a KeyCard,
-    /// `None` forwards the author's letter as it is; `Some` forwards a redacted version.
-    pub redaction: Option<Redaction>,
+    /// The text to send in place of the author's, when the facilitator changed it.
+    pub redacted_body: Option<String>,
+    /// What becomes of each of the original's attachments, in its order.
+    pub attachments: Vec<ForwardedAttachment>,
     /// Other facilitators of the case, who can then re-read what was sent.
     pub co_facilitators: &'a [age::x25519::Recipient],
-    /// The forwarded attachment blobs (re-encrypted to the same recipients), one per
-    /// attachment kept, in order.
-    pub attachments: Vec<AttachmentBlob>,
     /// The facilitator's sequence number.
     pub seq: u64,
     /// Now (Unix seconds, UTC).
     pub created_at: i64,
 }
 
-/// A facilitator's redaction of a letter.
+/// One of the original's attachments in a forward.
 #[derive(Clone, Debug)]
-pub struct Redaction {
-    /// The redacted text.
-    pub body: String,
-    /// Indices (into the original's attachments) of the attachments kept.
-    pub keep_attachments: Vec<usize>,
+pub enum ForwardedAttachment {
+    /// The author's file as it is, re-encrypted to the recipient
+    /// ([`crate::attachment::reseal_attachment`]).
+    Kept(AttachmentBlob),
+    /// Not passed on.
+    Dropped,
+    /// A redacted file the facilitator sealed to the recipient in its place
+    /// ([`crate::attachment::seal_attachment`]).
+    Replaced(SealedAttachment),
+}
+
+impl ForwardedAttachment {
+    /// The decision it records.
+    pub fn decision(&self) -> AttachmentDecision {
+        match self {
+            ForwardedAttachment::Kept(_) => AttachmentDecision::Kept,
+            ForwardedAttachment::Dropped => AttachmentDecision::Dropped,
+            ForwardedAttachment::Replaced(_) => AttachmentDecision::Replaced,
+        }
+    }
 }
 
 /// A forward ready to submit: the signed statement and the ciphertext for the recipient.
@@ -140,22 +226,35 @@ pub struct ForwardedMessage {
 pub fn forward(facilitator: &Identity, req: ForwardRequest<'_>) -> Result<ForwardedMessage> {
     let letter = &req.original.letter;
     let role = letter.recipient_role;
-    let (payload, redacted, kept) = match &req.redaction {
-        None => (
-            req.original.signed_letter.clone(),
-            false,
+    if req.attachments.len() != letter.attachments.len() {
+        return Err(CryptoError::mismatch(
+            "attachment decisions",
             letter.attachments.len(),
-        ),
-        Some(r) => {
-            let attachments = r
-                .keep_attachments
-                .iter()
-                .map(|&i| {
-                    letter.attachments.get(i).cloned().ok_or_else(|| {
-                        CryptoError::invalid("redaction", format!("no attachment number {i}"))
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?;
+            req.attachments.len(),
+        ));
+    }
+    let decisions: Vec<AttachmentDecision> = req.attachments.iter().map(|a| a.decision()).collect();
+    let mut refs = vec![];
+    let mut blobs = vec![];
+    for (original, a) in letter.attachments.iter().zip(&req.attachments) {
+        match a {
+            ForwardedAttachment::Kept(blob) => {
+                check_name(&original.name)?;
+                refs.push(original.clone());
+                blobs.push(blob.clone());
+            }
+            ForwardedAttachment::Dropped => {}
+            ForwardedAttachment::Replaced(sealed) => {
+                check_name(&sealed.plaintext.name)?;
+                refs.push(sealed.plaintext.clone());
+                blobs.push(sealed.blob.clone());
+            }
+        }
+    }
+    let changed = decisions.iter().any(|d| *d != AttachmentDecision::Kept);
+    let (payload, redacted) = match (&req.redacted_body, changed) {
+        (None, false) => (req.original.signed_letter.clone(), false),
+        (body, _) => {
             let redacted = RedactedLetter {
                 v: FORMAT_VERSION,
                 case_id: letter.case_id.clone(),
@@ -165,23 +264,15 @@ pub fn forward(facilitator: &Identity, req: ForwardRequest<'_>) -> Result<Forwar
                 recipient_role: role,
                 in_reply_to: letter.in_reply_to.clone(),
                 created_at: letter.created_at,
-                body: r.body.clone(),
-                attachments,
+                body: body.clone().unwrap_or_else(|| letter.body.clone()),
+                attachments: refs,
                 redacted_by: facilitator.account_id().clone(),
                 original_letter_sha256: req.original.signed_letter.body_hash(),
             };
             check_redacted(&redacted)?;
-            let kept = redacted.attachments.len();
-            (facilitator.sign(&redacted)?, true, kept)
+            (facilitator.sign(&redacted)?, true)
         }
     };
-    if req.attachments.len() != kept {
-        return Err(CryptoError::mismatch(
-            "attachment count",
-            kept,
-            req.attachments.len(),
-        ));
-    }
     let own = facilitator.recipient();
     let set = agefile::recipient_set(
         std::iter::once(req.recipient.recipient())
@@ -200,7 +291,8 @@ pub fn forward(facilitator: &Identity, req: ForwardRequest<'_>) -> Result<Forwar
         forwarded_sha256: Sha256Hash::of(&ciphertext),
         forwarded_size: ciphertext.len() as u64,
         redacted,
-        attachments: req.attachments,
+        attachments: blobs,
+        attachment_decisions: decisions,
         seq: req.seq,
         created_at: req.created_at,
     };
@@ -245,6 +337,7 @@ pub fn open_forwarded(
     case_id: &Id,
 ) -> Result<DeliveredMessage> {
     let fwd: Forward = forward.open(facilitator)?;
+    fwd.check_decisions(None)?;
     if &fwd.case_id != case_id {
         return Err(CryptoError::mismatch("case", case_id, &fwd.case_id));
     }
@@ -326,6 +419,11 @@ pub fn open_forwarded(
             delivered.forward.attachments.len(),
             delivered.attachments.len(),
         ));
+    }
+    // The names are the author's (or facilitator's) choice: the recipient's machine takes
+    // only plain file names.
+    for a in &delivered.attachments {
+        check_name(&a.name)?;
     }
     Ok(delivered)
 }

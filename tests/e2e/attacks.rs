@@ -10,7 +10,7 @@ use ferry_server::wire::{Accepted, DecisionRequest, InvitationRequest, KeyCards,
 
 use crate::harness::{World, code, field};
 
-fn facilitator_recipients(a: &Account, case: &str) -> Vec<ferry_crypto::Recipient> {
+pub(crate) fn facilitator_recipients(a: &Account, case: &str) -> Vec<ferry_crypto::Recipient> {
     let cards: KeyCards = a
         .client
         .get(&format!("/v1/cases/{case}/facilitators"))
@@ -44,7 +44,7 @@ fn sealed_as(a: &Account, case: &str, to: Role, seq: u64, body: &str, id: Id) ->
 }
 
 /// A letter by `a` to `to`, to adjust (its kind, what it replies to) before sealing.
-fn draft(a: &Account, case: &str, to: Role, body: &str, id: Id) -> Letter {
+pub(crate) fn draft(a: &Account, case: &str, to: Role, body: &str, id: Id) -> Letter {
     Letter {
         v: FORMAT_VERSION,
         case_id: Id::try_from(case).unwrap(),
@@ -176,7 +176,7 @@ fn an_answer_must_answer_a_question_forwarded_to_its_author() {
     let early = answer(&responsible, Role::Harmed, &q);
     refused(&w, "bad_reply", || submit(&responsible, &w.case, &early));
 
-    w.facilitator.ok(&["forward", &q]);
+    w.forward(&q, &[]);
     // Its own author cannot answer it, nor can anyone answer a question that does not exist.
     let own = answer(&harmed, Role::Responsible, &q);
     refused(&w, "bad_reply", || submit(&harmed, &w.case, &own));
@@ -205,7 +205,7 @@ fn a_participant_cannot_read_what_was_not_forwarded_to_them() {
     });
     assert!(w.responsible.ferry(&["review", &q]).is_err());
     // Once forwarded to them, the harmed person's own delivery is still not theirs to fetch.
-    w.facilitator.ok(&["forward", &q]);
+    w.forward(&q, &[]);
     let d = field(&w.delivered(&w.responsible)[0], "delivery_id");
     let harmed = w.harmed.account();
     refused(&w, "not_found", || {
@@ -261,7 +261,7 @@ fn the_responsible_person_cannot_address_the_harmed_person_directly() {
         ForwardRequest {
             original: &opened,
             recipient: &harmed_card,
-            redaction: None,
+            redacted_body: None,
             co_facilitators: &[],
             attachments: vec![],
             seq: responsible.next_seq().unwrap(),
@@ -328,6 +328,7 @@ fn a_facilitator_of_another_case_can_neither_review_nor_forward() {
             forwarded_size: 1,
             redacted: true,
             attachments: vec![],
+            attachment_decisions: vec![],
             seq: acct.next_seq().unwrap(),
             created_at: ferry_server::now(),
         })

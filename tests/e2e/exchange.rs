@@ -59,7 +59,7 @@ fn the_full_exchange_and_no_plaintext_on_the_server() {
     assert!(w.delivered(&w.responsible).is_empty());
 
     // Redacted and forwarded.
-    let out = w.facilitator.ok(&["forward", &q, "--redact-detected"]);
+    let out = w.forward(&q, &["--redact-detected"]);
     assert!(out.contains("redacted: delivered"), "{out}");
     let delivered = w.delivered(&w.responsible);
     assert_eq!(delivered.len(), 1);
@@ -107,7 +107,7 @@ fn the_full_exchange_and_no_plaintext_on_the_server() {
             .json(&["write", "answer", "--in-reply-to", &q, "--file", &a2_file]),
         "message_id",
     );
-    let out = w.facilitator.ok(&["forward", &a2]);
+    let out = w.forward(&a2, &[]);
     assert!(out.contains("as written: delivered"), "{out}");
     let d = field(&w.delivered(&w.harmed)[0], "delivery_id");
     let read = w.harmed.ok(&["read", &d]);
@@ -144,7 +144,7 @@ fn the_full_exchange_and_no_plaintext_on_the_server() {
         review.contains(&format!("attached  #0 scan.jpg ({} bytes)", scan.len())),
         "{review}"
     );
-    w.facilitator.ok(&["forward", &l]);
+    w.forward(&l, &["--keep", "0"]);
     let d = w
         .delivered(&w.responsible)
         .iter()

@@ -186,6 +186,7 @@ impl TestServer {
                 editor: None,
                 profile: None,
                 server: None,
+                answers: None,
             },
         }
     }
@@ -499,6 +500,18 @@ pub struct Person {
 }
 
 impl Person {
+    /// Answers this person's next questions with `answers`, in order, as someone at a terminal
+    /// would type them.
+    pub fn answering(&mut self, answers: &[&str]) {
+        let answers = answers.iter().map(|a| (*a).to_owned()).collect();
+        self.env.answers = Some(std::sync::Arc::new(std::sync::Mutex::new(answers)));
+    }
+
+    /// Stops answering questions (as when no one is at a terminal).
+    pub fn unattended(&mut self) {
+        self.env.answers = None;
+    }
+
     /// Runs `ferry <args>` and returns what it printed.
     pub fn ferry(&self, args: &[&str]) -> anyhow::Result<String> {
         let mut out = Vec::new();
@@ -702,6 +715,35 @@ impl World {
             &self.harmed.json(&["write", "question", "--file", &path]),
             "message_id",
         )
+    }
+
+    /// The facilitator reads a message in `ferry review` (with `--redact-detected` when the
+    /// forward redacts that way), then forwards it with `args` and `--yes`; returns what the
+    /// forward printed.
+    pub fn forward(&self, message: &str, args: &[&str]) -> String {
+        let mut review = vec!["review", message];
+        if args.contains(&"--redact-detected") {
+            review.push("--redact-detected");
+        }
+        self.facilitator.ok(&review);
+        let mut forward = vec!["forward", message, "--yes"];
+        forward.extend_from_slice(args);
+        self.facilitator.ok(&forward)
+    }
+
+    /// Runs `ferry <args>` as `who`, which must fail and change nothing on the server;
+    /// returns what it printed followed by its error.
+    pub fn refused(&self, who: &Person, args: &[&str]) -> String {
+        let before = (self.server.snapshot(), self.server.states());
+        let (out, result) = who.ferry_out(args);
+        let err = result.expect_err(&format!("ferry {} was not refused:\n{out}", args.join(" ")));
+        assert_eq!(
+            (self.server.snapshot(), self.server.states()),
+            before,
+            "the refused `ferry {}` changed the database",
+            args.join(" ")
+        );
+        format!("{out}\n{err:#}")
     }
 
     /// The first (or only) thing in a person's inbox.

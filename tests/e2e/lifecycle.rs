@@ -8,7 +8,7 @@ fn forwards_while_paused_wait_for_resume() {
     let w = World::new();
     let q = w.question("What was going through your head?");
     w.coordinator.ok(&["case", "pause", &w.case]);
-    let out = w.facilitator.ok(&["forward", &q]);
+    let out = w.forward(&q, &[]);
     assert!(out.contains("held until the case resumes"), "{out}");
     assert!(w.delivered(&w.responsible).is_empty());
     let show = w.coordinator.ok(&["case", "show", &w.case]);
@@ -34,7 +34,7 @@ fn forwards_while_paused_wait_for_resume() {
 fn a_withdrawal_pauses_at_once_and_holds_everything() {
     let w = World::new();
     let q1 = w.question("First question");
-    w.facilitator.ok(&["forward", &q1]);
+    w.forward(&q1, &[]);
     let d1 = field(&w.delivered(&w.responsible)[0], "delivery_id");
     let q2 = w.question("Second question");
 
@@ -44,7 +44,7 @@ fn a_withdrawal_pauses_at_once_and_holds_everything() {
     assert!(w.delivered(&w.responsible).is_empty());
     let err = w.responsible.ferry(&["read", &d1]).unwrap_err();
     assert_eq!(code(&err), "case_not_active");
-    let out = w.facilitator.ok(&["forward", &q2]);
+    let out = w.forward(&q2, &[]);
     assert!(out.contains("held"), "{out}");
     // The coordinator cannot resume until the person who withdrew consents again.
     let err = w
@@ -68,7 +68,7 @@ fn closing_cancels_held_forwards_for_good() {
     let w = World::new();
     let q = w.question("Will you write back?");
     w.coordinator.ok(&["case", "pause", &w.case]);
-    w.facilitator.ok(&["forward", &q]);
+    w.forward(&q, &[]);
     w.coordinator.ok(&["case", "close", &w.case]);
     let err = w
         .coordinator

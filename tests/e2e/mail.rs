@@ -99,7 +99,7 @@ fn a_forward_sends_exactly_one_notification_that_reveals_nothing() {
             .all(|m| m.text().contains("Your invitation"))
     );
 
-    w.facilitator.ok(&["forward", &q]);
+    w.forward(&q, &[]);
     w.server.send_mail();
     w.server.send_mail();
     let to_rory: Vec<_> = smtp
@@ -204,7 +204,7 @@ fn a_mail_server_that_was_down_gets_the_mail_once_after_a_retry() {
     let addr = Smtp::reserve();
     let w = World::on(TestServer::with_mail(&addr));
     let q = w.question("Did you know we were home?");
-    w.facilitator.ok(&["forward", &q]);
+    w.forward(&q, &[]);
     // Down: every attempt fails, nothing is lost.
     w.server.send_mail();
     let pending = w
@@ -278,7 +278,7 @@ fn notification_preferences_are_kept() {
     // None: nothing at all.
     w.responsible.ok(&["notifications", "none"]);
     let q = w.question("First");
-    w.facilitator.ok(&["forward", &q]);
+    w.forward(&q, &[]);
     w.server.send_mail();
     assert_eq!(count("rory@prison.test"), 0);
 
@@ -287,7 +287,7 @@ fn notification_preferences_are_kept() {
     assert!(out.contains("one e-mail a day"), "{out}");
     for text in ["Second", "Third"] {
         let q = w.question(text);
-        w.facilitator.ok(&["forward", &q]);
+        w.forward(&q, &[]);
     }
     w.server.send_mail();
     w.server.send_mail();
@@ -305,7 +305,7 @@ fn notification_preferences_are_kept() {
     );
     // The next ones wait for the next day's digest.
     let q = w.question("Fourth");
-    w.facilitator.ok(&["forward", &q]);
+    w.forward(&q, &[]);
     w.server.send_mail();
     assert_eq!(count("rory@prison.test"), 1);
 
@@ -327,7 +327,7 @@ fn no_mail_of_a_whole_exchange_carries_content_or_the_other_partys_name() {
         "Please rephrase the second sentence.",
     ];
     let q = w.question(texts[0]);
-    w.facilitator.ok(&["forward", &q, "--redact-detected"]);
+    w.forward(&q, &["--redact-detected"]);
     let f = w.responsible.file("a.txt", texts[1]);
     let a = field(
         &w.responsible
@@ -341,7 +341,7 @@ fn no_mail_of_a_whole_exchange_carries_content_or_the_other_partys_name() {
         "message_id",
     );
     w.facilitator.ok(&["escalate", &a2, "--reason", "other"]);
-    w.facilitator.ok(&["forward", &a2]);
+    w.forward(&a2, &[]);
     w.responsible.ok(&["withdraw"]);
     w.server.send_mail();
     w.server.send_mail();

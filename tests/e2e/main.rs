@@ -6,6 +6,7 @@ mod api;
 mod attacks;
 mod coordinator;
 mod exchange;
+mod forwarding;
 mod harness;
 mod hostile;
 mod lifecycle;

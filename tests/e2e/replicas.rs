@@ -185,7 +185,7 @@ fn facilitator(
                 ForwardRequest {
                     original: &opened,
                     recipient,
-                    redaction: None,
+                    redacted_body: None,
                     co_facilitators: &[],
                     attachments: vec![],
                     seq,

@@ -14,7 +14,7 @@ use crate::harness::{TestServer, World, field};
 /// A question forwarded and read, an answer returned: a small but complete record.
 fn exchange(w: &World) -> String {
     let q = w.question("Why did you pick our house?");
-    w.facilitator.ok(&["forward", &q]);
+    w.forward(&q, &[]);
     let d = field(&w.delivered(&w.responsible)[0], "delivery_id");
     w.responsible.ok(&["read", &d]);
     let f = w.responsible.file("a.txt", "I did not pick it.");
@@ -176,7 +176,7 @@ fn submissions_back_to_back_and_after_other_events_chain_correctly() {
     let w = World::new();
     let first = w.question("First question.");
     w.question("Second question, straight after.");
-    w.facilitator.ok(&["forward", &first]);
+    w.forward(&first, &[]);
     w.question("Third question, after a forward.");
     w.question("Fourth question.");
     let (out, clean) = audit(&w);
@@ -190,7 +190,7 @@ fn submissions_back_to_back_and_after_other_events_chain_correctly() {
 
 fn exchange_more(w: &World) {
     let q = w.question("One more question.");
-    w.facilitator.ok(&["forward", &q]);
+    w.forward(&q, &[]);
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> usize {
@@ -336,6 +336,7 @@ fn an_approval_signed_by_the_server_key_is_detected() {
             forwarded_size: 6,
             redacted: false,
             attachments: vec![],
+            attachment_decisions: vec![],
             seq: 99,
             created_at: ferry_server::now(),
         })
@@ -451,6 +452,7 @@ fn process_rule_violations_written_into_the_database_are_reported() {
         forwarded_size: 6,
         redacted: false,
         attachments: vec![],
+        attachment_decisions: vec![],
         seq: 93,
         created_at: now,
     };
@@ -496,7 +498,7 @@ fn a_rolled_back_or_forked_log_stops_the_client() {
     let backup = w.server.copy_data();
     // The real log grows, and the harmed person's client sees and remembers it.
     let q = w.question("Did you know the children were asleep?");
-    w.facilitator.ok(&["forward", &q]);
+    w.forward(&q, &[]);
     w.server.checkpoint();
     w.harmed.ok(&["inbox"]);
 

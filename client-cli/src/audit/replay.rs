@@ -25,6 +25,7 @@ struct Message {
     author: String,
     recipient_role: Role,
     sha: Sha256Hash,
+    attachments: usize,
 }
 
 struct Delivery {
@@ -556,6 +557,7 @@ fn rule(
                     author: signer.to_owned(),
                     recipient_role: env.recipient_role,
                     sha: env.ciphertext_sha256,
+                    attachments: env.attachments.len(),
                 },
             );
             summary
@@ -582,6 +584,13 @@ fn rule(
                         problem(format!(
                             "forward of {} names a different original",
                             short(f.message_id.as_str())
+                        ));
+                    }
+                    if let Err(err) = f.check_decisions(Some(m.attachments)) {
+                        problem(format!(
+                            "forward of {} does not account for each of its {} attachment(s): {err}",
+                            short(f.message_id.as_str()),
+                            m.attachments
                         ));
                     }
                     let to_role = s.members.get(recipient).map(|r| r.role);
@@ -618,8 +627,14 @@ fn rule(
                 status,
             });
             line(&|| {
+                let decisions: Vec<String> = f
+                    .attachment_decisions
+                    .iter()
+                    .enumerate()
+                    .map(|(i, d)| format!("#{i} {}", d.as_str()))
+                    .collect();
                 format!(
-                    "forwarded {} to {}{}{} (sha256 {})",
+                    "forwarded {} to {}{}{} (sha256 {}){}",
                     short(f.message_id.as_str()),
                     name(recipient),
                     if f.redacted {
@@ -632,7 +647,12 @@ fn rule(
                     } else {
                         ""
                     },
-                    short(&f.forwarded_sha256.to_hex())
+                    short(&f.forwarded_sha256.to_hex()),
+                    if decisions.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; attachment {}", decisions.join(", "))
+                    }
                 )
             })
         }

@@ -41,6 +41,7 @@ impl Person {
                 editor: None,
                 profile: None,
                 server: None,
+                answers: None,
             },
         }
     }
@@ -289,8 +290,12 @@ impl Cmd {
         )?;
         let qid = field(&v, &["message_id"])?;
         show(out, &facilitator, &["inbox"])?;
-        show(out, &facilitator, &["review", &qid])?;
-        show(out, &facilitator, &["forward", &qid, "--redact-detected"])?;
+        show(out, &facilitator, &["review", &qid, "--redact-detected"])?;
+        show(
+            out,
+            &facilitator,
+            &["forward", &qid, "--redact-detected", "--yes"],
+        )?;
 
         let v = quiet(out, &responsible, &["inbox"], "Rory has something waiting.")?;
         let d1 = delivery_for(&v, &qid)?;
@@ -340,7 +345,7 @@ impl Cmd {
         )?;
         let aid2 = field(&v, &["message_id"])?;
         show(out, &facilitator, &["review", &aid2])?;
-        show(out, &facilitator, &["forward", &aid2])?;
+        show(out, &facilitator, &["forward", &aid2, "--yes"])?;
         let v = quiet(out, &harmed, &["inbox"], "Harriet has an answer waiting.")?;
         let d3 = delivery_for(&v, &aid2)?;
         show(out, &harmed, &["read", &d3])?;

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use ferry_crypto::actions::{Consent, Note, ReadReceipt, Withdrawal};
 use ferry_crypto::attachment::{open_attachment, seal_attachment};
-use ferry_crypto::forward::{Forward, open_forwarded};
+use ferry_crypto::forward::{AttachmentDecision, Forward, open_forwarded};
 use ferry_crypto::seal::{self, Letter};
 use ferry_crypto::{FORMAT_VERSION, Id, KeyCard, MessageKind, Role, Sha256Hash};
 use ferry_server::wire::{Accepted, CaseView, DeliveryDetail, KeyCards, SubmitRequest};
@@ -284,6 +284,7 @@ impl Read {
                     "in_reply_to": delivered.in_reply_to, "body": delivered.body,
                     "redacted": delivered.redacted, "approved_by": facilitator.display_name(),
                     "attachments": delivered.attachments,
+                    "attachment_decisions": delivered.forward.attachment_decisions,
                 }))?;
             }
             out.line(format!(
@@ -313,7 +314,22 @@ impl Read {
             for line in delivered.body.lines() {
                 out.line(format!("  | {line}"))?;
             }
+            for (i, what) in removed_or_replaced(&delivered.forward)
+                .into_iter()
+                .enumerate()
+            {
+                if let Some(what) = what {
+                    out.line(format!("  the author's attachment #{i} {what}"))?;
+                }
+            }
+            let replaced = replaced_positions(&delivered.forward);
             for (i, a) in delivered.attachments.iter().enumerate() {
+                if replaced.contains(&i) {
+                    out.line(format!(
+                        "  attachment #{i} {} is your facilitator's edited version",
+                        a.name
+                    ))?;
+                }
                 match &self.save_attachments {
                     Some(dir) => {
                         let path = save_attachment(
@@ -365,6 +381,35 @@ impl Read {
     }
 }
 
+/// For each of the original's attachments, what the facilitator did with it, if it was not
+/// passed on as sent.
+fn removed_or_replaced(forward: &Forward) -> Vec<Option<&'static str>> {
+    forward
+        .attachment_decisions
+        .iter()
+        .map(|d| match d {
+            AttachmentDecision::Kept => None,
+            AttachmentDecision::Dropped => Some("was not passed on by your facilitator"),
+            AttachmentDecision::Replaced => {
+                Some("was replaced by a version your facilitator edited")
+            }
+        })
+        .collect()
+}
+
+/// Which of the forwarded attachments are facilitators' replacements, by their number in
+/// the forward.
+fn replaced_positions(forward: &Forward) -> Vec<usize> {
+    forward
+        .attachment_decisions
+        .iter()
+        .filter(|d| **d != AttachmentDecision::Dropped)
+        .enumerate()
+        .filter(|(_, d)| **d == AttachmentDecision::Replaced)
+        .map(|(i, _)| i)
+        .collect()
+}
+
 fn capitalise(s: &str) -> String {
     let mut c = s.chars();
     c.next()
@@ -405,7 +450,8 @@ fn save_attachment(
     )
     .context("the attachment failed verification and was not saved")?;
     bar.finish_and_clear();
-    let path = dir.join(&expected.name);
+    // Only a plain file name, inside the folder asked for.
+    let path = dir.join(super::review_files::safe_name(i, &expected.name));
     tmp.persist_noclobber(&path)
         .with_context(|| format!("{} already exists; not overwritten", path.display()))?;
     Ok(path)

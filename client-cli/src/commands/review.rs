@@ -1,25 +1,22 @@
 //! Facilitators' commands: inbox, review, forward, return, withhold, escalate, verify-key.
 //! Everything is decrypted and verified here, on the facilitator's machine.
 
-use std::io::{BufReader, Seek};
-
 use anyhow::{Context, Result, bail};
 use ferry_crypto::actions::{Escalate, KeyVerification, Note, Return, Withhold, WithholdReason};
-use ferry_crypto::attachment::reseal_attachment;
-use ferry_crypto::forward::{self, ForwardRequest, Redaction};
-use ferry_crypto::seal::{self, AttachmentBlob, Expect, OpenedMessage};
+use ferry_crypto::seal::{self, Expect, OpenedMessage};
 use ferry_crypto::{FORMAT_VERSION, Id, KeyCard, MessageKind, Role, Sha256Hash};
 use ferry_server::wire::{
     Accepted, CaseView, DecisionRequest, DeliverySummary, MessageDetail, MessageSummary,
     WithholdRequest,
 };
 
+use super::review_files::{self, ReviewFile};
 use crate::account::Account;
 use crate::client::{b64, now, to_b64};
 use crate::env::Env;
 use crate::output::{Out, time};
 use crate::pii;
-use crate::transfer;
+use crate::reviewed::{self, Seen};
 
 /// `ferry inbox`
 #[derive(clap::Args)]
@@ -140,16 +137,21 @@ pub fn open_message(
 }
 
 /// A message a facilitator is deciding about, opened and verified.
-struct Reviewed {
-    account: Account,
-    case: Id,
-    detail: MessageDetail,
-    opened: OpenedMessage,
-    author: KeyCard,
+pub(crate) struct Reviewed {
+    pub account: Account,
+    pub case: Id,
+    pub detail: MessageDetail,
+    pub opened: OpenedMessage,
+    pub author: KeyCard,
 }
 
 impl Reviewed {
-    fn load(env: &Env, profile: Option<&str>, message: &str, case: Option<&str>) -> Result<Self> {
+    pub(crate) fn load(
+        env: &Env,
+        profile: Option<&str>,
+        message: &str,
+        case: Option<&str>,
+    ) -> Result<Self> {
         let account = Account::open(env, profile)?;
         let (case, detail) = find_message(&account, message, case)?;
         let (opened, author) = open_message(&account, &case, &detail)?;
@@ -161,6 +163,35 @@ impl Reviewed {
             author,
         })
     }
+
+    /// The message's id.
+    pub(crate) fn message_id(&self) -> &Id {
+        &self.opened.letter.message_id
+    }
+
+    /// What this facilitator was shown of this version of the message before, if anything.
+    pub(crate) fn seen_before(&self, env: &Env) -> Result<Option<Seen>> {
+        let record = reviewed::Record::load(env, &self.account.profile_name)?;
+        Ok(record
+            .seen(
+                self.message_id().as_str(),
+                &self.opened.envelope.ciphertext_sha256,
+            )
+            .cloned())
+    }
+
+    /// Remembers what was shown.
+    pub(crate) fn remember(&self, env: &Env, seen: Seen) -> Result<()> {
+        reviewed::Record::load(env, &self.account.profile_name)?
+            .add(self.message_id().as_str(), seen)
+    }
+
+    /// Forgets the message and deletes its attachments' plaintext, once it is decided.
+    pub(crate) fn decided(&self, env: &Env) -> Result<()> {
+        reviewed::Record::load(env, &self.account.profile_name)?
+            .forget(self.message_id().as_str())?;
+        review_files::remove(env, self.message_id())
+    }
 }
 
 /// `ferry review <message>`
@@ -171,236 +202,220 @@ pub struct Review {
     /// The case (found automatically if omitted).
     #[arg(long)]
     case: Option<String>,
+    /// Also show the message as `ferry forward --redact-detected` would send it.
+    #[arg(long)]
+    redact_detected: bool,
+    /// Open attachments that are not text with this computer's program for them.
+    #[arg(long)]
+    open: bool,
 }
 
 impl Review {
-    /// Shows the decrypted, verified message with identifying details highlighted.
+    /// Shows the decrypted, verified message and every attachment, with identifying details
+    /// highlighted, and remembers what was shown.
     pub fn run(self, env: &Env, profile: Option<&str>, out: &mut Out<'_>) -> Result<()> {
-        let Reviewed {
-            account: _,
-            case,
-            detail,
-            opened,
-            author,
-        } = Reviewed::load(env, profile, &self.message, self.case.as_deref())?;
-        let letter = &opened.letter;
-        let findings = pii::find(&letter.body);
-        if out.json {
-            return out.json(&serde_json::json!({
-                "summary": detail.summary, "body": letter.body, "attachments": letter.attachments,
-                "identifying_details": findings,
-                "author_safety_number": author.fingerprint().safety_number(),
-            }));
-        }
-        let s = &detail.summary;
-        out.line(format!(
-            "Message {} in case {case} — signature verified",
-            s.message_id
-        ))?;
-        out.line(format!(
-            "  from      {} ({}), safety number {}",
-            s.author_name,
-            s.author_role,
-            author.fingerprint().safety_number()
-        ))?;
-        out.line(format!(
-            "  kind      {} for the {}",
-            s.kind,
-            crate::output::person(&s.recipient_role)
-        ))?;
-        if let Some(q) = &s.in_reply_to {
-            out.line(format!("  answers   {q}"))?;
-        }
-        out.line(format!("  written   {} UTC", time(letter.created_at)))?;
-        out.line(format!("  state     {}", s.state))?;
-        for (i, a) in letter.attachments.iter().enumerate() {
-            out.line(format!("  attached  #{i} {} ({} bytes)", a.name, a.size))?;
-        }
-        out.line("")?;
-        let (open, close) = if env.color {
-            ("\x1b[7m", "\x1b[0m")
+        let r = Reviewed::load(env, profile, &self.message, self.case.as_deref())?;
+        let files = review_files::fetch_all(&r.account, env, &r.case, &r.opened)?;
+        let seen = if out.json {
+            json_review(out, &r, &files, self.redact_detected)?
         } else {
-            ("[[", "]]")
+            show_review(out, env, &r, &files, self.redact_detected)?
         };
-        for line in pii::highlight_lines(&letter.body, &findings, open, close) {
-            out.styled(&format!("  | {line}"))?;
-        }
-        out.line("")?;
-        if findings.is_empty() {
-            out.line("No identifying details found (check by eye as well).")?;
-        } else {
-            out.line(format!("Identifying details found ({}):", findings.len()))?;
-            for f in &findings {
-                out.line(format!("  - {:<21} {}", f.kind.replace('_', " "), f.text))?;
+        if self.open {
+            for f in files.iter().filter(|f| f.text.is_none()) {
+                review_files::open_with_platform(&f.path)?;
             }
-            out.line("Forward with --redact-detected, --edit or --redacted-file to remove them.")?;
         }
-        Ok(())
+        r.remember(env, seen)
     }
 }
 
-/// `ferry forward <message>`
-#[derive(clap::Args)]
-pub struct Forward {
-    /// The message id.
-    message: String,
-    /// The case (found automatically if omitted).
-    #[arg(long)]
-    case: Option<String>,
-    /// The recipient's account id, when several people hold the recipient's role.
-    #[arg(long)]
-    to: Option<String>,
-    /// Forward this file's text instead of the original (a redacted version).
-    #[arg(long, conflicts_with_all = ["edit", "redact_detected"])]
-    redacted_file: Option<std::path::PathBuf>,
-    /// Redact in your editor before forwarding.
-    #[arg(long, conflicts_with = "redact_detected")]
-    edit: bool,
-    /// Replace every detected identifying detail with "[… removed]".
-    #[arg(long)]
-    redact_detected: bool,
-}
-
-impl Forward {
-    /// Re-encrypts the message to its recipient and signs the forward.
-    pub fn run(self, env: &Env, profile: Option<&str>, out: &mut Out<'_>) -> Result<()> {
-        let Reviewed {
-            account,
-            case,
-            detail,
-            opened,
-            ..
-        } = Reviewed::load(env, profile, &self.message, self.case.as_deref())?;
-        let view: CaseView = account.client.get(&format!("/v1/cases/{case}"))?;
-        let candidates: Vec<_> = view
-            .members
-            .iter()
-            .filter(|m| {
-                m.role == detail.summary.recipient_role && m.account_id != detail.summary.author
+/// The review as JSON (what was shown is remembered just the same).
+fn json_review(
+    out: &mut Out<'_>,
+    r: &Reviewed,
+    files: &[ReviewFile],
+    preview: bool,
+) -> Result<Seen> {
+    let letter = &r.opened.letter;
+    let mut seen = shown_of(r, files);
+    let attachments: Vec<_> = files
+        .iter()
+        .map(|f| {
+            let redacted = f.text.as_deref().filter(|_| preview).map(redacted);
+            if let Some(t) = &redacted {
+                seen.texts.insert(reviewed::text_hash(t));
+            }
+            serde_json::json!({
+                "index": f.index, "name": f.attachment.name, "size": f.attachment.size,
+                "saved_to": f.path, "text": f.text,
+                "identifying_details": f.text.as_deref().map(pii::find),
+                "redacted_text": redacted,
             })
-            .filter(|m| self.to.as_ref().is_none_or(|to| &m.account_id == to))
-            .collect();
-        let recipient = match candidates.as_slice() {
-            [one] => one,
-            [] => bail!(
-                "nobody in this case can receive it (the {} is not enrolled)",
-                crate::output::person(&detail.summary.recipient_role)
-            ),
-            _ => bail!(
-                "several people hold the {} role: say which with --to",
-                detail.summary.recipient_role
-            ),
-        };
-        let recipient_card = account.card(&recipient.account_id)?;
-        let co_facilitators = co_facilitators(&account, &view)?;
-        let body = &opened.letter.body;
-        let redacted_body = if let Some(path) = &self.redacted_file {
-            Some(
-                std::fs::read_to_string(path)
-                    .with_context(|| format!("cannot read {}", path.display()))?,
-            )
-        } else if self.edit {
-            Some(crate::editor::edit(env, body)?)
-        } else if self.redact_detected {
-            Some(pii::redact(body, &pii::find(body)))
-        } else {
-            None
-        };
-        let redaction = match redacted_body {
-            Some(text) if text.trim_end() == body.trim_end() => {
-                out.line("The text was not changed, so it is forwarded as written, with the author's signature.")?;
-                None
-            }
-            Some(text) => Some(Redaction {
-                body: text,
-                keep_attachments: (0..opened.letter.attachments.len()).collect(),
-            }),
-            None => None,
-        };
-        let recipients: Vec<_> = std::iter::once(recipient_card.recipient().clone())
-            .chain(co_facilitators.iter().cloned())
-            .collect();
-        let mut resealed: Vec<(tempfile::NamedTempFile, AttachmentBlob)> = vec![];
-        for (i, a) in opened.letter.attachments.iter().enumerate() {
-            let (reader, len) = account.client.get_stream(&format!(
-                "/v1/cases/{case}/messages/{}/attachments/{i}",
-                detail.summary.message_id
-            ))?;
-            let bar = transfer::bar(
-                len.or(Some(opened.envelope.attachments[i].size)),
-                &format!("re-encrypting {}", a.name),
-                env,
-            );
-            let mut tmp = tempfile::NamedTempFile::new_in(transfer::scratch(env)?)?;
-            let blob = reseal_attachment(
-                &account.identity,
-                &opened.envelope.attachments[i],
-                a,
-                &recipients,
-                bar.wrap_read(reader),
-                tmp.as_file_mut(),
-            )?;
-            bar.finish_and_clear();
-            resealed.push((tmp, blob));
-        }
-        let redacted = redaction.is_some();
-        let fwd = forward::forward(
-            &account.identity,
-            ForwardRequest {
-                original: &opened,
-                recipient: &recipient_card,
-                redaction,
-                co_facilitators: &co_facilitators,
-                attachments: resealed.iter().map(|(_, b)| b.clone()).collect(),
-                seq: account.next_seq()?,
-                created_at: now(),
-            },
-        )?;
-        let accepted: Accepted = account.client.post(
-            &format!(
-                "/v1/cases/{case}/messages/{}/forward",
-                detail.summary.message_id
-            ),
-            &DecisionRequest {
-                statement: fwd.forward,
-                ciphertext: to_b64(&fwd.ciphertext),
-            },
-        )?;
-        let delivery = accepted.id.clone().unwrap_or_default();
-        let mut state = accepted.state.clone().unwrap_or_default();
-        for (i, (mut tmp, blob)) in resealed.into_iter().enumerate() {
-            tmp.as_file_mut().rewind()?;
-            let bar = transfer::bar(Some(blob.size), &format!("uploading attachment #{i}"), env);
-            let a: Accepted = account.client.put_stream(
-                &format!("/v1/deliveries/{delivery}/attachments/{i}"),
-                &mut bar.wrap_read(BufReader::new(tmp.as_file())),
-            )?;
-            bar.finish_and_clear();
-            state = a.state.unwrap_or(state);
-        }
-        out.json(&serde_json::json!({"delivery_id": delivery, "state": state, "redacted": redacted, "recipient": recipient.account_id, "event": accepted.event}))?;
-        out.line(format!(
-            "Forwarded {} to {} ({}){}: {}.",
-            detail.summary.message_id,
-            recipient.display_name,
-            recipient.role,
-            if redacted {
-                ", redacted"
-            } else {
-                " as written"
-            },
-            match state.as_str() {
-                "held" => "held until the case resumes",
-                "released" => "delivered",
-                other => other,
-            }
-        ))?;
-        Ok(())
+        })
+        .collect();
+    let redacted_body = preview.then(|| redacted(&letter.body));
+    if let Some(t) = &redacted_body {
+        seen.texts.insert(reviewed::text_hash(t));
     }
+    out.json(&serde_json::json!({
+        "summary": r.detail.summary, "body": letter.body, "attachments": attachments,
+        "identifying_details": pii::find(&letter.body),
+        "redacted_body": redacted_body,
+        "author_safety_number": r.author.fingerprint().safety_number(),
+    }))?;
+    Ok(seen)
+}
+
+/// `text` with every detected identifying detail replaced by "[… removed]".
+pub(crate) fn redacted(text: &str) -> String {
+    pii::redact(text, &pii::find(text))
+}
+
+/// What showing `r` with `files` shows: the body, every attachment, every text attachment.
+fn shown_of(r: &Reviewed, files: &[ReviewFile]) -> Seen {
+    let mut seen = Seen {
+        version: r.opened.envelope.ciphertext_sha256.to_hex(),
+        ..Seen::default()
+    };
+    seen.texts
+        .insert(reviewed::text_hash(&r.opened.letter.body));
+    for f in files {
+        seen.attachments.insert(f.index);
+        if let Some(text) = &f.text {
+            seen.texts.insert(reviewed::text_hash(text));
+        }
+    }
+    seen
+}
+
+/// Prints a text with its identifying details highlighted, and lists them.
+fn show_text(out: &mut Out<'_>, env: &Env, text: &str) -> Result<usize> {
+    let findings = pii::find(text);
+    let (open, close) = if env.color {
+        ("\x1b[7m", "\x1b[0m")
+    } else {
+        ("[[", "]]")
+    };
+    for line in pii::highlight_lines(text, &findings, open, close) {
+        out.styled(&format!("  | {line}"))?;
+    }
+    out.line("")?;
+    if findings.is_empty() {
+        out.line("No identifying details found (check by eye as well).")?;
+    } else {
+        out.line(format!("Identifying details found ({}):", findings.len()))?;
+        for f in &findings {
+            out.line(format!("  - {:<21} {}", f.kind.replace('_', " "), f.text))?;
+        }
+    }
+    Ok(findings.len())
+}
+
+/// Prints the review of a message: who wrote it, the text and every attachment, with
+/// identifying details highlighted; with `preview`, also what `--redact-detected` would send.
+/// Returns what was shown.
+pub(crate) fn show_review(
+    out: &mut Out<'_>,
+    env: &Env,
+    r: &Reviewed,
+    files: &[ReviewFile],
+    preview: bool,
+) -> Result<Seen> {
+    let letter = &r.opened.letter;
+    let s = &r.detail.summary;
+    let mut seen = shown_of(r, files);
+    out.line(format!(
+        "Message {} in case {} — signature verified",
+        s.message_id, r.case
+    ))?;
+    out.line(format!(
+        "  from      {} ({}), safety number {}",
+        s.author_name,
+        s.author_role,
+        r.author.fingerprint().safety_number()
+    ))?;
+    out.line(format!(
+        "  kind      {} for the {}",
+        s.kind,
+        crate::output::person(&s.recipient_role)
+    ))?;
+    if let Some(q) = &s.in_reply_to {
+        out.line(format!("  answers   {q}"))?;
+    }
+    out.line(format!("  written   {} UTC", time(letter.created_at)))?;
+    out.line(format!("  state     {}", s.state))?;
+    for (i, a) in letter.attachments.iter().enumerate() {
+        out.line(format!("  attached  #{i} {} ({} bytes)", a.name, a.size))?;
+    }
+    out.line("")?;
+    let mut found = show_text(out, env, &letter.body)?;
+    for f in files {
+        out.line("")?;
+        match &f.text {
+            Some(text) => {
+                out.line(format!(
+                    "Attachment #{} {} ({} bytes), a text file:",
+                    f.index, f.attachment.name, f.attachment.size
+                ))?;
+                found += show_text(out, env, text)?;
+            }
+            None => {
+                out.line(format!(
+                    "Attachment #{} {} ({} bytes) is not text. It is saved, checked against \
+                     the author's signature, for you to open and look at:",
+                    f.index, f.attachment.name, f.attachment.size
+                ))?;
+                out.line(format!("    {}", f.path.display()))?;
+                out.line(
+                    "  (only you can open that folder; it is deleted once you decide about this message)",
+                )?;
+            }
+        }
+    }
+    if preview {
+        out.line("")?;
+        out.line("With --redact-detected, this is what would be sent:")?;
+        let body = redacted(&letter.body);
+        for line in body.lines() {
+            out.line(format!("  | {line}"))?;
+        }
+        seen.texts.insert(reviewed::text_hash(&body));
+        for f in files {
+            if let Some(text) = &f.text {
+                let text = redacted(text);
+                out.line(format!("Attachment #{} {}:", f.index, f.attachment.name))?;
+                for line in text.lines() {
+                    out.line(format!("  | {line}"))?;
+                }
+                seen.texts.insert(reviewed::text_hash(&text));
+            }
+        }
+    }
+    out.line("")?;
+    let id = &s.message_id;
+    if found > 0 && !preview {
+        out.line(format!(
+            "To see the text with these details removed: ferry review {id} --redact-detected"
+        ))?;
+    }
+    out.line(format!(
+        "To pass it on: ferry forward {id} (add --redact-detected, --edit or --redacted-file \
+         FILE to remove details)."
+    ))?;
+    if !letter.attachments.is_empty() {
+        out.line(
+            "Decide about each attachment when you forward it: --keep N, --drop N or --replace N=FILE.",
+        )?;
+    }
+    Ok(seen)
 }
 
 /// The age recipients of the case's other facilitators.
-fn co_facilitators(account: &Account, view: &CaseView) -> Result<Vec<ferry_crypto::Recipient>> {
+pub(crate) fn co_facilitators(
+    account: &Account,
+    view: &CaseView,
+) -> Result<Vec<ferry_crypto::Recipient>> {
     view.members
         .iter()
         .filter(|m| {
@@ -445,18 +460,19 @@ pub struct ReturnCmd {
 impl ReturnCmd {
     /// Returns the message to its author with a sealed note.
     pub fn run(self, env: &Env, profile: Option<&str>, out: &mut Out<'_>) -> Result<()> {
+        let r = Reviewed::load(env, profile, &self.message, self.case.as_deref())?;
         let Reviewed {
             account,
             case,
             detail,
             opened,
             author,
-        } = Reviewed::load(env, profile, &self.message, self.case.as_deref())?;
+        } = &r;
         let view: CaseView = account.client.get(&format!("/v1/cases/{case}"))?;
-        let mut recipients = co_facilitators(&account, &view)?;
+        let mut recipients = co_facilitators(account, &view)?;
         recipients.push(author.recipient().clone());
         let message_id = opened.letter.message_id.clone();
-        let note = seal_note(&account, &case, &message_id, self.note, &recipients)?;
+        let note = seal_note(account, case, &message_id, self.note, &recipients)?;
         let statement = account.sign(&Return {
             v: FORMAT_VERSION,
             facilitator: account.identity.account_id().clone(),
@@ -475,6 +491,7 @@ impl ReturnCmd {
                 ciphertext: to_b64(&note),
             },
         )?;
+        r.decided(env)?;
         out.json(&a)?;
         out.line(format!(
             "Returned {message_id} to {} with your note.",
@@ -503,23 +520,23 @@ pub struct WithholdCmd {
 impl WithholdCmd {
     /// Withholds the message.
     pub fn run(self, env: &Env, profile: Option<&str>, out: &mut Out<'_>) -> Result<()> {
+        let r = Reviewed::load(env, profile, &self.message, self.case.as_deref())?;
         let Reviewed {
             account,
             case,
-            detail: _,
             opened,
             ..
-        } = Reviewed::load(env, profile, &self.message, self.case.as_deref())?;
+        } = &r;
         let message_id = opened.letter.message_id.clone();
         let note = match self.note {
             Some(text) => {
                 let view: CaseView = account.client.get(&format!("/v1/cases/{case}"))?;
                 Some(seal_note(
-                    &account,
-                    &case,
+                    account,
+                    case,
                     &message_id,
                     text,
-                    &co_facilitators(&account, &view)?,
+                    &co_facilitators(account, &view)?,
                 )?)
             }
             None => None,
@@ -542,6 +559,7 @@ impl WithholdCmd {
                 note: note.as_deref().map(to_b64),
             },
         )?;
+        r.decided(env)?;
         out.json(&a)?;
         out.line(format!("Withheld {message_id} ({}).", self.reason.as_str()))?;
         Ok(())
@@ -634,14 +652,8 @@ impl VerifyKey {
             "Ask them to read their safety number (`ferry whoami`) aloud; it must match exactly.",
         )?;
         if !self.yes {
-            anyhow::ensure!(
-                env.interactive,
-                "confirm with --yes once the numbers matched"
-            );
-            out.line("Did it match? [y/N] ")?;
-            let mut answer = String::new();
-            std::io::stdin().read_line(&mut answer)?;
-            if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            anyhow::ensure!(env.can_ask(), "confirm with --yes once the numbers matched");
+            if !env.confirm(out, "Did it match?", false)? {
                 bail!(
                     "not recorded: the numbers did not match. Do not send anything until this is resolved."
                 );

@@ -1,7 +1,7 @@
 //! `ferry self-check`: the crypto core end to end, with generated keys, printed as a transcript.
 
 use anyhow::{Context, Result, ensure};
-use ferry_crypto::forward::{self, ForwardRequest, Redaction};
+use ferry_crypto::forward::{self, ForwardRequest};
 use ferry_crypto::keystore::Keystore;
 use ferry_crypto::seal::{self, Expect, Letter};
 use ferry_crypto::{CryptoError, FORMAT_VERSION, Id, Identity, MessageKind, Role, SecretString};
@@ -93,10 +93,7 @@ impl Cmd {
             ForwardRequest {
                 original: &opened,
                 recipient: responsible_card,
-                redaction: Some(Redaction {
-                    body: "Why did you pick our house? My phone is [removed].".into(),
-                    keep_attachments: vec![],
-                }),
+                redacted_body: Some("Why did you pick our house? My phone is [removed].".into()),
                 co_facilitators: &[],
                 attachments: vec![],
                 seq: 1,

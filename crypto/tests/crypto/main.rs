@@ -4,6 +4,7 @@
 
 mod attachments;
 mod common;
+mod decisions;
 mod interop;
 mod keystore;
 mod rfc8032;

@@ -1,7 +1,7 @@
 //! Round-trips: what is sealed opens to the same thing, for arbitrary payloads and recipient
 //! sets; forwards open for their recipient with both signatures checked.
 
-use ferry_crypto::forward::{self, ForwardRequest, Redaction};
+use ferry_crypto::forward::{self, ForwardRequest};
 use ferry_crypto::seal::{self, Expect};
 use ferry_crypto::{CryptoError, Id, Identity, MessageKind, Role};
 use proptest::prelude::*;
@@ -66,7 +66,7 @@ proptest! {
         let fwd = forward::forward(&case.facilitator, ForwardRequest {
             original: &opened,
             recipient: &card(&case.responsible),
-            redaction: redacted_body.clone().map(|body| Redaction { body, keep_attachments: vec![] }),
+            redacted_body: redacted_body.clone(),
             co_facilitators: &[case.co_facilitator.recipient()],
             attachments: vec![],
             seq: 7,
@@ -100,7 +100,7 @@ fn unredacted_forward_carries_the_authors_own_signature() {
         ForwardRequest {
             original: &opened,
             recipient: &card(&case.responsible),
-            redaction: None,
+            redacted_body: None,
             co_facilitators: &[],
             attachments: vec![],
             seq: 1,

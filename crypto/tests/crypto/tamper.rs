@@ -318,7 +318,7 @@ fn a_statement_of_another_kind_is_refused() {
 
 #[test]
 fn a_forward_signed_by_someone_else_or_tampered_fails_for_the_recipient() {
-    use ferry_crypto::forward::{self, ForwardRequest, Redaction};
+    use ferry_crypto::forward::{self, ForwardRequest};
     let case = Case::new();
     let sealed = case.seal_question("Why our house?", 1);
     let opened = case.open_as_facilitator(&sealed).unwrap();
@@ -327,10 +327,7 @@ fn a_forward_signed_by_someone_else_or_tampered_fails_for_the_recipient() {
         ForwardRequest {
             original: &opened,
             recipient: &card(&case.responsible),
-            redaction: Some(Redaction {
-                body: "Why our [house]?".into(),
-                keep_attachments: vec![],
-            }),
+            redacted_body: Some("Why our [house]?".into()),
             co_facilitators: &[],
             attachments: vec![],
             seq: 1,
@@ -403,10 +400,7 @@ fn a_forward_claiming_unredacted_must_carry_the_authors_letter() {
         forward::ForwardRequest {
             original: &opened,
             recipient: &card(&case.responsible),
-            redaction: Some(forward::Redaction {
-                body: "Other words".into(),
-                keep_attachments: vec![],
-            }),
+            redacted_body: Some("Other words".into()),
             co_facilitators: &[],
             attachments: vec![],
             seq: 1,

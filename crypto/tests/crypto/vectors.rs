@@ -7,7 +7,7 @@
 
 use std::path::PathBuf;
 
-use ferry_crypto::forward::{self, ForwardRequest, Redaction};
+use ferry_crypto::forward::{self, ForwardRequest};
 use ferry_crypto::keystore::Keystore;
 use ferry_crypto::seal::{self, Expect};
 use ferry_crypto::{Id, Identity, KeyCard, MessageKind, Role, SecretString, SignedStatement};
@@ -139,10 +139,7 @@ fn regenerate_vectors() {
         ForwardRequest {
             original: &opened,
             recipient: &responsible.key_card(at).unwrap(),
-            redaction: Some(Redaction {
-                body: REDACTED.into(),
-                keep_attachments: vec![],
-            }),
+            redacted_body: Some(REDACTED.into()),
             co_facilitators: &[],
             attachments: vec![],
             seq: 1,

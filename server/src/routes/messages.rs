@@ -527,12 +527,17 @@ pub async fn forward(
             "this message was already forwarded to that person",
         ));
     }
-    if fwd.attachments.len() > stored.summary.attachments as usize {
-        return Err(ApiError::bad_request(
-            "attachment_mismatch",
-            "more attachments than the original has",
-        ));
-    }
+    // Every attachment of the original has a decision, and what passes matches them.
+    fwd.check_decisions(Some(stored.summary.attachments as usize))
+        .map_err(|e| {
+            ApiError::bad_request(
+                "attachment_mismatch",
+                format!(
+                    "the forward must say what becomes of each of the message's {} attachment(s): {e}",
+                    stored.summary.attachments
+                ),
+            )
+        })?;
     let (id, state) = deliver(
         &mut tx,
         &app.config,

@@ -59,6 +59,7 @@ pub(crate) fn person(dir: &std::path::Path, label: &str) -> Env {
         editor: None,
         profile: None,
         server: None,
+        answers: None,
     }
 }
 
