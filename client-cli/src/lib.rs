@@ -89,7 +89,7 @@ enum Command {
     /// Participants: records your consent to take part.
     Consent(commands::participant::ConsentCmd),
     /// Participants: withdraws your consent; the case pauses at once.
-    Withdraw(commands::participant::ConsentCmd),
+    Withdraw(commands::participant::WithdrawCmd),
     /// Participants: writes a question, letter or answer, sealed to the facilitators.
     Write(commands::participant::Write),
     /// Reads something delivered to you, verifying every signature.
@@ -139,7 +139,7 @@ where
         Command::Escalate(cmd) => cmd.run(env, profile, &mut out),
         Command::VerifyKey(cmd) => cmd.run(env, profile, &mut out),
         Command::Consent(cmd) => cmd.run(env, profile, &mut out, true),
-        Command::Withdraw(cmd) => cmd.run(env, profile, &mut out, false),
+        Command::Withdraw(cmd) => cmd.run(env, profile, &mut out),
         Command::Write(cmd) => cmd.run(env, profile, &mut out),
         Command::Read(cmd) => cmd.run(env, profile, &mut out),
         Command::Audit(cmd) => cmd.run(env, profile, &mut out),

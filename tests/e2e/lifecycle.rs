@@ -1,5 +1,6 @@
 //! The case lifecycle: nothing moves before the case is active, forwards made while paused or
-//! after a withdrawal wait and are released only if the case resumes, closing cancels them.
+//! after a withdrawal wait and are released only if the case resumes, closing cancels them;
+//! what was delivered stays readable by its recipient.
 
 use crate::harness::{World, code, field};
 
@@ -31,19 +32,31 @@ fn forwards_while_paused_wait_for_resume() {
 }
 
 #[test]
-fn a_withdrawal_pauses_at_once_and_holds_everything() {
-    let w = World::new();
+fn a_withdrawal_pauses_at_once_holds_what_is_new_and_keeps_what_was_delivered() {
+    let mut w = World::new();
     let q1 = w.question("First question");
     w.forward(&q1, &[]);
     let d1 = field(&w.delivered(&w.responsible)[0], "delivery_id");
+    w.responsible.ok(&["read", &d1]);
     let q2 = w.question("Second question");
 
+    // It says what it will do and asks; without an answer or --yes nothing changes.
+    let out = w.refused(&w.responsible, &["withdraw"]);
+    assert!(
+        out.contains("everything you have already received stays yours to read"),
+        "{out}"
+    );
+    w.responsible.answering(&["n"]);
+    let out = w.refused(&w.responsible, &["withdraw"]);
+    assert!(out.contains("Do you want to withdraw now? [y/N]"), "{out}");
+    w.responsible.answering(&["y"]);
     let out = w.responsible.ok(&["withdraw"]);
+    w.responsible.unattended();
     assert!(out.contains("The case is paused"), "{out}");
-    // Already-released deliveries are no longer served, new forwards are held.
-    assert!(w.delivered(&w.responsible).is_empty());
-    let err = w.responsible.ferry(&["read", &d1]).unwrap_err();
-    assert_eq!(code(&err), "case_not_active");
+    // What was delivered stays readable; new forwards are held.
+    assert_eq!(w.delivered(&w.responsible).len(), 1);
+    let read = w.responsible.ok(&["read", &d1]);
+    assert!(read.contains("First question"), "{read}");
     let out = w.forward(&q2, &[]);
     assert!(out.contains("held"), "{out}");
     // The coordinator cannot resume until the person who withdrew consents again.
@@ -52,11 +65,12 @@ fn a_withdrawal_pauses_at_once_and_holds_everything() {
         .ferry(&["case", "resume", &w.case])
         .unwrap_err();
     assert_eq!(code(&err), "not_ready");
-    assert!(w.delivered(&w.responsible).is_empty());
+    assert_eq!(w.delivered(&w.responsible).len(), 1);
 
     w.responsible.ok(&["consent"]);
-    assert!(
-        w.delivered(&w.responsible).is_empty(),
+    assert_eq!(
+        w.delivered(&w.responsible).len(),
+        1,
         "consent alone does not resume the case"
     );
     w.coordinator.ok(&["case", "resume", &w.case]);

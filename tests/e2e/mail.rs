@@ -342,7 +342,7 @@ fn no_mail_of_a_whole_exchange_carries_content_or_the_other_partys_name() {
     );
     w.facilitator.ok(&["escalate", &a2, "--reason", "other"]);
     w.forward(&a2, &[]);
-    w.responsible.ok(&["withdraw"]);
+    w.responsible.ok(&["withdraw", "--yes"]);
     w.server.send_mail();
     w.server.send_mail();
     let mails = smtp.mails();

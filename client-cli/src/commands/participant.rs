@@ -18,12 +18,53 @@ use crate::env::Env;
 use crate::output::{Out, time};
 use crate::transfer;
 
-/// `ferry consent` / `ferry withdraw`
+/// `ferry consent`
 #[derive(clap::Args)]
 pub struct ConsentCmd {
     /// The case (your only case if omitted).
     #[arg(long)]
     case: Option<String>,
+}
+
+/// `ferry withdraw`
+#[derive(clap::Args)]
+pub struct WithdrawCmd {
+    /// The case (your only case if omitted).
+    #[arg(long)]
+    case: Option<String>,
+    /// Withdraw without being asked to confirm.
+    #[arg(long)]
+    yes: bool,
+}
+
+/// What withdrawing does, said before it is done.
+const WITHDRAWING: &[&str] = &[
+    "If you withdraw:",
+    "  - the case pauses at once: nothing new is passed on, to you or from you;",
+    "  - anything already approved for you but not yet delivered is held;",
+    "  - everything you have already received stays yours to read;",
+    "  - you can consent again later if you want to; your coordinator then decides whether the case goes on.",
+];
+
+impl WithdrawCmd {
+    /// Says what a withdrawal does, asks, and signs it.
+    pub fn run(self, env: &Env, profile: Option<&str>, out: &mut Out<'_>) -> Result<()> {
+        for line in WITHDRAWING {
+            out.line(line)?;
+        }
+        if !self.yes {
+            if !env.can_ask() {
+                bail!(
+                    "Nothing was changed. To withdraw, run `ferry withdraw` in a terminal, or add \
+                     --yes to confirm."
+                );
+            }
+            if !env.confirm(out, "Do you want to withdraw now?", false)? {
+                bail!("Nothing was changed: you have not withdrawn.");
+            }
+        }
+        ConsentCmd { case: self.case }.run(env, profile, out, false)
+    }
 }
 
 impl ConsentCmd {
@@ -68,8 +109,9 @@ impl ConsentCmd {
             out.line(format!("Your consent is recorded. The case is {state}."))?;
         } else {
             out.line(format!(
-                "Your withdrawal is recorded. The case is {state}: nothing more will be delivered unless \
-                 you consent again and the coordinator resumes it."
+                "Your withdrawal is recorded. The case is {state}: nothing new will be passed on unless \
+                 you consent again and the coordinator resumes it. What you already received stays \
+                 readable with `ferry inbox` and `ferry read`."
             ))?;
         }
         Ok(())

@@ -1,7 +1,8 @@
 //! Deliveries: what facilitators have approved for a person (a forwarded message, or a
 //! returned message's note), the recipient's signed read receipt, and forwarded attachments.
-//! Nothing is served to a participant unless it was released by a facilitator's signed
-//! decision and the case is active.
+//! Nothing is served to a participant unless a facilitator's signed decision released it
+//! while the case was active; once delivered it stays readable by its recipient, whatever
+//! happens to the case later (a withdrawal, a pause, closing), while anything held stays held.
 
 use axum::Json;
 use axum::body::Body as RawBody;
@@ -39,7 +40,7 @@ fn summary(row: &sqlx::any::AnyRow) -> Result<DeliverySummary, sqlx::Error> {
     })
 }
 
-/// What was delivered to the caller in cases that are active.
+/// What was delivered to the caller: released (or read), in any case state.
 #[utoipa::path(get, path = "/v1/inbox", tag = "deliveries", security(("bearer" = [])),
     responses((status = 200, body = Vec<DeliverySummary>)))]
 pub async fn inbox(
@@ -47,8 +48,8 @@ pub async fn inbox(
     caller: Caller,
 ) -> ApiResult<Json<Vec<DeliverySummary>>> {
     let sql = format!(
-        "{SUMMARY_SQL} JOIN cases c ON c.case_id = d.case_id WHERE d.recipient = $1 \
-         AND d.state IN ('released', 'read') AND c.state = 'active' ORDER BY d.created_at, d.delivery_id"
+        "{SUMMARY_SQL} WHERE d.recipient = $1 AND d.state IN ('released', 'read') \
+         ORDER BY d.created_at, d.delivery_id"
     );
     let rows = sqlx::query(&sql)
         .bind(caller.account_id.as_str())
@@ -57,8 +58,7 @@ pub async fn inbox(
     Ok(Json(rows.iter().map(summary).collect::<Result<_, _>>()?))
 }
 
-/// Who may fetch a delivery: its recipient while it is released and the case active, or a
-/// facilitator of the case.
+/// Who may fetch a delivery: its recipient once it is released, or a facilitator of the case.
 async fn load_readable(
     app: &AppState,
     caller: &Caller,
@@ -76,22 +76,11 @@ async fn load_readable(
     let member = cases::member(&app.pool, &case_id, &caller.account_id).await?;
     match member {
         Some(m) if m.role == Role::Facilitator => Ok(row),
-        Some(_) if recipient == caller.account_id.as_str() => {
-            let case = cases::load(&app.pool, &case_id).await?;
-            if case.state != "active" {
-                return Err(ApiError::conflict(
-                    "case_not_active",
-                    format!(
-                        "this case is {}; nothing is delivered until it is active again",
-                        case.state
-                    ),
-                ));
-            }
-            if state == "released" || state == "read" {
-                Ok(row)
-            } else {
-                Err(ApiError::not_found("delivery"))
-            }
+        Some(_)
+            if recipient == caller.account_id.as_str()
+                && matches!(state.as_str(), "released" | "read") =>
+        {
+            Ok(row)
         }
         _ => Err(ApiError::not_found("delivery")),
     }
@@ -101,8 +90,7 @@ async fn load_readable(
 /// it.
 #[utoipa::path(get, path = "/v1/deliveries/{delivery_id}", tag = "deliveries", security(("bearer" = [])),
     params(("delivery_id" = String, Path, description = "Delivery id")),
-    responses((status = 200, body = DeliveryDetail), (status = 404, body = crate::wire::ErrorBody),
-        (status = 409, body = crate::wire::ErrorBody)))]
+    responses((status = 200, body = DeliveryDetail), (status = 404, body = crate::wire::ErrorBody)))]
 pub async fn get_delivery(
     State(app): State<AppState>,
     caller: Caller,
