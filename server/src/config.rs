@@ -52,6 +52,9 @@ pub struct Config {
     pub mail_max_attempts: i64,
     /// Interval of the digest for people who chose daily notifications, in seconds.
     pub digest_seconds: i64,
+    /// Whether a case becomes active only once a facilitator has checked every participant's
+    /// key (their safety number, read out at a preparation meeting) (`FERRY_REQUIRE_KEY_CHECKS`).
+    pub require_key_checks: bool,
 }
 
 impl Default for Config {
@@ -75,6 +78,7 @@ impl Default for Config {
             mail_retry_seconds: 30,
             mail_max_attempts: 8,
             digest_seconds: 24 * 3600,
+            require_key_checks: true,
         }
     }
 }
@@ -110,6 +114,8 @@ Configuration (environment variables override the --config TOML file, which over
   FERRY_MAIL_FROM             sender of e-mails                 [default: Ferry <ferry@localhost>]
   FERRY_MAIL_RETRY_SECONDS    first retry delay, doubling       [default: 30]
   FERRY_MAIL_MAX_ATTEMPTS     attempts before a mail is failed  [default: 8]
+  FERRY_REQUIRE_KEY_CHECKS    a case is active only once every  [default: true]
+                              participant's key was checked
   FERRY_LOG                   log filter, e.g. info or debug    [default: info]
 TOML keys are the same names in lower case without the FERRY_ prefix.";
 
@@ -202,6 +208,13 @@ impl Config {
         }
         if let Some(v) = get("FERRY_MAIL_MAX_ATTEMPTS") {
             self.mail_max_attempts = num("FERRY_MAIL_MAX_ATTEMPTS", v)?;
+        }
+        if let Some(v) = get("FERRY_REQUIRE_KEY_CHECKS") {
+            self.require_key_checks = match v.as_str() {
+                "true" | "1" | "yes" => true,
+                "false" | "0" | "no" => false,
+                _ => anyhow::bail!("FERRY_REQUIRE_KEY_CHECKS must be true or false, not {v:?}"),
+            };
         }
         if let Some(v) = get("FERRY_SESSION_SECONDS") {
             self.session_seconds = num("FERRY_SESSION_SECONDS", v)?;

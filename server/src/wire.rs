@@ -166,10 +166,13 @@ pub struct CaseView {
     pub risk_outcome: Option<String>,
     /// Who is in the case.
     pub members: Vec<MemberView>,
-    /// Messages per state.
+    /// Messages per state (for a participant: their own messages only).
     pub message_counts: Vec<StateCount>,
-    /// Forwards waiting for the case to resume.
+    /// Forwards waiting for the case to resume (for a participant: those for them).
     pub held_deliveries: u64,
+    /// What the case waits for before it can be active, in plain words (for a participant:
+    /// only what they can do themself).
+    pub waiting_for: Vec<String>,
     /// When it was opened (Unix seconds).
     pub created_at: i64,
 }
@@ -183,8 +186,9 @@ pub struct MemberView {
     pub display_name: String,
     /// Role in the case.
     pub role: String,
-    /// none, given or withdrawn (participants).
-    pub consent: String,
+    /// none, given or withdrawn: for participants, and shown to a participant only for
+    /// themself.
+    pub consent: Option<String>,
 }
 
 /// A count of messages in one state.

@@ -693,6 +693,9 @@ impl World {
             ],
             "Rory",
         );
+        for name in ["Harriet", "Rory"] {
+            facilitator.ok(&["verify-key", name, "--case", &case, "--yes"]);
+        }
         harmed.ok(&["consent"]);
         let out = responsible.ok(&["consent"]);
         assert!(out.contains("The case is active."), "{out}");

@@ -137,6 +137,13 @@ fn nothing_moves_before_consent_and_a_sensitive_case_needs_an_accredited_facilit
     w.coordinator
         .ok(&["case", "allocate", &case, &accredited.account_id()]);
 
+    let show = w.coordinator.ok(&["case", "show", &case]);
+    assert!(
+        show.contains(
+            "waiting for  risk assessment, the harmed person to enrol, the responsible person to enrol"
+        ),
+        "{show}"
+    );
     // Participants enrolled but not yet consenting: the case is not active, nothing can be sent.
     w.coordinator.ok(&["case", "risk", &case, "proceed"]);
     let h = w.server.person("harmed-2");
@@ -169,7 +176,67 @@ fn nothing_moves_before_consent_and_a_sensitive_case_needs_an_accredited_facilit
     h.ok(&["consent"]);
     let err = h.ferry(&["write", "question", "--file", &f]).unwrap_err();
     assert_eq!(code(&err), "case_not_active");
+    let show = w.coordinator.ok(&["case", "show", &case]);
+    assert!(
+        show.contains(
+            "waiting for  consent from the responsible person, key check of the harmed person, \
+             key check of the responsible person"
+        ),
+        "{show}"
+    );
+    // Consent alone does not make it active: each key must have been checked.
     let out = r.ok(&["consent"]);
-    assert!(out.contains("active"), "{out}");
+    assert!(out.contains("The case is preparing."), "{out}");
+    assert!(
+        out.contains("waiting for your facilitator to check your safety number with you"),
+        "{out}"
+    );
+    // A participant is told only what concerns them.
+    let show = r.ok(&["case", "show", &case]);
+    assert!(!show.contains("harmed person"), "{show}");
+    accredited.ok(&["verify-key", "H2", "--case", &case, "--yes"]);
+    let err = h.ferry(&["write", "question", "--file", &f]).unwrap_err();
+    assert_eq!(code(&err), "case_not_active");
+    let out = accredited.ok(&["verify-key", "R2", "--case", &case, "--yes"]);
+    assert!(out.contains("Recorded"), "{out}");
+    let show = w.coordinator.ok(&["case", "show", &case]);
+    assert!(show.contains("state        active"), "{show}");
+    assert!(!show.contains("waiting for"), "{show}");
     h.ok(&["write", "question", "--file", &f]);
+}
+
+/// A service may let cases become active without key checks (FERRY_REQUIRE_KEY_CHECKS=false).
+#[test]
+fn key_checks_can_be_left_out_of_activation_by_the_service() {
+    let server = crate::harness::TestServer::start_with(tempfile::tempdir().unwrap(), |c| {
+        c.require_key_checks = false;
+    });
+    let url = server.url.clone();
+    let coordinator = server.person("coordinator");
+    coordinator.ok(&["enrol", &url, &server.coordinator_code(), "--name", "C"]);
+    let facilitator = server.person("facilitator");
+    facilitator.enrol_invited(
+        &url,
+        &coordinator,
+        &["staff", "invite", "--role", "facilitator"],
+        "F",
+    );
+    let case = field(
+        &coordinator.json(&["case", "open", "--reference", "R", "--category", "theft"]),
+        "case_id",
+    );
+    coordinator.ok(&["case", "allocate", &case, "F"]);
+    coordinator.ok(&["case", "risk", &case, "proceed"]);
+    for (label, role) in [("h", "harmed"), ("r", "responsible")] {
+        let p = server.person(label);
+        p.enrol_invited(
+            &url,
+            &coordinator,
+            &["case", "invite", &case, "--role", role],
+            label,
+        );
+        p.ok(&["consent"]);
+    }
+    let show = coordinator.ok(&["case", "show", &case]);
+    assert!(show.contains("state        active"), "{show}");
 }

@@ -376,11 +376,13 @@ pub fn show(out: &mut Out<'_>, view: &CaseView) -> Result<()> {
         view.risk_outcome.as_deref().unwrap_or("not yet assessed")
     ))?;
     out.line(format!("  opened       {} UTC", time(view.created_at)))?;
+    if !view.waiting_for.is_empty() {
+        out.line(format!("  waiting for  {}", view.waiting_for.join(", ")))?;
+    }
     for m in &view.members {
-        let consent = if m.role == "facilitator" || m.role == "auditor" {
-            String::new()
-        } else {
-            format!("  consent: {}", m.consent)
+        let consent = match &m.consent {
+            Some(c) => format!("  consent: {c}"),
+            None => String::new(),
         };
         out.line(format!(
             "  {:<12} {} ({}){consent}",

@@ -107,6 +107,15 @@ impl ConsentCmd {
         let state = a.case_state.unwrap_or_default();
         if give {
             out.line(format!("Your consent is recorded. The case is {state}."))?;
+            if state != "active" {
+                let view: CaseView = account.client.get(&format!("/v1/cases/{case}"))?;
+                if !view.waiting_for.is_empty() {
+                    out.line(format!(
+                        "Before anything can be sent it is waiting for {}.",
+                        view.waiting_for.join(" and ")
+                    ))?;
+                }
+            }
         } else {
             out.line(format!(
                 "Your withdrawal is recorded. The case is {state}: nothing new will be passed on unless \

@@ -35,6 +35,7 @@ fn same_case(path: &str, signed: &ferry_crypto::Id) -> ApiResult<()> {
 }
 
 async fn finish(
+    config: &crate::Config,
     mut tx: Tx<'static>,
     case_id: Option<&str>,
     statement: &SignedStatement,
@@ -42,7 +43,9 @@ async fn finish(
 ) -> ApiResult<Json<Accepted>> {
     let event = trail::append(&mut tx, case_id, statement, now).await?;
     let case_state = match case_id {
-        Some(case) => Some(cases::activate_if_ready(&mut tx, case, now).await?),
+        Some(case) => {
+            Some(cases::activate_if_ready(&mut tx, case, config.require_key_checks, now).await?)
+        }
         None => None,
     };
     tx.commit().await?;
@@ -91,13 +94,14 @@ async fn begin_case_act<T: CaseAct>(
     Ok((tx, act, case))
 }
 
-/// Fails unless the caller is a coordinator or service-wide auditor, or a member of the case.
-async fn require_view(app: &AppState, caller: &Caller, case_id: &str) -> ApiResult<()> {
+/// Fails unless the caller is a coordinator or service-wide auditor, or a member of the case;
+/// says whether they see it as a participant.
+async fn require_view(app: &AppState, caller: &Caller, case_id: &str) -> ApiResult<bool> {
     match caller.staff_role.as_deref() {
-        Some("coordinator" | "auditor") => cases::load(&app.pool, case_id).await.map(|_| ()),
+        Some("coordinator" | "auditor") => cases::load(&app.pool, case_id).await.map(|_| false),
         _ => cases::require_member(&app.pool, case_id, &caller.account_id, ANY_MEMBER)
             .await
-            .map(|_| ()),
+            .map(|m| m.role.is_participant()),
     }
 }
 
@@ -113,13 +117,13 @@ pub async fn list_cases(
         caller.staff_role.as_deref(),
         Some("coordinator" | "auditor")
     );
-    let ids: Vec<String> = if sees_all {
-        sqlx::query("SELECT case_id FROM cases ORDER BY created_at, case_id")
+    let ids: Vec<(String, String)> = if sees_all {
+        sqlx::query("SELECT case_id, 'staff' FROM cases ORDER BY created_at, case_id")
             .fetch_all(&app.pool)
             .await?
     } else {
         sqlx::query(
-            "SELECT c.case_id FROM cases c JOIN members m ON m.case_id = c.case_id \
+            "SELECT c.case_id, m.role FROM cases c JOIN members m ON m.case_id = c.case_id \
              WHERE m.account_id = $1 ORDER BY c.created_at, c.case_id",
         )
         .bind(caller.account_id.as_str())
@@ -127,12 +131,17 @@ pub async fn list_cases(
         .await?
     }
     .into_iter()
-    .map(|r| r.try_get(0))
-    .collect::<Result<_, _>>()?;
+    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+    .collect::<Result<_, sqlx::Error>>()?;
     let mut conn = app.pool.acquire().await?;
     let mut out = vec![];
-    for id in ids {
-        out.push(cases::view(&mut conn, &id).await?);
+    for (id, role) in ids {
+        let viewer = cases::Viewer {
+            account: &caller.account_id,
+            participant: role.parse::<Role>().is_ok_and(Role::is_participant),
+        };
+        let key_checks = app.config.require_key_checks;
+        out.push(cases::view(&mut conn, &id, &viewer, key_checks).await?);
     }
     Ok(Json(out))
 }
@@ -166,7 +175,14 @@ pub async fn open_case(
     .bind(now)
     .execute(&mut *tx)
     .await?;
-    finish(tx, Some(open.case_id.as_str()), &req.statement, now).await
+    finish(
+        &app.config,
+        tx,
+        Some(open.case_id.as_str()),
+        &req.statement,
+        now,
+    )
+    .await
 }
 
 /// A case's metadata, members and message counts (never content).
@@ -178,9 +194,15 @@ pub async fn show_case(
     caller: Caller,
     Path(case_id): Path<String>,
 ) -> ApiResult<Json<CaseView>> {
-    require_view(&app, &caller, &case_id).await?;
+    let viewer = cases::Viewer {
+        account: &caller.account_id,
+        participant: require_view(&app, &caller, &case_id).await?,
+    };
     let mut conn = app.pool.acquire().await?;
-    Ok(Json(cases::view(&mut conn, &case_id).await?))
+    let key_checks = app.config.require_key_checks;
+    Ok(Json(
+        cases::view(&mut conn, &case_id, &viewer, key_checks).await?,
+    ))
 }
 
 /// Allocates a facilitator (coordinators). A sensitive case needs a facilitator holding the
@@ -248,7 +270,7 @@ pub async fn allocate(
     if case.state == "referred" {
         cases::set_state(&mut tx, &case_id, "preparing", now).await?;
     }
-    finish(tx, Some(&case_id), &req.statement, now).await
+    finish(&app.config, tx, Some(&case_id), &req.statement, now).await
 }
 
 /// Stores an invitation (its code only as the signed hash) and, if an address is given and
@@ -357,7 +379,7 @@ pub async fn invite_to_case(
         now,
     )
     .await?;
-    let mut accepted = finish(tx, Some(&case_id), &req.statement, now).await?;
+    let mut accepted = finish(&app.config, tx, Some(&case_id), &req.statement, now).await?;
     accepted.0.mailed = mailed;
     Ok(accepted)
 }
@@ -396,7 +418,7 @@ pub async fn invite_staff(
         now,
     )
     .await?;
-    let mut accepted = finish(tx, None, &req.statement, now).await?;
+    let mut accepted = finish(&app.config, tx, None, &req.statement, now).await?;
     accepted.0.mailed = mailed;
     Ok(accepted)
 }
@@ -427,7 +449,7 @@ pub async fn risk_assessment(
     if risk.outcome == RiskOutcome::DoNotProceed && case.state == "active" {
         cases::set_state(&mut tx, &case_id, "paused", now).await?;
     }
-    finish(tx, Some(&case_id), &req.statement, now).await
+    finish(&app.config, tx, Some(&case_id), &req.statement, now).await
 }
 
 /// Pauses, resumes or closes a case (coordinators). Resuming needs every participant's
@@ -449,10 +471,14 @@ pub async fn change_state(
             cases::set_state(&mut tx, &case_id, "paused", now).await?;
         }
         (CaseAction::Resume, "paused") => {
-            if let Some(why) = cases::not_ready(&mut tx, &case).await? {
+            let waiting = cases::waiting_for(&mut tx, &case, app.config.require_key_checks).await?;
+            if !waiting.is_empty() {
                 return Err(ApiError::conflict(
                     "not_ready",
-                    format!("the case cannot resume: {why}"),
+                    format!(
+                        "the case cannot resume yet; it is waiting for: {}",
+                        waiting.join(", ")
+                    ),
                 ));
             }
             cases::set_state(&mut tx, &case_id, "active", now).await?;
@@ -480,7 +506,7 @@ pub async fn change_state(
             ));
         }
     }
-    finish(tx, Some(&case_id), &req.statement, now).await
+    finish(&app.config, tx, Some(&case_id), &req.statement, now).await
 }
 
 /// Records a participant's consent.
@@ -555,7 +581,7 @@ async fn participant_choice<T: Choice>(
     if T::CONSENT == "withdrawn" && case.state == "active" {
         cases::set_state(&mut tx, case_id, "paused", now).await?;
     }
-    finish(tx, Some(case_id), statement, now).await
+    finish(&app.config, tx, Some(case_id), statement, now).await
 }
 
 async fn set_consent(
@@ -602,5 +628,5 @@ pub async fn verify_key(
             "the fingerprint verified is not the one on this person's key card",
         ));
     }
-    finish(tx, Some(&case_id), &req.statement, now).await
+    finish(&app.config, tx, Some(&case_id), &req.statement, now).await
 }

@@ -124,6 +124,13 @@ pub(crate) fn people(s: &Served, dir: &std::path::Path, cases: usize) -> Result<
             )?;
             out.push((env, to));
         }
+        for name in ["harmed", "responsible"] {
+            let name = format!("{name} {n}");
+            ferry(
+                &facilitator,
+                &["verify-key", &name, "--case", &case, "--yes"],
+            )?;
+        }
         for (env, _) in &out[out.len() - 2..] {
             ferry(env, &["consent"])?;
         }
