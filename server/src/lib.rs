@@ -19,6 +19,7 @@ pub mod mail;
 pub mod routes;
 pub mod sql;
 pub mod trail;
+pub mod visibility;
 pub mod wal;
 pub mod wire;
 

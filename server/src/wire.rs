@@ -380,12 +380,19 @@ pub struct ProvenEvent {
     pub proof: Vec<String>,
 }
 
+/// [`AuditBundle::format`] of a whole case's record (auditors, coordinators, facilitators).
+pub const CASE_BUNDLE: &str = "ferry-audit-bundle/v1";
+
+/// [`AuditBundle::format`] of one participant's own record: only the events that concern them,
+/// each proven in the log; it cannot show that nothing else happened in the case.
+pub const PARTICIPANT_RECORD: &str = "ferry-participant-record/v1";
+
 /// Everything an auditor needs to verify a case offline, without content: the server's key
 /// card, a signed checkpoint, the case's events and the events they depend on (key cards,
 /// staff enrolments and the invitations behind them), each with its inclusion proof.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct AuditBundle {
-    /// `ferry-audit-bundle/v1`.
+    /// [`CASE_BUNDLE`], or [`PARTICIPANT_RECORD`] for a participant's own record.
     pub format: String,
     /// The case.
     pub case_id: String,

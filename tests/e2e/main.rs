@@ -12,6 +12,7 @@ mod hostile;
 mod lifecycle;
 mod mail;
 mod postgres;
+mod privacy;
 mod replicas;
 mod reviewer;
 mod smtp;

@@ -131,6 +131,7 @@ pub fn verify_log(client: &Client, server: &KeyCard, pinned: &Pinned) -> Result<
         .iter()
         .map(|case_id| Report {
             case_id: case_id.clone(),
+            own_record: false,
             origin: pinned.origin.clone(),
             checkpoint_size: size,
             checkpoint_root: pinned.root.clone(),

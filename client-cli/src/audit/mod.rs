@@ -11,10 +11,10 @@ pub use log::{LogReport, verify_log};
 
 use std::collections::{BTreeMap, HashMap};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use ferry_crypto::trail::{self, Leaf, TreeHash};
 use ferry_crypto::{KeyCard, StatementKind};
-use ferry_server::wire::{AuditBundle, ProvenEvent};
+use ferry_server::wire::{AuditBundle, CASE_BUNDLE, PARTICIPANT_RECORD, ProvenEvent};
 use serde::Serialize;
 
 /// One line of a case's timeline.
@@ -43,6 +43,10 @@ pub struct TimelineEntry {
 pub struct Report {
     /// The case.
     pub case_id: String,
+    /// True for a participant's own record: only the events that concern them, each proven
+    /// in the log; it cannot show that the case's record is complete or that the process was
+    /// followed, so neither is checked.
+    pub own_record: bool,
     /// The log's origin.
     pub origin: String,
     /// The checkpoint's size.
@@ -75,11 +79,11 @@ pub(crate) struct Event {
 /// all (unreadable, or its checkpoint is not signed by the server's key); everything else is a
 /// problem in the report.
 pub fn verify_bundle(bundle: &AuditBundle, pinned_server_card: Option<&KeyCard>) -> Result<Report> {
-    anyhow::ensure!(
-        bundle.format == "ferry-audit-bundle/v1",
-        "this is not a Ferry audit bundle (format {:?})",
-        bundle.format
-    );
+    let own_record = match bundle.format.as_str() {
+        CASE_BUNDLE => false,
+        PARTICIPANT_RECORD => true,
+        other => bail!("this is not a Ferry audit bundle (format {other:?})"),
+    };
     let server = KeyCard::verify(bundle.server_key_card.clone())
         .context("the bundle's server key card does not verify")?;
     let mut problems = vec![];
@@ -144,16 +148,25 @@ pub fn verify_bundle(bundle: &AuditBundle, pinned_server_card: Option<&KeyCard>)
             }
         }
     }
-    check_chain(&bundle.case_id, &chain, &mut problems);
+    // A participant's record leaves out what does not concern them: its chain has gaps and the
+    // rules cannot be replayed over it.
+    let mut rules = vec![];
+    if !own_record {
+        check_chain(&bundle.case_id, &chain, &mut problems);
+    }
     let timeline = replay::replay(
         &bundle.case_id,
         &all,
         &cards,
         server.account_id().as_str(),
-        &mut problems,
+        &mut rules,
     );
+    if !own_record {
+        problems.extend(rules);
+    }
     Ok(Report {
         case_id: bundle.case_id.clone(),
+        own_record,
         origin: bundle.origin.clone(),
         checkpoint_size: size,
         checkpoint_root: trail::hash_hex(&root),

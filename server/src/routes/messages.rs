@@ -177,18 +177,23 @@ pub async fn review_queue(
     Ok(Json(rows.iter().map(summary).collect::<Result<_, _>>()?))
 }
 
-/// Fails unless the caller is one of the case's facilitators or the message's author.
-async fn require_reader(
+/// Loads a message for one of its case's facilitators or its author. Anyone else gets the
+/// answer a message that does not exist gets, whether or not the case or message exists.
+async fn load_readable(
     app: &AppState,
     caller: &Caller,
     case_id: &str,
-    author: &str,
-) -> ApiResult<()> {
-    let m = cases::require_member(&app.pool, case_id, &caller.account_id, &Role::ALL).await?;
-    if m.role == Role::Facilitator || author == caller.account_id.as_str() {
-        Ok(())
+    message_id: &str,
+) -> ApiResult<Stored> {
+    let hidden = || ApiError::not_found("message");
+    let member = cases::member(&app.pool, case_id, &caller.account_id)
+        .await?
+        .ok_or_else(hidden)?;
+    let stored = load_message(&app.pool, case_id, message_id).await?;
+    if member.role == Role::Facilitator || stored.summary.author == caller.account_id.as_str() {
+        Ok(stored)
     } else {
-        Err(ApiError::not_found("message"))
+        Err(hidden())
     }
 }
 
@@ -202,8 +207,7 @@ pub async fn get_message(
     caller: Caller,
     Path((case_id, message_id)): Path<(String, String)>,
 ) -> ApiResult<Json<MessageDetail>> {
-    let stored = load_message(&app.pool, &case_id, &message_id).await?;
-    require_reader(&app, &caller, &case_id, &stored.summary.author).await?;
+    let stored = load_readable(&app, &caller, &case_id, &message_id).await?;
     let author = ferry_crypto::AccountId::try_from(stored.summary.author.clone())
         .map_err(ApiError::internal)?;
     let card = app
@@ -321,8 +325,7 @@ pub async fn download_attachment(
     caller: Caller,
     Path((case_id, message_id, idx)): Path<(String, String, u64)>,
 ) -> ApiResult<RawBody> {
-    let stored = load_message(&app.pool, &case_id, &message_id).await?;
-    require_reader(&app, &caller, &case_id, &stored.summary.author).await?;
+    load_readable(&app, &caller, &case_id, &message_id).await?;
     blobs::read(&app.config.blob_dir, &message_id, idx).await
 }
 

@@ -22,9 +22,10 @@ use crate::trail::{
     CHECKPOINT_INTERVAL_SECONDS, SignedCheckpoint, checkpoint, signed_within, with_hashes,
 };
 use crate::wire::{
-    AuditBundle, CheckpointView, EventView, LEAVES_BINARY, LogLeaves, Proof, ProvenEvent, RawLeaves,
+    AuditBundle, CASE_BUNDLE, CheckpointView, EventView, LEAVES_BINARY, LogLeaves,
+    PARTICIPANT_RECORD, Proof, ProvenEvent, RawLeaves,
 };
-use crate::{AppState, cases};
+use crate::{AppState, cases, visibility};
 
 fn view(app: &AppState, c: &SignedCheckpoint) -> CheckpointView {
     CheckpointView {
@@ -196,13 +197,16 @@ pub async fn leaves(
     })
 }
 
-/// Who may see a case's events: coordinators and service-wide auditors, and members.
-async fn require_case_access(app: &AppState, caller: &Caller, case_id: &str) -> ApiResult<()> {
+/// Who may see a case's events: coordinators and service-wide auditors, and members. Says
+/// whether the caller sees them as a participant (only what concerns them).
+async fn require_case_access(app: &AppState, caller: &Caller, case_id: &str) -> ApiResult<bool> {
     match caller.staff_role.as_deref() {
-        Some("coordinator") | Some("auditor") => cases::load(&app.pool, case_id).await.map(|_| ()),
+        Some("coordinator") | Some("auditor") => {
+            cases::load(&app.pool, case_id).await.map(|_| false)
+        }
         _ => cases::require_member(&app.pool, case_id, &caller.account_id, &Role::ALL)
             .await
-            .map(|_| ()),
+            .map(|m| m.role.is_participant()),
     }
 }
 
@@ -229,17 +233,33 @@ pub async fn event(
     caller: Caller,
     Path(idx): Path<u64>,
 ) -> ApiResult<Json<EventView>> {
-    let row = sqlx::query("SELECT case_id, actor FROM events WHERE idx = $1")
+    let row = sqlx::query("SELECT case_id, actor, statement FROM events WHERE idx = $1")
         .bind(idx as i64)
         .fetch_optional(&app.pool)
         .await?
         .ok_or_else(|| ApiError::not_found("event"))?;
     let case_id: Option<String> = row.try_get(0)?;
     let actor: String = row.try_get(1)?;
+    // Whatever the reason an event may not be seen, the answer is the one for no event.
+    let hidden = || ApiError::not_found("event");
     match case_id {
-        Some(case) => require_case_access(&app, &caller, &case).await?,
+        Some(case) => {
+            let participant = require_case_access(&app, &caller, &case)
+                .await
+                .map_err(|_| hidden())?;
+            if participant {
+                let statement = SignedStatement::from_json(&row.try_get::<Vec<u8>, _>(2)?)
+                    .map_err(ApiError::internal)?;
+                let mut conn = app.pool.acquire().await?;
+                let me = caller.account_id.as_str();
+                let own = visibility::own_messages(&mut conn, &case, me).await?;
+                if !visibility::concerns(me, &own, &statement) {
+                    return Err(hidden());
+                }
+            }
+        }
         None if caller.staff_role.is_some() || actor == caller.account_id.as_str() => {}
-        None => return Err(ApiError::not_found("event")),
+        None => return Err(hidden()),
     }
     let c = checkpoint(&app).await?;
     if idx >= c.size {
@@ -253,7 +273,8 @@ pub async fn event(
     }))
 }
 
-/// A case's audit bundle: its chain, the events it relies on, proofs and a checkpoint.
+/// A case's audit bundle: its chain, the events it relies on, proofs and a checkpoint. A
+/// participant gets their own record instead: only the events that concern them.
 #[utoipa::path(get, path = "/v1/cases/{case_id}/audit", tag = "trail", security(("bearer" = [])),
     params(("case_id" = String, Path, description = "Case id")),
     responses((status = 200, body = AuditBundle), (status = 404, body = crate::wire::ErrorBody)))]
@@ -262,29 +283,48 @@ pub async fn audit_bundle(
     caller: Caller,
     Path(case_id): Path<String>,
 ) -> ApiResult<Json<AuditBundle>> {
-    require_case_access(&app, &caller, &case_id).await?;
+    let participant = require_case_access(&app, &caller, &case_id).await?;
     let c = checkpoint(&app).await?;
     let mut conn = app.pool.acquire().await?;
-    let chain: Vec<(i64, String)> = sqlx::query(
-        "SELECT idx, actor FROM events WHERE case_id = $1 AND idx < $2 ORDER BY seq_in_case",
+    let rows = sqlx::query(
+        "SELECT idx, actor, statement FROM events WHERE case_id = $1 AND idx < $2 \
+         ORDER BY seq_in_case",
     )
     .bind(&case_id)
     .bind(c.size as i64)
     .fetch_all(&mut *conn)
-    .await?
-    .into_iter()
-    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-    .collect::<Result<_, sqlx::Error>>()?;
+    .await?;
+    let mut chain: Vec<(i64, String)> = vec![];
+    let me = caller.account_id.as_str();
+    let own = if participant {
+        visibility::own_messages(&mut conn, &case_id, me).await?
+    } else {
+        Default::default()
+    };
+    for r in rows {
+        if participant {
+            let statement = SignedStatement::from_json(&r.try_get::<Vec<u8>, _>(2)?)
+                .map_err(ApiError::internal)?;
+            if !visibility::concerns(me, &own, &statement) {
+                continue;
+            }
+        }
+        chain.push((r.try_get(0)?, r.try_get(1)?));
+    }
     let in_chain: BTreeSet<i64> = chain.iter().map(|(i, _)| *i).collect();
-    // Everyone the chain names, not only its signers: a facilitator allocated but not yet
-    // acting must be shown to be staff too.
     let mut actors: Vec<String> = chain.iter().map(|(_, a)| a.clone()).collect();
-    for row in sqlx::query("SELECT account_id FROM members WHERE case_id = $1")
-        .bind(&case_id)
-        .fetch_all(&mut *conn)
-        .await?
-    {
-        actors.push(row.try_get(0)?);
+    if participant {
+        actors.push(me.to_owned());
+    } else {
+        // Everyone the chain names, not only its signers: a facilitator allocated but not yet
+        // acting must be shown to be staff too.
+        for row in sqlx::query("SELECT account_id FROM members WHERE case_id = $1")
+            .bind(&case_id)
+            .fetch_all(&mut *conn)
+            .await?
+        {
+            actors.push(row.try_get(0)?);
+        }
     }
     let context = context_events(&mut conn, actors, c.size).await?;
     let mut events = vec![];
@@ -296,7 +336,12 @@ pub async fn audit_bundle(
         ctx.push(proven(&mut conn, idx as u64, c.size).await?);
     }
     Ok(Json(AuditBundle {
-        format: "ferry-audit-bundle/v1".into(),
+        format: if participant {
+            PARTICIPANT_RECORD
+        } else {
+            CASE_BUNDLE
+        }
+        .into(),
         case_id,
         origin: app.config.log_origin.clone(),
         server_key_card: app.server_card.statement().clone(),
