@@ -18,6 +18,7 @@ pub mod intake;
 pub mod mail;
 pub mod routes;
 pub mod sql;
+pub mod states;
 pub mod trail;
 pub mod visibility;
 pub mod wal;

@@ -31,6 +31,9 @@ pub struct ServerInfo {
     /// The server's key card (signs the bootstrap invitation and, later, checkpoints).
     #[schema(value_type = Object)]
     pub key_card: SignedStatement,
+    /// Whether a case becomes active only once every participant's key was checked.
+    #[serde(default)]
+    pub require_key_checks: bool,
 }
 
 /// Enrolment: a new key card and the signed acceptance of an invitation code.
@@ -407,6 +410,67 @@ pub struct AuditBundle {
     pub events: Vec<ProvenEvent>,
     /// Events outside the chain that its events rely on.
     pub context: Vec<ProvenEvent>,
+    /// The states the server keeps for the case, for the auditor to check against the events
+    /// (whole case records only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub states: Option<CaseStates>,
+}
+
+/// The states a server keeps for one case, read together at one moment: what the signed
+/// events must explain. An auditor replays the events and reports any state they do not.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CaseStates {
+    /// The case.
+    pub case_id: String,
+    /// The log index of the case's last event when the states were read.
+    pub last_event: Option<u64>,
+    /// The case's state.
+    pub state: String,
+    /// Whether the server makes a case active only once every participant's key was checked.
+    pub require_key_checks: bool,
+    /// Each person in the case.
+    pub members: Vec<MemberState>,
+    /// Each message.
+    pub messages: Vec<MessageState>,
+    /// Each delivery (a forward, or a returned message's note).
+    pub deliveries: Vec<DeliveryState>,
+}
+
+/// A person's role and consent in a case, as the server keeps them.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MemberState {
+    /// Account id.
+    pub account_id: String,
+    /// Role.
+    pub role: String,
+    /// none, given or withdrawn.
+    pub consent: String,
+}
+
+/// A message's state, as the server keeps it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MessageState {
+    /// Message id.
+    pub message_id: String,
+    /// uploading, in_review, forwarded, returned, withheld or escalated.
+    pub state: String,
+}
+
+/// A delivery's state, as the server keeps it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DeliveryState {
+    /// The message it is about.
+    pub message_id: String,
+    /// forward or return.
+    pub kind: String,
+    /// Who it is for.
+    pub recipient: String,
+    /// The signed hash of what is delivered (the forwarded payload or the note), hex.
+    pub sha256: String,
+    /// held, uploading, released, read or cancelled.
+    pub state: String,
+    /// Whether attachments are still being uploaded to it.
+    pub uploading: bool,
 }
 
 /// A range of the log's leaves, in order, for an audit of the whole log (which recomputes the

@@ -764,3 +764,85 @@ fn only_coordinators_and_service_wide_auditors_read_the_whole_log() {
         "{out}"
     );
 }
+
+/// An edit made straight in the database: its SQL, given the world and a message in review.
+type Edit = dyn Fn(&World, &str) -> String;
+
+/// State the log does not cover, changed straight in the database: each edit is explained by
+/// no event, and both audits (one case, and the whole log) report it.
+#[test]
+fn states_written_around_the_api_are_reported() {
+    let edits: [(&str, &Edit, &str); 6] = [
+        (
+            "a message hidden from its facilitator's queue",
+            &|w, q| {
+                format!(
+                    "UPDATE messages SET state = 'withheld' WHERE message_id = '{q}' AND case_id = '{}'",
+                    w.case
+                )
+            },
+            "is kept as withheld, but its events make it in review",
+        ),
+        (
+            "a message deleted",
+            &|_, q| format!("DELETE FROM messages WHERE message_id = '{q}'"),
+            "was submitted but the server no longer keeps it",
+        ),
+        (
+            "a consent that was never given",
+            &|w, _| {
+                format!(
+                    "UPDATE members SET consent = 'withdrawn' WHERE case_id = '{}' AND role = 'harmed'",
+                    w.case
+                )
+            },
+            "consent is kept as withdrawn, but their events make it given",
+        ),
+        (
+            "the case paused without a statement",
+            &|w, _| {
+                format!(
+                    "UPDATE cases SET state = 'paused' WHERE case_id = '{}'",
+                    w.case
+                )
+            },
+            "the case is kept as paused, but its events make it active",
+        ),
+        (
+            "a delivery marked read without a receipt",
+            &|w, _| {
+                format!(
+                    "UPDATE deliveries SET state = 'read' WHERE case_id = '{}' AND state = 'released'",
+                    w.case
+                )
+            },
+            "is kept as read, but its events make it released",
+        ),
+        (
+            "a delivery made without a forward",
+            &|w, q| {
+                format!(
+                    "INSERT INTO deliveries (delivery_id, case_id, message_id, recipient, kind, statement, \
+                 ciphertext, state, attachments_pending, created_at) SELECT 'forged', case_id, '{q}', \
+                 recipient, kind, statement, ciphertext, 'released', 0, created_at FROM deliveries \
+                 WHERE case_id = '{}' LIMIT 1",
+                    w.case
+                )
+            },
+            "no event approved it",
+        ),
+    ];
+    for (what, edit, expected) in edits {
+        let w = World::new();
+        let forwarded = w.question("Forwarded, not yet read");
+        w.forward(&forwarded, &[]);
+        let q = w.question("Waiting for review");
+        let (out, clean) = audit(&w);
+        assert!(clean, "before {what}:\n{out}");
+        w.server.execute(&edit(&w, &q));
+        let (out, clean) = audit(&w);
+        assert_problem(&out, clean, &["the server's states:", expected]);
+        let (out, clean) = audit_log(&w);
+        assert_problem(&out, clean, &["the server's states:", expected]);
+    }
+}

@@ -12,7 +12,7 @@ use std::sync::mpsc::sync_channel;
 use anyhow::{Context, Result, bail};
 use ferry_crypto::trail::{self, Leaf, TreeBuilder};
 use ferry_crypto::{KeyCard, Sha256Hash, StatementKind};
-use ferry_server::wire::{LEAVES_BINARY, RawLeaves};
+use ferry_server::wire::{CaseStates, LEAVES_BINARY, RawLeaves, ServerInfo};
 use serde::Serialize;
 
 use super::replay::Replayer;
@@ -39,6 +39,8 @@ pub struct LogReport {
     pub cases: Vec<Report>,
     /// What is wrong outside any one case: the tree, staff enrolments, unreadable events.
     pub problems: Vec<String>,
+    /// What could not be checked, and why (not problems).
+    pub notes: Vec<String>,
 }
 
 impl LogReport {
@@ -54,12 +56,13 @@ impl LogReport {
 pub fn verify_log(client: &Client, server: &KeyCard, pinned: &Pinned) -> Result<LogReport> {
     let root = trail::hash_from_hex(&pinned.root)?;
     let size = pinned.size;
+    let info: ServerInfo = client.get("/v1/server")?;
     let mut audit = Audit {
         tree: TreeBuilder::default(),
         cards: HashMap::from([(server.account_id().to_string(), server.clone())]),
         chains: HashMap::new(),
         order: vec![],
-        replayer: Replayer::new(server.account_id().as_str(), false),
+        replayer: Replayer::new(server.account_id().as_str(), false, info.require_key_checks),
     };
     let found = std::thread::scope(|scope| -> Result<_> {
         // Fetching runs ahead (two pages at most) on its own thread.
@@ -119,8 +122,16 @@ pub fn verify_log(client: &Client, server: &KeyCard, pinned: &Pinned) -> Result<
              altered, inserted, removed or moved"
         ));
     }
+    let (found, unchecked) = check_states(client, &audit, size)?;
+    let mut notes = vec![];
+    if unchecked > 0 {
+        notes.push(format!(
+            "the server's states of {unchecked} case(s) were not checked: they changed after the \
+             checkpoint (the next audit checks them)"
+        ));
+    }
     let mut by_case: HashMap<String, Vec<String>> = HashMap::new();
-    for (case, problem) in audit.replayer.problems {
+    for (case, problem) in found.into_iter().chain(audit.replayer.problems) {
         match case {
             Some(c) => by_case.entry(c).or_default().push(problem),
             None => problems.push(problem),
@@ -138,6 +149,7 @@ pub fn verify_log(client: &Client, server: &KeyCard, pinned: &Pinned) -> Result<
             events: audit.replayer.cases.get(case_id).map_or(0, |c| c.events),
             timeline: vec![],
             problems: by_case.remove(case_id).unwrap_or_default(),
+            notes: vec![],
         })
         .collect();
     // Nothing found is dropped, even for a case whose chain never showed.
@@ -151,7 +163,64 @@ pub fn verify_log(client: &Client, server: &KeyCard, pinned: &Pinned) -> Result<
         root_matches,
         cases,
         problems,
+        notes,
     })
+}
+
+/// A problem, with the case it concerns (none: the log's staff).
+type CaseProblem = (Option<String>, String);
+
+/// Cases asked for per states request (the server serves at most 200).
+const STATES_PAGE: u64 = 200;
+
+/// Checks every case's states on the server against the replay, page by page; a case whose
+/// last event on the server is not the last one the audit saw (it moved on after the
+/// checkpoint) is counted, not checked. Returns the problems, by case, and that count.
+fn check_states(
+    client: &Client,
+    audit: &Audit<'_>,
+    size: u64,
+) -> Result<(Vec<CaseProblem>, usize)> {
+    let mut problems = vec![];
+    let mut unchecked = 0;
+    let mut after = String::new();
+    let mut kept = std::collections::HashSet::new();
+    loop {
+        let page: Vec<CaseStates> =
+            client.get(&format!("/v1/log/states?after={after}&limit={STATES_PAGE}"))?;
+        for states in &page {
+            let id = &states.case_id;
+            kept.insert(id.clone());
+            let seen = audit.chains.get(id).and_then(|l| l.last_idx());
+            match (states.last_event, audit.replayer.cases.get(id)) {
+                (Some(last), _) if last >= size => unchecked += 1,
+                (last, Some(replayed)) if last == seen => {
+                    let found = super::states::compare(states, replayed);
+                    problems.extend(found.into_iter().map(|p| (Some(id.clone()), p)));
+                }
+                _ => problems.push((
+                    Some(id.clone()),
+                    "the server's states: the case is kept, but its last event is not the one \
+                     the log holds"
+                        .to_owned(),
+                )),
+            }
+        }
+        match page.last() {
+            Some(last) if page.len() as u64 == STATES_PAGE => after = last.case_id.clone(),
+            _ => break,
+        }
+    }
+    for id in &audit.order {
+        if !kept.contains(id) {
+            problems.push((
+                Some(id.clone()),
+                "the server's states: the case is in the log but the server no longer keeps it"
+                    .to_owned(),
+            ));
+        }
+    }
+    Ok((problems, unchecked))
 }
 
 /// A page of leaves as the server sent it, and where each leaf is in it.

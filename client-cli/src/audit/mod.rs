@@ -6,6 +6,7 @@
 mod log;
 mod replay;
 mod signatures;
+mod states;
 
 pub use log::{LogReport, verify_log};
 
@@ -59,6 +60,8 @@ pub struct Report {
     pub timeline: Vec<TimelineEntry>,
     /// Everything wrong, each a specific sentence. Empty means clean.
     pub problems: Vec<String>,
+    /// What could not be checked, and why (not problems).
+    pub notes: Vec<String>,
 }
 
 impl Report {
@@ -154,16 +157,33 @@ pub fn verify_bundle(bundle: &AuditBundle, pinned_server_card: Option<&KeyCard>)
     if !own_record {
         check_chain(&bundle.case_id, &chain, &mut problems);
     }
-    let timeline = replay::replay(
+    let key_checks = bundle.states.as_ref().is_some_and(|s| s.require_key_checks);
+    let replayed = replay::replay(
         &bundle.case_id,
         &all,
         &cards,
         server.account_id().as_str(),
+        key_checks,
         &mut rules,
     );
+    let mut notes = vec![];
     if !own_record {
         problems.extend(rules);
+        let last = chain.last().map(|e| e.leaf.idx);
+        match (&bundle.states, &replayed) {
+            (None, _) => notes.push(
+                "the bundle holds no states of the server to check against the events".into(),
+            ),
+            (Some(states), Some(replayed)) if states.last_event == last => {
+                problems.extend(states::compare(states, replayed));
+            }
+            (Some(_), _) => notes.push(
+                "the server's states were not checked: the case changed while the bundle was made"
+                    .into(),
+            ),
+        }
     }
+    let timeline = replayed.map(|c| c.timeline).unwrap_or_default();
     Ok(Report {
         case_id: bundle.case_id.clone(),
         own_record,
@@ -173,6 +193,7 @@ pub fn verify_bundle(bundle: &AuditBundle, pinned_server_card: Option<&KeyCard>)
         events: chain.len(),
         timeline,
         problems,
+        notes,
     })
 }
 
@@ -237,6 +258,11 @@ pub(crate) struct Link {
 }
 
 impl Link {
+    /// The log position of the last event seen.
+    pub(crate) fn last_idx(&self) -> Option<u64> {
+        self.last.map(|(idx, _)| idx)
+    }
+
     /// Checks that `leaf` (whose event hash is `hash`) continues the chain, reporting each
     /// thing wrong, and moves on past it.
     pub(crate) fn next(

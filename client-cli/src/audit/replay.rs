@@ -2,7 +2,7 @@
 //! lifecycle the server enforces, checked independently from signed events alone.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use ferry_crypto::actions::{
     Allocation, CaseAction, CaseOpen, CaseState, Consent, Enrolment, Escalate, Invitation,
@@ -15,24 +15,31 @@ use serde::de::DeserializeOwned;
 
 use super::{Event, TimelineEntry};
 
-struct Member {
-    role: Role,
-    consent: &'static str,
+pub(super) struct Member {
+    pub role: Role,
+    pub consent: &'static str,
 }
 
-struct Message {
+pub(super) struct Message {
     kind: MessageKind,
     author: String,
     recipient_role: Role,
     sha: Sha256Hash,
     attachments: usize,
+    /// undecided, forwarded, returned, withheld or escalated.
+    pub state: &'static str,
 }
 
-struct Delivery {
-    message_id: String,
-    recipient: String,
-    hash: Sha256Hash,
-    status: &'static str,
+pub(super) struct Delivery {
+    pub message_id: String,
+    /// forward or return.
+    pub kind: &'static str,
+    pub recipient: String,
+    pub hash: Sha256Hash,
+    /// held, released, read or cancelled.
+    pub status: &'static str,
+    /// Attachments it carries.
+    pub attachments: usize,
 }
 
 struct Staff {
@@ -41,24 +48,30 @@ struct Staff {
 }
 
 /// One case's state, as replayed so far.
-struct State {
-    case_state: &'static str,
+pub(super) struct State {
+    pub case_state: &'static str,
     opened: bool,
     sensitivity: String,
     risk: Option<RiskOutcome>,
-    members: HashMap<String, Member>,
+    /// Whether activation waits for every participant's key check (the service's setting).
+    key_checks: bool,
+    /// Whose keys a facilitator of the case checked.
+    verified: HashSet<String>,
+    pub members: HashMap<String, Member>,
     invitations: HashMap<Sha256Hash, Role>,
-    messages: HashMap<String, Message>,
-    deliveries: Vec<Delivery>,
+    pub messages: HashMap<String, Message>,
+    pub deliveries: Vec<Delivery>,
 }
 
-impl Default for State {
-    fn default() -> Self {
+impl State {
+    fn new(key_checks: bool) -> Self {
         State {
             case_state: "none",
             opened: false,
             sensitivity: String::new(),
             risk: None,
+            key_checks,
+            verified: HashSet::new(),
             members: HashMap::new(),
             invitations: HashMap::new(),
             messages: HashMap::new(),
@@ -75,12 +88,14 @@ impl State {
     }
 
     fn ready(&self) -> bool {
-        let participants = self.members.values().filter(|m| m.role.is_participant());
+        let mut participants = self.members.iter().filter(|(_, m)| m.role.is_participant());
         self.risk == Some(RiskOutcome::Proceed)
             && self.members.values().any(|m| m.role == Role::Facilitator)
             && self.members.values().any(|m| m.role == Role::Harmed)
             && self.members.values().any(|m| m.role == Role::Responsible)
-            && participants.into_iter().all(|m| m.consent == "given")
+            && participants.all(|(account, m)| {
+                m.consent == "given" && (!self.key_checks || self.verified.contains(account))
+            })
     }
 }
 
@@ -117,9 +132,9 @@ fn short(s: &str) -> String {
 }
 
 /// A case as replayed: its state, its timeline (when kept) and how many events it has.
-#[derive(Default)]
 pub(crate) struct CaseReplay {
-    state: State,
+    /// What the events make of the case.
+    pub state: State,
     /// Who did what, when (empty when timelines are not kept).
     pub timeline: Vec<TimelineEntry>,
     /// Events of the case seen.
@@ -131,6 +146,7 @@ pub(crate) struct CaseReplay {
 pub(crate) struct Replayer<'a> {
     server: &'a str,
     timelines: bool,
+    key_checks: bool,
     staff: StaffRoll,
     /// Every case seen, by id.
     pub cases: HashMap<String, CaseReplay>,
@@ -140,11 +156,13 @@ pub(crate) struct Replayer<'a> {
 
 impl<'a> Replayer<'a> {
     /// A replayer for a log whose server account is `server`; `timelines` keeps each case's
-    /// timeline.
-    pub fn new(server: &'a str, timelines: bool) -> Self {
+    /// timeline; `key_checks` is the service's setting that a case becomes active only once
+    /// every participant's key was checked.
+    pub fn new(server: &'a str, timelines: bool, key_checks: bool) -> Self {
         Replayer {
             server,
             timelines,
+            key_checks,
             staff: StaffRoll::default(),
             cases: HashMap::new(),
             problems: vec![],
@@ -163,7 +181,15 @@ impl<'a> Replayer<'a> {
         match e.leaf.case_id.as_deref() {
             None => staff_event(e, &mut self.staff, self.server, &name, &found),
             Some(case_id) => {
-                let case = self.cases.entry(case_id.to_owned()).or_default();
+                let key_checks = self.key_checks;
+                let case = self
+                    .cases
+                    .entry(case_id.to_owned())
+                    .or_insert_with(|| CaseReplay {
+                        state: State::new(key_checks),
+                        timeline: vec![],
+                        events: 0,
+                    });
                 let summary = rule(
                     e,
                     &mut case.state,
@@ -273,20 +299,17 @@ pub(crate) fn replay(
     all: &BTreeMap<u64, &Event>,
     cards: &HashMap<String, KeyCard>,
     server: &str,
+    key_checks: bool,
     problems: &mut Vec<String>,
-) -> Vec<TimelineEntry> {
-    let mut replayer = Replayer::new(server, true);
+) -> Option<CaseReplay> {
+    let mut replayer = Replayer::new(server, true, key_checks);
     for e in all.values() {
         if e.leaf.case_id.as_deref().is_none_or(|c| c == case_id) {
             replayer.event(e, cards);
         }
     }
     problems.extend(replayer.problems.into_iter().map(|(_, p)| p));
-    replayer
-        .cases
-        .remove(case_id)
-        .map(|c| c.timeline)
-        .unwrap_or_default()
+    replayer.cases.remove(case_id)
 }
 
 /// Checks one case event against the rules and applies it. Returns its timeline summary.
@@ -476,7 +499,9 @@ fn rule(
             let Some(k) = parse::<KeyVerification>(e, problems) else {
                 return String::new();
             };
-            if !s.allocated(signer) {
+            if s.allocated(signer) {
+                s.verified.insert(k.subject.to_string());
+            } else {
                 problem(format!(
                     "key verification by {}, who is not a facilitator of this case",
                     name(signer)
@@ -558,6 +583,7 @@ fn rule(
                     recipient_role: env.recipient_role,
                     sha: env.ciphertext_sha256,
                     attachments: env.attachments.len(),
+                    state: "undecided",
                 },
             );
             summary
@@ -620,11 +646,16 @@ fn rule(
                     "released"
                 }
             };
+            if let Some(m) = s.messages.get_mut(f.message_id.as_str()) {
+                m.state = "forwarded";
+            }
             s.deliveries.push(Delivery {
                 message_id: f.message_id.to_string(),
+                kind: "forward",
                 recipient: recipient.to_owned(),
                 hash: f.forwarded_sha256,
                 status,
+                attachments: f.attachments.len(),
             });
             line(&|| {
                 let decisions: Vec<String> = f
@@ -657,7 +688,7 @@ fn rule(
             })
         }
         StatementKind::Return | StatementKind::Withhold | StatementKind::Escalate => {
-            let (message, original, what, note) = match st.kind {
+            let (message, original, what, note, state) = match st.kind {
                 StatementKind::Return => {
                     let Some(r) = parse::<Return>(e, problems) else {
                         return String::new();
@@ -667,6 +698,7 @@ fn rule(
                         r.original_sha256,
                         "returned to its author".to_owned(),
                         Some(r.note_sha256),
+                        "returned",
                     )
                 }
                 StatementKind::Withhold => {
@@ -678,6 +710,7 @@ fn rule(
                         w.original_sha256,
                         format!("withheld ({})", w.reason.as_str()),
                         None,
+                        "withheld",
                     )
                 }
                 _ => {
@@ -689,6 +722,7 @@ fn rule(
                         x.original_sha256,
                         format!("escalated ({})", x.reason.as_str()),
                         None,
+                        "escalated",
                     )
                 }
             };
@@ -699,20 +733,19 @@ fn rule(
                     name(signer)
                 ));
             }
-            match s.messages.get(&message) {
+            let paused = s.case_state == "paused";
+            match s.messages.get_mut(&message) {
                 Some(m) if m.sha == original => {
+                    m.state = state;
                     if let Some(hash) = note {
                         let author = m.author.clone();
-                        let status = if s.case_state == "paused" {
-                            "held"
-                        } else {
-                            "released"
-                        };
                         s.deliveries.push(Delivery {
                             message_id: message.clone(),
+                            kind: "return",
                             recipient: author,
                             hash,
-                            status,
+                            status: if paused { "held" } else { "released" },
+                            attachments: 0,
                         });
                     }
                 }

@@ -271,6 +271,9 @@ fn finish_log(out: &mut Out<'_>, report: &LogReport, header: &str) -> Result<()>
         for p in &report.problems {
             out.line(format!("! {p}"))?;
         }
+        for n in &report.notes {
+            out.line(format!("Note: {n}"))?;
+        }
         for r in &report.cases {
             print_report(out, r)?;
         }
@@ -307,6 +310,9 @@ fn print_report(out: &mut Out<'_>, r: &Report) -> Result<()> {
             t.kind,
             t.summary
         ))?;
+    }
+    for n in &r.notes {
+        out.line(format!("  note: {n}"))?;
     }
     if r.problems.is_empty() {
         out.line("  No problems.")?;

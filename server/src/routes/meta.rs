@@ -28,6 +28,7 @@ pub async fn server_info(State(app): State<AppState>) -> Json<ServerInfo> {
     Json(ServerInfo {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         key_card: app.server_card.statement().clone(),
+        require_key_checks: app.config.require_key_checks,
     })
 }
 

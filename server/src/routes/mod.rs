@@ -124,6 +124,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(trail::event))
         .routes(routes!(trail::audit_bundle))
         .routes(routes!(trail::leaves))
+        .routes(routes!(trail::states))
         .routes(routes!(deliveries::inbox))
         .routes(routes!(deliveries::get_delivery))
         .routes(routes!(deliveries::receipt))

@@ -151,15 +151,7 @@ pub async fn leaves(
     headers: HeaderMap,
     Query(q): Query<LeavesQuery>,
 ) -> ApiResult<Response> {
-    if !matches!(
-        caller.staff_role.as_deref(),
-        Some("coordinator") | Some("auditor")
-    ) {
-        return Err(ApiError::forbidden(
-            "not_whole_log_auditor",
-            "only coordinators and service-wide auditors may read the whole log; audit a case with --case",
-        ));
-    }
+    require_whole_log(&caller)?;
     let log = crate::trail::size(&app.pool).await?;
     if q.start > log {
         return Err(ApiError::bad_request(
@@ -195,6 +187,21 @@ pub async fn leaves(
         })
         .into_response()
     })
+}
+
+/// Fails unless the caller may audit the whole log: coordinators and service-wide auditors.
+fn require_whole_log(caller: &Caller) -> ApiResult<()> {
+    if matches!(
+        caller.staff_role.as_deref(),
+        Some("coordinator") | Some("auditor")
+    ) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "not_whole_log_auditor",
+            "only coordinators and service-wide auditors may read the whole log; audit a case with --case",
+        ))
+    }
 }
 
 /// Who may see a case's events: coordinators and service-wide auditors, and members. Says
@@ -284,16 +291,38 @@ pub async fn audit_bundle(
     Path(case_id): Path<String>,
 ) -> ApiResult<Json<AuditBundle>> {
     let participant = require_case_access(&app, &caller, &case_id).await?;
-    let c = checkpoint(&app).await?;
+    // The states are read first, then a checkpoint that covers them; they describe the chain
+    // when no event of the case came in between (tried again a few times if one did).
+    let mut attempts = 0;
+    let (states, c, rows) = loop {
+        attempts += 1;
+        let states = if participant {
+            None
+        } else {
+            let key_checks = app.config.require_key_checks;
+            let ids = [case_id.clone()];
+            crate::states::read(&app.pool, app.backend, &ids, key_checks)
+                .await?
+                .pop()
+        };
+        let c = checkpoint(&app).await?;
+        let rows = sqlx::query(
+            "SELECT idx, actor, statement FROM events WHERE case_id = $1 AND idx < $2 \
+             ORDER BY seq_in_case",
+        )
+        .bind(&case_id)
+        .bind(c.size as i64)
+        .fetch_all(&app.pool)
+        .await?;
+        let last = match rows.last() {
+            Some(r) => Some(r.try_get::<i64, _>(0)? as u64),
+            None => None,
+        };
+        if attempts == 3 || states.as_ref().is_none_or(|s| s.last_event == last) {
+            break (states, c, rows);
+        }
+    };
     let mut conn = app.pool.acquire().await?;
-    let rows = sqlx::query(
-        "SELECT idx, actor, statement FROM events WHERE case_id = $1 AND idx < $2 \
-         ORDER BY seq_in_case",
-    )
-    .bind(&case_id)
-    .bind(c.size as i64)
-    .fetch_all(&mut *conn)
-    .await?;
     let mut chain: Vec<(i64, String)> = vec![];
     let me = caller.account_id.as_str();
     let own = if participant {
@@ -348,6 +377,7 @@ pub async fn audit_bundle(
         checkpoint: String::from_utf8_lossy(&c.note).into_owned(),
         events,
         context: ctx,
+        states,
     }))
 }
 
@@ -409,4 +439,46 @@ async fn context_events(
         }
     }
     Ok(needed)
+}
+
+/// The most cases one states request returns.
+pub const MAX_STATES_PER_REQUEST: u64 = 200;
+
+/// A page of cases' states query.
+#[derive(Deserialize, IntoParams)]
+pub struct StatesQuery {
+    /// Cases after this case id (in case id order); from the first if absent.
+    after: Option<String>,
+    /// How many cases (at most 200).
+    limit: Option<u64>,
+}
+
+/// The states the server keeps for every case (a page at a time, in case id order), for the
+/// whole-log audit to check against the events: coordinators and service-wide auditors only.
+#[utoipa::path(get, path = "/v1/log/states", tag = "trail", security(("bearer" = [])),
+    params(StatesQuery), responses((status = 200, body = Vec<crate::wire::CaseStates>),
+        (status = 403, body = crate::wire::ErrorBody)))]
+pub async fn states(
+    State(app): State<AppState>,
+    caller: Caller,
+    Query(q): Query<StatesQuery>,
+) -> ApiResult<Json<Vec<crate::wire::CaseStates>>> {
+    require_whole_log(&caller)?;
+    let limit = q
+        .limit
+        .unwrap_or(MAX_STATES_PER_REQUEST)
+        .clamp(1, MAX_STATES_PER_REQUEST);
+    let ids: Vec<String> =
+        sqlx::query("SELECT case_id FROM cases WHERE case_id > $1 ORDER BY case_id LIMIT $2")
+            .bind(q.after.unwrap_or_default())
+            .bind(limit as i64)
+            .fetch_all(&app.pool)
+            .await?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, _>>()?;
+    let key_checks = app.config.require_key_checks;
+    Ok(Json(
+        crate::states::read(&app.pool, app.backend, &ids, key_checks).await?,
+    ))
 }
