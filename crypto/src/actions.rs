@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::hash::Sha256Hash;
 use crate::ids::{AccountId, Id, Role};
+use crate::keycard::CROCKFORD;
 use crate::statement::{Statement, StatementKind};
 
 macro_rules! signed_by {
@@ -44,11 +45,10 @@ pub fn invitation_hash(code: &str) -> Sha256Hash {
 /// A fresh invitation code: 150 random bits in Crockford base32, in six groups of five for
 /// reading aloud or writing down.
 pub fn new_invitation_code() -> String {
-    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
     let bytes: [u8; 30] = rand::random();
     let symbols: Vec<char> = bytes
         .iter()
-        .map(|b| ALPHABET[usize::from(*b & 31)] as char)
+        .map(|b| CROCKFORD[usize::from(*b & 31)] as char)
         .collect();
     symbols
         .chunks(5)
@@ -64,6 +64,84 @@ pub fn plausible_invitation_code(code: &str) -> bool {
         && symbols
             .iter()
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+}
+
+/// Groups of the one-time code in an [`Invitation`]'s handed-over form.
+const CODE_GROUPS: usize = 6;
+
+/// An invitation as it is handed over: the one-time code, then the server key's fingerprint
+/// ([`crate::Fingerprint::key_code`]), so the person enrolling checks the server before
+/// sending it anything: ten groups of five, `CODE…-KEY…`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct InvitationCode {
+    /// The one-time code (six groups): its hash is what the invitation statement names.
+    pub code: String,
+    /// The fingerprint of the key of the server it is for (four groups).
+    pub server_key: String,
+}
+
+impl std::fmt::Debug for InvitationCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The code is a secret until used.
+        f.debug_struct("InvitationCode")
+            .field("server_key", &self.server_key)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a handed-over invitation cannot be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvitationCodeError {
+    /// Only the one-time code: the four groups that check the server are missing.
+    NoServerKey,
+    /// Not ten groups of five letters and digits.
+    Malformed,
+}
+
+impl InvitationCode {
+    /// The handed-over form of `code` for the server whose key has `server`'s fingerprint.
+    pub fn new(code: &str, server: &crate::Fingerprint) -> Self {
+        Self {
+            code: code.to_owned(),
+            server_key: server.key_code(),
+        }
+    }
+
+    /// Reads a handed-over invitation as typed: any case, groups split by dashes or spaces,
+    /// O read as 0 and I or L as 1.
+    pub fn parse(text: &str) -> std::result::Result<Self, InvitationCodeError> {
+        let groups: Vec<String> = text
+            .split(|c: char| c == '-' || c.is_whitespace())
+            .filter(|g| !g.is_empty())
+            .map(|g| {
+                g.chars()
+                    .map(|c| match c.to_ascii_uppercase() {
+                        'O' => '0',
+                        'I' | 'L' => '1',
+                        other => other,
+                    })
+                    .collect()
+            })
+            .collect();
+        let well_formed = groups
+            .iter()
+            .all(|g| g.len() == 5 && g.bytes().all(|b| CROCKFORD.contains(&b)));
+        match groups.len() {
+            _ if !well_formed => Err(InvitationCodeError::Malformed),
+            CODE_GROUPS => Err(InvitationCodeError::NoServerKey),
+            n if n == CODE_GROUPS + crate::keycard::KEY_CODE_GROUPS => Ok(Self {
+                code: groups[..CODE_GROUPS].join("-"),
+                server_key: groups[CODE_GROUPS..].join("-"),
+            }),
+            _ => Err(InvitationCodeError::Malformed),
+        }
+    }
+}
+
+impl std::fmt::Display for InvitationCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}", self.code, self.server_key)
+    }
 }
 
 /// A login: the person signs the server's challenge.
@@ -461,3 +539,49 @@ sequenced!(
     crate::seal::Envelope,
     crate::forward::Forward
 );
+
+#[cfg(test)]
+mod tests {
+    use super::{InvitationCode, InvitationCodeError, new_invitation_code};
+    use crate::Identity;
+
+    #[test]
+    fn an_invitation_carries_the_server_key_and_reads_back_as_typed() {
+        let server = Identity::generate("Ferry server")
+            .and_then(|i| i.key_card(0))
+            .map(|c| c.fingerprint());
+        let Ok(server) = server else {
+            return assert!(server.is_ok());
+        };
+        let key = server.key_code();
+        assert_eq!(key.len(), 23);
+        assert_eq!(key.split('-').count(), 4);
+        let code = new_invitation_code();
+        let handed = InvitationCode::new(&code, &server).to_string();
+        assert_eq!(handed.split('-').count(), 10);
+        let typed = handed.to_lowercase().replace('-', " ").replace('0', "o");
+        assert_eq!(
+            InvitationCode::parse(&typed),
+            Ok(InvitationCode {
+                code: code.clone(),
+                server_key: key
+            })
+        );
+        assert_eq!(
+            InvitationCode::parse(&code),
+            Err(InvitationCodeError::NoServerKey)
+        );
+        for bad in [
+            "",
+            "ABCDE",
+            "ABCDE-FGHJK-KMNPQ-RSTVW-XYZ01-2345U",
+            &format!("{handed}-ABCDE"),
+        ] {
+            assert_eq!(
+                InvitationCode::parse(bad),
+                Err(InvitationCodeError::Malformed),
+                "{bad}"
+            );
+        }
+    }
+}

@@ -181,6 +181,34 @@ impl Fingerprint {
     }
 }
 
+/// Groups of five symbols in a [`Fingerprint::key_code`].
+pub const KEY_CODE_GROUPS: usize = 4;
+
+/// The alphabet of invitation codes and key codes: Crockford's base 32 (no I, L, O or U).
+pub(crate) const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+impl Fingerprint {
+    /// The fingerprint as a key code: four groups of five letters and digits (the first 100
+    /// bits), as the server key's fingerprint is printed by `ferry-server init` and carried
+    /// in every invitation.
+    pub fn key_code(&self) -> String {
+        let bytes = &self.0.0;
+        let symbols: Vec<char> = (0..KEY_CODE_GROUPS * 5)
+            .map(|i| {
+                let bit = i * 5;
+                let pair = u16::from_be_bytes([bytes[bit / 8], bytes[bit / 8 + 1]]);
+                let value = (pair >> (11 - bit % 8)) & 31;
+                CROCKFORD[usize::from(value)] as char
+            })
+            .collect();
+        symbols
+            .chunks(5)
+            .map(|c| c.iter().collect::<String>())
+            .collect::<Vec<_>>()
+            .join("-")
+    }
+}
+
 impl fmt::Display for Fingerprint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&self.0, f)

@@ -293,6 +293,30 @@ pub fn verifier_key(origin: &str, key: &VerifyingKey) -> String {
     signed_note::new_ed25519_verifier_key(origin, key)
 }
 
+/// Reads a signed-note verifier key (`<name>+<key id>+<base64 of 0x01 and the Ed25519 key>`),
+/// as `ferry-server init` prints it: the log's origin and the server's key. The key id must
+/// be the one the name and key give.
+pub fn parse_verifier_key(vkey: &str) -> Result<(String, VerifyingKey)> {
+    let bad = |why: &str| CryptoError::invalid("server verifier key", why);
+    let vkey = vkey.trim();
+    let mut parts = vkey.splitn(3, '+');
+    let (Some(name), Some(_), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(bad("expected <name>+<key id>+<key>"));
+    };
+    let bytes = crate::b64::decode(key).map_err(|_| bad("the key is not base64"))?;
+    let key = match bytes.as_slice() {
+        [1, key @ ..] => <[u8; 32]>::try_from(key)
+            .ok()
+            .and_then(|k| VerifyingKey::from_bytes(&k).ok())
+            .ok_or_else(|| bad("not an Ed25519 key"))?,
+        _ => return Err(bad("not an Ed25519 verifier key")),
+    };
+    if verifier_key(name, &key) != vkey {
+        return Err(bad("its key id does not match its name and key"));
+    }
+    Ok((name.to_owned(), key))
+}
+
 fn key_id(origin: &str, key: &VerifyingKey) -> Result<u32> {
     let vkey = verifier_key(origin, key);
     let id = vkey

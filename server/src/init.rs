@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use ferry_crypto::actions::{Invitation, invitation_hash, new_invitation_code};
+use ferry_crypto::actions::{Invitation, InvitationCode, invitation_hash, new_invitation_code};
 use ferry_crypto::{FORMAT_VERSION, Identity, KeyCard, Role};
 use sqlx::{AnyPool, Row};
 
@@ -71,7 +71,8 @@ pub async fn register_server(pool: &AnyPool, identity: &Identity) -> anyhow::Res
 }
 
 /// Creates a single-use invitation for a coordinator, signed by the server key, and returns
-/// the code to hand over. Used by `ferry-server init` for the first coordinator.
+/// the code to hand over (with the server key's fingerprint in its last groups). Used by
+/// `ferry-server init` for the first coordinator.
 pub async fn invite_coordinator(state: &crate::AppState) -> anyhow::Result<String> {
     let code = new_invitation_code();
     let identity = &state.server_identity;
@@ -110,5 +111,5 @@ pub async fn invite_coordinator(state: &crate::AppState) -> anyhow::Result<Strin
     .await?;
     trail::append(&mut tx, None, &statement, now).await?;
     tx.commit().await?;
-    Ok(code)
+    Ok(InvitationCode::new(&code, &state.server_card.fingerprint()).to_string())
 }

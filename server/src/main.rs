@@ -73,8 +73,15 @@ async fn run() -> anyhow::Result<()> {
             let code = ferry_server::init::invite_coordinator(&state).await?;
             println!("Server key: {}", config.server_key.display());
             println!(
-                "Server key card fingerprint: {}",
-                state.server_card.fingerprint().safety_number()
+                "Server key fingerprint: {}",
+                state.server_card.fingerprint().key_code()
+            );
+            println!(
+                "Server verifier key (for auditors' --server-key): {}",
+                ferry_crypto::trail::verifier_key(
+                    &state.config.log_origin,
+                    state.server_card.verifying_key()
+                )
             );
             println!();
             println!("One-time enrolment code for the first coordinator (valid 7 days):");

@@ -2,7 +2,7 @@
 
 use ferry_cli::account::Account;
 use ferry_cli::client::to_b64;
-use ferry_crypto::actions::{Invitation, invitation_hash, new_invitation_code};
+use ferry_crypto::actions::{Invitation, InvitationCode, invitation_hash, new_invitation_code};
 use ferry_crypto::forward::{self, ForwardRequest};
 use ferry_crypto::seal::{self, Letter, SealedMessage};
 use ferry_crypto::{FORMAT_VERSION, Id, Identity, KeyCard, MessageKind, Role};
@@ -387,18 +387,40 @@ fn expired_and_reused_invitation_codes_are_refused() {
     while ferry_server::now() <= inv.expires_at {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
+    let server_key = w.server.state.server_card.fingerprint();
+    let handed = InvitationCode::new(&code_, &server_key).to_string();
     let before = (w.server.snapshot(), w.server.states());
     let err = stranger
-        .ferry(&["enrol", &w.server.url, &code_, "--name", "Stranger"])
+        .ferry(&["enrol", &w.server.url, &handed, "--name", "Stranger"])
         .unwrap_err();
     assert_eq!(code(&err), "invalid_invitation");
     assert_eq!((w.server.snapshot(), w.server.states()), before);
 
-    // Made up, and too weak to be a Ferry code.
-    for bad in ["AAAAA-AAAAA-AAAAA-AAAAA-AAAAA-AAAAA", "1234"] {
-        let err = stranger
-            .ferry(&["enrol", &w.server.url, bad, "--name", "Stranger"])
-            .unwrap_err();
+    // Made up: refused by the server; malformed or cut short: refused before sending anything.
+    let made_up = InvitationCode::new("AAAAA-AAAAA-AAAAA-AAAAA-AAAAA-AAAAA", &server_key);
+    let err = stranger
+        .ferry(&[
+            "enrol",
+            &w.server.url,
+            &made_up.to_string(),
+            "--name",
+            "Stranger",
+        ])
+        .unwrap_err();
+    assert_eq!(code(&err), "invalid_invitation");
+    for (bad, says) in [
+        ("1234", "not a Ferry invitation code"),
+        (code_.as_str(), "missing its last four groups"),
+    ] {
+        let out = w.refused(
+            &stranger,
+            &["enrol", &w.server.url, bad, "--name", "Stranger"],
+        );
+        assert!(out.contains(says), "{out}");
+    }
+    // Straight to the API, too weak to be a Ferry code.
+    for bad in ["1234", "AAAAA"] {
+        let err = stranger_enrols(&w, bad).unwrap_err();
         assert_eq!(code(&err), "invalid_invitation");
     }
     // A coordinator cannot register a weak code either.
@@ -736,4 +758,35 @@ fn submissions_need_a_live_session_of_their_signer() {
     // After logging in again, the letter goes through with the sequence number nobody used.
     harmed.client.login(&harmed.identity).unwrap();
     submit(&harmed, &w.case, &good).unwrap();
+}
+
+/// A new person posts an enrolment with `code` as it is, as a client of their own might.
+fn stranger_enrols(w: &World, code: &str) -> anyhow::Result<ferry_server::wire::EnrolResponse> {
+    enrols_with(&w.server, code)
+}
+
+/// A new person posts an enrolment with `code` as it is to `server`.
+pub(crate) fn enrols_with(
+    server: &crate::harness::TestServer,
+    code: &str,
+) -> anyhow::Result<ferry_server::wire::EnrolResponse> {
+    use ferry_crypto::actions::Enrolment;
+    let id = Identity::generate("Stranger").unwrap();
+    let card = id.key_card(ferry_server::now()).unwrap();
+    let enrolment = id
+        .sign(&Enrolment {
+            v: FORMAT_VERSION,
+            account_id: id.account_id().clone(),
+            invitation: invitation_hash(code),
+            created_at: ferry_server::now(),
+        })
+        .unwrap();
+    ferry_cli::client::Client::new(&server.url)?.post(
+        "/v1/enrol",
+        &ferry_server::wire::EnrolRequest {
+            code: code.to_owned(),
+            key_card: card.statement().clone(),
+            enrolment,
+        },
+    )
 }

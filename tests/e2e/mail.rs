@@ -8,12 +8,13 @@ use crate::attacks::{letters, submit};
 use crate::harness::{TestServer, World, field};
 use crate::smtp::{Smtp, distinct_ids};
 
-/// The Ferry invitation code (six dash-separated groups of five) in a mail's text.
+/// The Ferry invitation code (ten dash-separated groups of five: the one-time code and the
+/// server key's fingerprint) in a mail's text.
 fn code_in(text: &str) -> String {
     text.split(|c: char| c.is_whitespace())
         .find(|w| {
             let groups: Vec<&str> = w.split('-').collect();
-            groups.len() == 6
+            groups.len() == 10
                 && groups.iter().all(|g| {
                     g.len() == 5
                         && g.chars()

@@ -9,6 +9,7 @@ mod exchange;
 mod forwarding;
 mod harness;
 mod hostile;
+mod keys;
 mod lifecycle;
 mod mail;
 mod postgres;

@@ -128,10 +128,16 @@ fn a_clean_record_audits_clean_online_and_offline() {
     let bundle_path = bundle_path.to_str().unwrap();
     w.auditor
         .ok(&["audit", "export", "--case", &w.case, "-o", bundle_path]);
+    // An auditor elsewhere, given the service's verifier key (as `ferry-server init` prints it).
     let stranger = w.server.person("offline-auditor");
-    let out = stranger.ok(&["audit", "verify-bundle", bundle_path]);
+    let vkey = ferry_crypto::trail::verifier_key(
+        &w.server.state.config.log_origin,
+        &w.server.state.server_identity.verifying_key(),
+    );
+    let out = stranger.ok(&["audit", "verify-bundle", bundle_path, "--server-key", &vkey]);
     assert!(
-        out.contains("Verified offline") && out.contains("Result: CLEAN"),
+        out.contains("Checked offline against the key given with --server-key")
+            && out.contains("Result: CLEAN"),
         "{out}"
     );
 
@@ -153,7 +159,13 @@ fn a_clean_record_audits_clean_online_and_offline() {
     for (what, altered) in cases {
         let path = w.auditor.env.home.join("altered.json");
         std::fs::write(&path, &altered).unwrap();
-        let (out, result) = stranger.ferry_out(&["audit", "verify-bundle", path.to_str().unwrap()]);
+        let (out, result) = stranger.ferry_out(&[
+            "audit",
+            "verify-bundle",
+            path.to_str().unwrap(),
+            "--server-key",
+            &vkey,
+        ]);
         assert!(result.is_err(), "altering {what} went unnoticed:\n{out}");
         let message = format!("{out}{:#}", result.unwrap_err());
         assert!(

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use anyhow::{Context, Result, bail};
 use ferry_crypto::trail::{self, Leaf, TreeHash};
-use ferry_crypto::{KeyCard, StatementKind};
+use ferry_crypto::{KeyCard, StatementKind, VerifyingKey};
 use ferry_server::wire::{AuditBundle, CASE_BUNDLE, PARTICIPANT_RECORD, ProvenEvent};
 use serde::Serialize;
 
@@ -71,17 +71,30 @@ impl Report {
     }
 }
 
-/// A parsed, proven event.
+/// A parsed event, and whether it is the one the signed log holds at its position.
 pub(crate) struct Event {
     pub leaf: Leaf,
     pub bytes: Vec<u8>,
+    /// False when its inclusion proof fails: it was altered (or inserted or moved).
+    pub intact: bool,
 }
 
-/// Verifies a bundle fully offline. `pinned_server_card` is the server key card the auditor
-/// already trusts (from enrolment), if any. Fails only when the bundle cannot be checked at
-/// all (unreadable, or its checkpoint is not signed by the server's key); everything else is a
-/// problem in the report.
-pub fn verify_bundle(bundle: &AuditBundle, pinned_server_card: Option<&KeyCard>) -> Result<Report> {
+/// A server key the auditor trusts, and where it comes from ("the server key pinned in your
+/// profile", "the key given with --server-key").
+pub struct TrustedKey {
+    /// The key.
+    pub key: VerifyingKey,
+    /// The log's origin it was given for, if it came with one.
+    pub origin: Option<String>,
+    /// Where it comes from, for sentences.
+    pub from: String,
+}
+
+/// Verifies a bundle fully offline against `trusted`, the server key the auditor trusts.
+/// Without one the bundle's origin is unverified, which is a problem. Fails only when the
+/// bundle cannot be checked at all (unreadable, or its checkpoint is not signed by the key it
+/// carries); everything else is a problem in the report.
+pub fn verify_bundle(bundle: &AuditBundle, trusted: Option<&TrustedKey>) -> Result<Report> {
     let own_record = match bundle.format.as_str() {
         CASE_BUNDLE => false,
         PARTICIPANT_RECORD => true,
@@ -90,14 +103,29 @@ pub fn verify_bundle(bundle: &AuditBundle, pinned_server_card: Option<&KeyCard>)
     let server = KeyCard::verify(bundle.server_key_card.clone())
         .context("the bundle's server key card does not verify")?;
     let mut problems = vec![];
-    if let Some(pinned) = pinned_server_card
-        && pinned.account_id() != server.account_id()
-    {
-        problems.push(format!(
-            "the bundle's server key ({}) is not the one you enrolled with ({})",
-            server.account_id(),
-            pinned.account_id()
-        ));
+    let theirs = server.fingerprint().key_code();
+    match trusted {
+        None => problems.push(
+            "its origin is unverified: nothing shows which server made it. Check it against the \
+             server key you trust: enrol with that service, or give its verifier key with \
+             --server-key"
+                .to_owned(),
+        ),
+        Some(t) if t.key != *server.verifying_key() => problems.push(format!(
+            "it was made by a server whose key (fingerprint {theirs}) is not {}: it is not \
+             that service's record",
+            t.from
+        )),
+        Some(t) => {
+            if let Some(origin) = &t.origin
+                && origin != &bundle.origin
+            {
+                problems.push(format!(
+                    "it is from the log {:?}, but {} is for the log {origin:?}",
+                    bundle.origin, t.from
+                ));
+            }
+        }
     }
     let checkpoint = trail::verify_checkpoint(
         bundle.checkpoint.as_bytes(),
@@ -114,7 +142,7 @@ pub fn verify_bundle(bundle: &AuditBundle, pinned_server_card: Option<&KeyCard>)
     let mut cards: HashMap<String, KeyCard> = HashMap::new();
     cards.insert(server.account_id().to_string(), server.clone());
     let mut all: BTreeMap<u64, &Event> = BTreeMap::new();
-    for e in chain.iter().chain(context.iter()) {
+    for e in chain.iter().chain(context.iter()).flatten() {
         if all.insert(e.leaf.idx, e).is_some() {
             problems.push(format!("event #{} appears twice in the bundle", e.leaf.idx));
         }
@@ -169,7 +197,7 @@ pub fn verify_bundle(bundle: &AuditBundle, pinned_server_card: Option<&KeyCard>)
     let mut notes = vec![];
     if !own_record {
         problems.extend(rules);
-        let last = chain.last().map(|e| e.leaf.idx);
+        let last = chain.iter().flatten().last().map(|e| e.leaf.idx);
         match (&bundle.states, &replayed) {
             (None, _) => notes.push(
                 "the bundle holds no states of the server to check against the events".into(),
@@ -197,22 +225,29 @@ pub fn verify_bundle(bundle: &AuditBundle, pinned_server_card: Option<&KeyCard>)
     })
 }
 
+/// Each of a bundle's events, parsed (`None` when it cannot be read at all: it was altered).
 fn parse_all(
     events: &[ProvenEvent],
     size: u64,
     root: TreeHash,
     problems: &mut Vec<String>,
-) -> Vec<Event> {
+) -> Vec<Option<Event>> {
     let mut out = vec![];
     for (i, e) in events.iter().enumerate() {
         let Ok(bytes) = crate::client::b64(&e.leaf) else {
-            problems.push(format!("event {i} of the bundle is not valid base64"));
+            problems.push(format!(
+                "event {i} of the bundle is not valid base64: it was altered"
+            ));
+            out.push(None);
             continue;
         };
         let leaf = match Leaf::parse(&bytes) {
             Ok(l) => l,
             Err(err) => {
-                problems.push(format!("event {i} of the bundle does not parse: {err}"));
+                problems.push(format!(
+                    "event {i} of the bundle does not parse ({err}): it was altered"
+                ));
+                out.push(None);
                 continue;
             }
         };
@@ -228,14 +263,24 @@ fn parse_all(
                 leaf.seq_in_case.map(|s| format!(" (case seq {s})")).unwrap_or_default()
             ));
         }
-        out.push(Event { leaf, bytes });
+        out.push(Some(Event {
+            leaf,
+            bytes,
+            intact: included.is_ok(),
+        }));
     }
     out
 }
 
-fn check_chain(case_id: &str, chain: &[Event], problems: &mut Vec<String>) {
+/// Checks the chain's continuity. An event that was altered (unreadable, or not the one the
+/// log holds) is reported as altered: a jump at it, or after it, is never called a deletion.
+fn check_chain(case_id: &str, chain: &[Option<Event>], problems: &mut Vec<String>) {
     let mut link = Link::default();
     for e in chain {
+        let Some(e) = e else {
+            link.altered();
+            continue;
+        };
         if e.leaf.case_id.as_deref() != Some(case_id) {
             problems.push(format!(
                 "event #{} belongs to another case but is in this case's chain",
@@ -243,7 +288,9 @@ fn check_chain(case_id: &str, chain: &[Event], problems: &mut Vec<String>) {
             ));
             continue;
         }
-        link.next(&e.leaf, trail::event_hash(&e.bytes), |p| problems.push(p));
+        link.next(&e.leaf, trail::event_hash(&e.bytes), e.intact, |p| {
+            problems.push(p)
+        });
     }
 }
 
@@ -255,9 +302,17 @@ pub(crate) struct Link {
     next_seq: u64,
     /// The last event's log position and [`trail::event_hash`].
     last: Option<(u64, ferry_crypto::Sha256Hash)>,
+    /// The event before the next one was altered: what it was is unknown.
+    after_altered: bool,
 }
 
 impl Link {
+    /// Steps past an event that was altered: it held the place due next.
+    pub(crate) fn altered(&mut self) {
+        self.next_seq += 1;
+        self.after_altered = true;
+    }
+
     /// The log position of the last event seen.
     pub(crate) fn last_idx(&self) -> Option<u64> {
         self.last.map(|(idx, _)| idx)
@@ -269,25 +324,37 @@ impl Link {
         &mut self,
         leaf: &Leaf,
         hash: ferry_crypto::Sha256Hash,
+        intact: bool,
         mut problem: impl FnMut(String),
     ) {
         let seq = leaf.seq_in_case.unwrap_or(u64::MAX);
         let due = self.next_seq;
+        let after_altered = std::mem::take(&mut self.after_altered);
         if seq != due {
-            problem(if seq > due && seq != u64::MAX {
-                format!(
-                    "the chain is missing event(s) {due}..{} (it jumps to seq {seq} at event #{}): events were deleted",
-                    seq - 1,
-                    leaf.idx
-                )
-            } else {
-                format!(
-                    "event #{} has seq {seq} where seq {due} was due: it appears out of order (reordered or replayed)",
-                    leaf.idx
-                )
-            });
+            problem(
+                if seq > due && seq != u64::MAX && (!intact || after_altered) {
+                    // A jump at an event that is not the one the log holds says nothing of
+                    // deletions: that event itself was altered (or moved here).
+                    format!(
+                        "event #{} has seq {seq} where seq {due} was due: it is not the event the log \
+                     holds at this place (it was altered, or moved)",
+                        leaf.idx
+                    )
+                } else if seq > due && seq != u64::MAX {
+                    format!(
+                        "the chain is missing event(s) {due}..{} (it jumps to seq {seq} at event #{}): events were deleted",
+                        seq - 1,
+                        leaf.idx
+                    )
+                } else {
+                    format!(
+                        "event #{} has seq {seq} where seq {due} was due: it appears out of order (reordered or replayed)",
+                        leaf.idx
+                    )
+                },
+            );
         }
-        if leaf.prev_hash != self.last.map(|(_, h)| h) {
+        if !after_altered && leaf.prev_hash != self.last.map(|(_, h)| h) {
             problem(format!(
                 "the chain is broken at seq {seq}: it does not name the event before it (reordered, deleted or altered)"
             ));
@@ -303,5 +370,7 @@ impl Link {
         // of place is reported once, not at every event after it.
         self.next_seq = due.max(seq.saturating_add(1));
         self.last = Some((leaf.idx, hash));
+        // The next event names the event the log holds here, not this one.
+        self.after_altered = !intact;
     }
 }

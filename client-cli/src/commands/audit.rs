@@ -8,7 +8,7 @@ use clap::Subcommand;
 use ferry_server::wire::{AuditBundle, CASE_BUNDLE, CaseView, PARTICIPANT_RECORD};
 
 use crate::account::Account;
-use crate::audit::{LogReport, Report, verify_bundle, verify_log};
+use crate::audit::{LogReport, Report, TrustedKey, verify_bundle, verify_log};
 use crate::env::Env;
 use crate::output::{Out, time};
 use crate::pin::{self, Pinned};
@@ -38,10 +38,15 @@ pub enum AuditCmd {
         #[arg(short, long)]
         output: PathBuf,
     },
-    /// Verifies a bundle file fully offline.
+    /// Verifies a bundle file fully offline, against the server key you trust: the one pinned
+    /// when you enrolled, or one given with --server-key.
     VerifyBundle {
         /// The bundle.
         file: PathBuf,
+        /// The service's verifier key, as `ferry-server init` prints it
+        /// (`<origin>+<key id>+<key>`), when you are not enrolled with that service.
+        #[arg(long)]
+        server_key: Option<String>,
     },
 }
 
@@ -128,7 +133,7 @@ impl AuditCmd {
                     latest = pinned;
                     reports.push(verify_bundle(
                         &bundle,
-                        Some(&pin::server_card(&account.profile)?),
+                        Some(&pinned_key(&account, &latest)?),
                     )?);
                 }
                 if let Some(file) = &save_checkpoint {
@@ -139,7 +144,7 @@ impl AuditCmd {
             AuditCmd::Export { case, output } => {
                 let account = Account::open(env, profile)?;
                 let (bundle, _) = fetch_bundle(&account, &account.pinned, &case)?;
-                let report = verify_bundle(&bundle, Some(&pin::server_card(&account.profile)?))?;
+                let report = verify_bundle(&bundle, Some(&pinned_key(&account, &account.pinned)?))?;
                 crate::store::write_private(&output, &serde_json::to_vec_pretty(&bundle)?)?;
                 out.json(&serde_json::json!({"file": output, "events": report.events, "clean": report.clean()}))?;
                 out.line(format!(
@@ -154,7 +159,7 @@ impl AuditCmd {
                 }
                 Ok(())
             }
-            AuditCmd::VerifyBundle { file } => {
+            AuditCmd::VerifyBundle { file, server_key } => {
                 let bytes = std::fs::read(&file)
                     .with_context(|| format!("cannot read {}", file.display()))?;
                 let bundle: AuditBundle = serde_json::from_slice(&bytes).map_err(|e| {
@@ -163,19 +168,60 @@ impl AuditCmd {
                         file.display()
                     )
                 })?;
-                let report = verify_bundle(&bundle, None)?;
-                let server = ferry_crypto::KeyCard::verify(bundle.server_key_card.clone())?;
-                finish(
-                    out,
-                    &[report],
-                    &format!(
-                        "Verified offline. Server key safety number {} (compare it with the one the service publishes).",
-                        server.fingerprint().safety_number()
+                let trusted = match server_key {
+                    Some(vkey) => {
+                        let (origin, key) = ferry_crypto::trail::parse_verifier_key(&vkey)
+                            .map_err(|e| anyhow::anyhow!("--server-key: {e}"))?;
+                        Some(TrustedKey {
+                            key,
+                            origin: Some(origin),
+                            from: "the key given with --server-key".into(),
+                        })
+                    }
+                    None => offline_pinned_key(env, profile)?,
+                };
+                let report = verify_bundle(&bundle, trusted.as_ref())?;
+                let card = ferry_crypto::KeyCard::verify(bundle.server_key_card.clone())?;
+                let header = match &trusted {
+                    Some(t) if t.key == *card.verifying_key() => format!(
+                        "Checked offline against {}: server key fingerprint {}.",
+                        t.from,
+                        card.fingerprint().key_code()
                     ),
-                )
+                    Some(t) => format!("Checked offline against {}.", t.from),
+                    None => "Checked offline, with no server key to check it against.".to_owned(),
+                };
+                finish(out, &[report], &header)
             }
         }
     }
+}
+
+/// The server key pinned in a logged-in account's profile, with the log's origin.
+fn pinned_key(account: &Account, pinned: &Pinned) -> Result<TrustedKey> {
+    Ok(TrustedKey {
+        key: *pin::server_card(&account.profile)?.verifying_key(),
+        origin: Some(pinned.origin.clone()),
+        from: format!(
+            "the server key pinned in your profile {:?}",
+            account.profile_name
+        ),
+    })
+}
+
+/// The server key pinned in the selected profile, read without going online; none when this
+/// machine has no profile.
+fn offline_pinned_key(env: &Env, profile: Option<&str>) -> Result<Option<TrustedKey>> {
+    let profiles = crate::store::Profiles::load(env)?;
+    if profiles.profiles.is_empty() {
+        return Ok(None);
+    }
+    let (name, p) = profiles.select(profile.or(env.profile.as_deref()))?;
+    Ok(Some(TrustedKey {
+        key: *pin::server_card(&p)?.verifying_key(),
+        origin: pin::load(env, &name)?.map(|c| c.origin),
+        from: format!("the server key pinned in your profile {name:?}"),
+    }))
 }
 
 /// Fetches a case's bundle and checks its checkpoint extends what was verified before.

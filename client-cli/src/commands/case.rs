@@ -3,8 +3,8 @@
 use anyhow::{Result, bail};
 use clap::Subcommand;
 use ferry_crypto::actions::{
-    Allocation, CaseAction, CaseOpen, CaseState, Invitation, RiskAssessment, RiskOutcome,
-    invitation_hash, new_invitation_code,
+    Allocation, CaseAction, CaseOpen, CaseState, Invitation, InvitationCode, RiskAssessment,
+    RiskOutcome, invitation_hash, new_invitation_code,
 };
 use ferry_crypto::{AccountId, FORMAT_VERSION, Id, Role};
 use ferry_server::wire::{Accepted, CaseView, InvitationRequest, StaffMember};
@@ -174,6 +174,10 @@ fn invite(account: &Account, out: &mut Out<'_>, to: InviteTo) -> Result<()> {
             email: email.clone(),
         },
     )?;
+    // Handed over with the fingerprint of the server key pinned at this coordinator's
+    // enrolment, which the person enrolling checks.
+    let server_key = crate::pin::server_card(&account.profile)?.fingerprint();
+    let code = InvitationCode::new(&code, &server_key).to_string();
     out.json(&serde_json::json!({
         "code": code, "role": role.as_str(), "case_id": case.as_ref().map(Id::as_str),
         "expires_at": expires_at, "event": accepted.event, "mailed": accepted.mailed,
@@ -185,6 +189,10 @@ fn invite(account: &Account, out: &mut Out<'_>, to: InviteTo) -> Result<()> {
         time(expires_at)
     ))?;
     out.line(format!("    {code}"))?;
+    out.line(format!(
+        "They enrol with:  ferry enrol {} {code} --name \"Their Name\"",
+        account.profile.server
+    ))?;
     match (&email, accepted.mailed) {
         (Some(address), true) => out.line(format!("It is also on its way by e-mail to {address}; it works once."))?,
         (Some(_), false) => out.line(

@@ -1,7 +1,7 @@
 //! `ferry enrol` and `ferry whoami`.
 
 use anyhow::{Context, Result, bail};
-use ferry_crypto::actions::{Enrolment, invitation_hash};
+use ferry_crypto::actions::{Enrolment, InvitationCode, InvitationCodeError, invitation_hash};
 use ferry_crypto::{FORMAT_VERSION, Identity, KeyCard};
 use ferry_server::wire::{EnrolRequest, EnrolResponse, ServerInfo};
 
@@ -11,25 +11,65 @@ use crate::env::Env;
 use crate::output::Out;
 use crate::store::{self, Profile, Profiles};
 
-/// `ferry enrol <server> <code> --name NAME`
+/// `ferry enrol <server> <code> --name NAME`, or `ferry enrol <invitation link>`
 #[derive(clap::Args)]
 pub struct Cmd {
-    /// The server's address, e.g. https://ferry.example.org
+    /// The server's address, e.g. https://ferry.example.org (or the whole invitation link,
+    /// https://ferry.example.org/join#CODE).
     server: String,
-    /// The invitation code you were given.
-    code: String,
+    /// The invitation code you were given: ten groups of five letters and digits.
+    code: Option<String>,
     /// Your name as others in the case will see it.
     #[arg(long)]
     name: Option<String>,
 }
 
+/// The server address and the invitation, from the two arguments or from one link.
+fn invitation(server: &str, code: Option<&str>) -> Result<(String, InvitationCode)> {
+    let (server, code) = match (code, server.split_once('#')) {
+        (Some(code), _) => (server.to_owned(), code.to_owned()),
+        (None, Some((link, code))) => (
+            link.trim_end_matches('/')
+                .trim_end_matches("/join")
+                .to_owned(),
+            code.to_owned(),
+        ),
+        (None, None) => bail!(
+            "give the server's address and your invitation code: ferry enrol ADDRESS CODE --name \"Your Name\""
+        ),
+    };
+    let code = InvitationCode::parse(&code).map_err(|e| match e {
+        InvitationCodeError::NoServerKey => anyhow::anyhow!(
+            "this code is missing its last four groups, which check that you are talking to the \
+             right server. Ask the person who invited you for the whole code (ten groups). \
+             Nothing was sent."
+        ),
+        InvitationCodeError::Malformed => anyhow::anyhow!(
+            "that is not a Ferry invitation code: it should be ten groups of five letters and \
+             digits, like ABCDE-FGHJK-... Check it and try again. Nothing was sent."
+        ),
+    })?;
+    Ok((server, code))
+}
+
 impl Cmd {
-    /// Generates keys (or reuses this profile's), registers the key card with the code.
+    /// Generates keys (or reuses this profile's), registers the key card with the code, once
+    /// the server's key is the one the invitation names.
     pub fn run(self, env: &Env, profile: Option<&str>, out: &mut Out<'_>) -> Result<()> {
-        let mut client = Client::new(&self.server)?;
+        let (server, invitation) = invitation(&self.server, self.code.as_deref())?;
+        let mut client = Client::new(&server)?;
         let info: ServerInfo = client.get("/v1/server")?;
         let server_card =
             KeyCard::verify(info.key_card).context("the server's key card does not verify")?;
+        let server_key = server_card.fingerprint().key_code();
+        if server_key != invitation.server_key {
+            bail!(
+                "SECURITY WARNING: the server at {server} is not the one your invitation is for. \
+                 Its key fingerprint is {server_key}; your invitation says {}. Nothing was sent. \
+                 Check the address with the person who invited you.",
+                invitation.server_key
+            );
+        }
         let mut profiles = Profiles::load(env)?;
         let name = profile
             .or(env.profile.as_deref())
@@ -64,13 +104,13 @@ impl Cmd {
         let enrolment = identity.sign(&Enrolment {
             v: FORMAT_VERSION,
             account_id: identity.account_id().clone(),
-            invitation: invitation_hash(&self.code),
+            invitation: invitation_hash(&invitation.code),
             created_at: now(),
         })?;
         let resp: EnrolResponse = client.post(
             "/v1/enrol",
             &EnrolRequest {
-                code: self.code.trim().to_owned(),
+                code: invitation.code.clone(),
                 key_card: card.statement().clone(),
                 enrolment,
             },
@@ -112,6 +152,9 @@ impl Cmd {
             "Enrolled as {}{place}. Profile: {name}.",
             ferry_crypto::with_article(&crate::output::person(&resp.role))
         ))?;
+        out.line(format!(
+            "The server's key fingerprint {server_key} matches your invitation."
+        ))?;
         out.line(format!("Your safety number: {safety}"))?;
         if resp.case_id.is_some() {
             out.line(
@@ -139,6 +182,12 @@ impl Whoami {
         out.json(&serde_json::json!({"me": me, "safety_number": safety, "server": account.profile.server}))?;
         out.line(format!("{} ({})", me.display_name, me.account_id))?;
         out.line(format!("server         {}", account.profile.server))?;
+        out.line(format!(
+            "server key     {} (the server key fingerprint)",
+            crate::pin::server_card(&account.profile)?
+                .fingerprint()
+                .key_code()
+        ))?;
         if let Some(role) = &me.staff_role {
             out.line(format!("role           {role}"))?;
         }

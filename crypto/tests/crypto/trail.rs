@@ -128,3 +128,26 @@ fn a_leaf_made_around_a_serialized_statement_has_the_same_bytes() {
     };
     assert!(head.bytes_with(b"{\"cut\": ").is_err());
 }
+
+#[test]
+fn a_verifier_key_reads_back_and_refuses_anything_else() {
+    let server = Identity::generate("Ferry server").unwrap();
+    let vkey = trail::verifier_key("ferry/example", &server.verifying_key());
+    let (name, key) = trail::parse_verifier_key(&vkey).unwrap();
+    assert_eq!(name, "ferry/example");
+    assert_eq!(key, server.verifying_key());
+    let other = Identity::generate("Other").unwrap();
+    let theirs = trail::verifier_key("ferry/example", &other.verifying_key());
+    // Another key under this key's id, another name, a cut key: all refused.
+    let (head, _) = vkey.rsplit_once('+').unwrap();
+    let (_, their_key) = theirs.rsplit_once('+').unwrap();
+    for bad in [
+        format!("{head}+{their_key}"),
+        vkey.replacen("ferry/example", "ferry/other", 1),
+        vkey[..vkey.len() - 4].to_owned(),
+        "ferry/example".to_owned(),
+        String::new(),
+    ] {
+        assert!(trail::parse_verifier_key(&bad).is_err(), "{bad}");
+    }
+}

@@ -4,8 +4,9 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use ferry_crypto::actions::{
-    Allocation, CaseAction, CaseOpen, CaseState, Consent, Invitation, KeyVerification,
-    RiskAssessment, RiskOutcome, Withdrawal, invitation_hash, plausible_invitation_code,
+    Allocation, CaseAction, CaseOpen, CaseState, Consent, Invitation, InvitationCode,
+    KeyVerification, RiskAssessment, RiskOutcome, Withdrawal, invitation_hash,
+    plausible_invitation_code,
 };
 use ferry_crypto::{AccountId, Role, SignedStatement};
 use sqlx::Row;
@@ -277,7 +278,7 @@ pub async fn allocate(
 /// e-mail is set up, queues the invitation mail. Returns whether a mail was queued.
 async fn store_invitation(
     tx: &mut Tx<'_>,
-    config: &crate::Config,
+    app: &AppState,
     inv: &Invitation,
     code: &str,
     email: Option<&str>,
@@ -322,11 +323,13 @@ async fn store_invitation(
     match email {
         Some(address) => {
             let case = inv.case_id.as_ref().map(|c| c.as_str());
+            // The mail carries the code as it is handed over, with this server's key.
+            let handed = InvitationCode::new(code, &app.server_card.fingerprint()).to_string();
             crate::mail::outbox::invitation(
                 tx,
-                config,
+                &app.config,
                 address,
-                code,
+                &handed,
                 inv.role.as_str(),
                 case,
                 inv.expires_at,
@@ -370,15 +373,8 @@ pub async fn invite_to_case(
     if cases::load(&mut *tx, &case_id).await?.state == "closed" {
         return Err(ApiError::conflict("case_closed", "this case is closed"));
     }
-    let mailed = store_invitation(
-        &mut tx,
-        &app.config,
-        &inv,
-        &req.code,
-        req.email.as_deref(),
-        now,
-    )
-    .await?;
+    let mailed =
+        store_invitation(&mut tx, &app, &inv, &req.code, req.email.as_deref(), now).await?;
     let mut accepted = finish(&app.config, tx, Some(&case_id), &req.statement, now).await?;
     accepted.0.mailed = mailed;
     Ok(accepted)
@@ -409,15 +405,8 @@ pub async fn invite_staff(
             "a staff invitation is for a coordinator, facilitator or auditor, with no case",
         ));
     }
-    let mailed = store_invitation(
-        &mut tx,
-        &app.config,
-        &inv,
-        &req.code,
-        req.email.as_deref(),
-        now,
-    )
-    .await?;
+    let mailed =
+        store_invitation(&mut tx, &app, &inv, &req.code, req.email.as_deref(), now).await?;
     let mut accepted = finish(&app.config, tx, None, &req.statement, now).await?;
     accepted.0.mailed = mailed;
     Ok(accepted)

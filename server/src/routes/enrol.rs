@@ -2,7 +2,9 @@
 
 use axum::Json;
 use axum::extract::State;
-use ferry_crypto::actions::{Enrolment, invitation_hash, plausible_invitation_code};
+use ferry_crypto::actions::{
+    Enrolment, InvitationCode, invitation_hash, plausible_invitation_code,
+};
 use ferry_crypto::{KeyCard, Role};
 use sqlx::Row;
 
@@ -25,12 +27,23 @@ pub async fn enrol(
             "this invitation code is not valid: it may be mistyped, expired or already used",
         )
     };
-    if !plausible_invitation_code(&req.code) {
+    // The handed-over form carries this server's key fingerprint: checked, then set aside.
+    let code = match InvitationCode::parse(&req.code) {
+        Ok(handed) if handed.server_key == app.server_card.fingerprint().key_code() => handed.code,
+        Ok(_) => {
+            return Err(ApiError::forbidden(
+                "wrong_server",
+                "this invitation is for another Ferry server: check the address you were given",
+            ));
+        }
+        Err(_) => req.code.trim().to_owned(),
+    };
+    if !plausible_invitation_code(&code) {
         return Err(invalid_code());
     }
     let card = KeyCard::verify(req.key_card)?;
     let enrolment: Enrolment = req.enrolment.open(&card)?;
-    let code_hash = invitation_hash(&req.code);
+    let code_hash = invitation_hash(&code);
     if enrolment.invitation != code_hash {
         return Err(ApiError::bad_request(
             "mismatch",
