@@ -56,7 +56,7 @@ Roles and their commands:
   coordinator   case open|allocate|invite|risk|pause|resume|close|show|list, staff invite|list,
                 admin outbox
   facilitator   inbox, review, forward, return, withhold, escalate, verify-key
-  participant   consent, withdraw, write, inbox, read
+  participant   consent, withdraw, write, inbox, read, sent
   auditor       audit verify, audit export, audit verify-bundle
   anyone        enrol, whoami, notifications, demo, self-check";
 
@@ -94,6 +94,8 @@ enum Command {
     Write(commands::participant::Write),
     /// Reads something delivered to you, verifying every signature.
     Read(commands::participant::Read),
+    /// Participants: what you wrote, and what became of each message.
+    Sent(commands::participant::Sent),
     /// Shows or sets how you are told (by e-mail) that something is waiting.
     Notifications(commands::notify::Notifications),
     /// Coordinators: the e-mail outbox.
@@ -142,6 +144,7 @@ where
         Command::Withdraw(cmd) => cmd.run(env, profile, &mut out),
         Command::Write(cmd) => cmd.run(env, profile, &mut out),
         Command::Read(cmd) => cmd.run(env, profile, &mut out),
+        Command::Sent(cmd) => cmd.run(env, profile, &mut out),
         Command::Audit(cmd) => cmd.run(env, profile, &mut out),
         Command::Notifications(cmd) => cmd.run(env, profile, &mut out),
         Command::Admin(cmd) => cmd.run(env, profile, &mut out),

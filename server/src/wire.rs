@@ -240,6 +240,26 @@ pub struct MessageSummary {
     pub created_at: i64,
 }
 
+/// One of the caller's own messages and what became of it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SentMessage {
+    /// Message id.
+    pub message_id: String,
+    /// Case id.
+    pub case_id: String,
+    /// letter, question or answer.
+    pub kind: String,
+    /// The role it is for.
+    pub recipient_role: String,
+    /// The question it answers.
+    pub in_reply_to: Option<String>,
+    /// When it was written (Unix seconds).
+    pub created_at: i64,
+    /// uploading, with_facilitator, returned, passed_on, passed_on_redacted or
+    /// not_passed_on.
+    pub state: String,
+}
+
 /// A message with its sealed content, for its facilitators and its author.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct MessageDetail {

@@ -210,6 +210,21 @@ fn the_demo_command_plays_the_whole_exchange() {
     ] {
         assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
     }
+    // The inbox step shows the real inbox, and the message read next is the one it lists.
+    let inbox = out
+        .split("[responsible] $ ferry inbox")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no inbox step in:\n{out}"));
+    let listed = inbox
+        .lines()
+        .find_map(|l| l.split_whitespace().next().filter(|w| w.len() == 32))
+        .unwrap_or_else(|| panic!("no message listed in the inbox:\n{inbox}"));
+    assert!(
+        inbox.contains(&format!("[responsible] $ ferry read {listed}")),
+        "{inbox}"
+    );
+    assert!(out.contains("[responsible] $ ferry sent"), "{out}");
+    assert!(out.contains("returned to you with a note"), "{out}");
     assert!(keep.join("ferry.db").exists() && keep.join("ferry-server.key").exists());
     assert!(keep.join("people/facilitator/keystore.age").exists());
     #[cfg(unix)]
@@ -231,5 +246,64 @@ fn the_demo_command_plays_the_whole_exchange() {
         person
             .ferry(&["demo", "--keep", keep.to_str().unwrap()])
             .is_err()
+    );
+}
+
+/// A participant sees what became of each thing they wrote, and every command takes the
+/// message id `ferry inbox` and `ferry sent` show.
+#[test]
+fn a_participant_follows_what_they_sent_by_message_id() {
+    let w = World::new();
+    let passed = w.question("Passed on as written?");
+    let redacted = w.question("Call 07700 900461 please.");
+    let returned = w.question("Returned?");
+    let withheld = w.question("Withheld?");
+    let waiting = w.question("Still waiting?");
+    w.forward(&passed, &[]);
+    w.forward(&redacted, &["--redact-detected"]);
+    w.facilitator.ok(&[
+        "return",
+        &returned,
+        "--note",
+        "Could you put it another way?",
+    ]);
+    w.facilitator
+        .ok(&["withhold", &withheld, "--reason", "risk_of_harm"]);
+    let out = w.harmed.ok(&["sent"]);
+    for (id, words) in [
+        (&passed, "passed on as you wrote it"),
+        (&redacted, "passed on, with some details removed"),
+        (&returned, "returned to you with a note"),
+        (&withheld, "not passed on"),
+        (&waiting, "with your facilitator"),
+    ] {
+        let line = out
+            .lines()
+            .find(|l| l.starts_with(id.as_str()))
+            .unwrap_or_else(|| panic!("{id} not listed:\n{out}"));
+        assert!(line.contains(words), "{line}");
+    }
+    assert!(!out.contains("risk_of_harm"), "{out}");
+    let json = w.harmed.json(&["sent"]);
+    assert_eq!(json.as_array().unwrap().len(), 5);
+    // The note of the returned one, read by its message id.
+    let note = w.harmed.ok(&["read", &returned]);
+    assert!(note.contains("Could you put it another way?"), "{note}");
+    // The recipient reads by message id too, as the inbox lists it.
+    let inbox = w.responsible.ok(&["inbox"]);
+    assert!(
+        inbox.contains(&passed) && inbox.contains("ferry read MESSAGE"),
+        "{inbox}"
+    );
+    let read = w.responsible.ok(&["read", &passed]);
+    assert!(read.contains("Passed on as written?"), "{read}");
+    // And answers it by the same id.
+    let f = w.responsible.file("a.txt", "Yes.");
+    w.responsible
+        .ok(&["write", "answer", "--in-reply-to", &passed, "--file", &f]);
+    let err = w.responsible.ferry(&["read", &withheld]).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("nothing delivered to you"),
+        "{err:#}"
     );
 }

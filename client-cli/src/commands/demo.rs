@@ -297,9 +297,8 @@ impl Cmd {
             &["forward", &qid, "--redact-detected", "--yes"],
         )?;
 
-        let v = quiet(out, &responsible, &["inbox"], "Rory has something waiting.")?;
-        let d1 = delivery_for(&v, &qid)?;
-        show(out, &responsible, &["read", &d1])?;
+        show(out, &responsible, &["inbox"])?;
+        show(out, &responsible, &["read", &qid])?;
 
         let a1 = responsible.file(
             "answer.txt",
@@ -323,14 +322,8 @@ impl Cmd {
                 "The part about locking the door reads as blaming Harriet. Could you say what you want her to know instead?",
             ],
         )?;
-        let v = quiet(
-            out,
-            &responsible,
-            &["inbox"],
-            "Rory's answer came back with a note.",
-        )?;
-        let d2 = delivery_for(&v, &aid)?;
-        show(out, &responsible, &["read", &d2])?;
+        show(out, &responsible, &["sent"])?;
+        show(out, &responsible, &["read", &aid])?;
 
         let a2 = responsible.file(
             "answer2.txt",
@@ -346,9 +339,8 @@ impl Cmd {
         let aid2 = field(&v, &["message_id"])?;
         show(out, &facilitator, &["review", &aid2])?;
         show(out, &facilitator, &["forward", &aid2, "--yes"])?;
-        let v = quiet(out, &harmed, &["inbox"], "Harriet has an answer waiting.")?;
-        let d3 = delivery_for(&v, &aid2)?;
-        show(out, &harmed, &["read", &d3])?;
+        show(out, &harmed, &["inbox"])?;
+        show(out, &harmed, &["read", &aid2])?;
         show(out, &coordinator, &["case", "show", &case])?;
 
         out.line("")?;
@@ -364,14 +356,4 @@ impl Cmd {
         show(out, &auditor, &["audit", "verify-bundle", &bundle])?;
         Ok(())
     }
-}
-
-/// The id of what was delivered about `message` in an inbox listing.
-fn delivery_for(inbox: &Value, message: &str) -> Result<String> {
-    inbox["delivered"]
-        .as_array()
-        .and_then(|a| a.iter().rev().find(|d| d["message_id"] == message))
-        .and_then(|d| d["delivery_id"].as_str())
-        .map(str::to_owned)
-        .with_context(|| format!("demo: nothing delivered about {message}"))
 }

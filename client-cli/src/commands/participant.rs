@@ -10,7 +10,9 @@ use ferry_crypto::attachment::{open_attachment, seal_attachment};
 use ferry_crypto::forward::{AttachmentDecision, Forward, open_forwarded};
 use ferry_crypto::seal::{self, Letter};
 use ferry_crypto::{FORMAT_VERSION, Id, KeyCard, MessageKind, Role, Sha256Hash};
-use ferry_server::wire::{Accepted, CaseView, DeliveryDetail, KeyCards, SubmitRequest};
+use ferry_server::wire::{
+    Accepted, CaseView, DeliveryDetail, DeliverySummary, KeyCards, SentMessage, SubmitRequest,
+};
 
 use crate::account::Account;
 use crate::client::{b64, now, to_b64};
@@ -261,10 +263,10 @@ impl Write {
     }
 }
 
-/// `ferry read <id>`
+/// `ferry read <message>`
 #[derive(clap::Args)]
 pub struct Read {
-    /// The id shown by `ferry inbox`.
+    /// The message id, as `ferry inbox` shows it.
     id: String,
     /// Save attachments into this directory.
     #[arg(long)]
@@ -278,7 +280,8 @@ impl Read {
     /// Verifies every signature, shows the message and who approved it, and signs a receipt.
     pub fn run(self, env: &Env, profile: Option<&str>, out: &mut Out<'_>) -> Result<()> {
         let account = Account::open(env, profile)?;
-        let detail: DeliveryDetail = account.client.get(&format!("/v1/deliveries/{}", self.id))?;
+        let delivery = delivery_of(&account, &self.id)?;
+        let detail: DeliveryDetail = account.client.get(&format!("/v1/deliveries/{delivery}"))?;
         let case = Id::try_from(detail.summary.case_id.as_str())?;
         let facilitator = KeyCard::verify(detail.facilitator_card.clone())?;
         anyhow::ensure!(
@@ -386,7 +389,7 @@ impl Read {
                         let path = save_attachment(
                             &account,
                             env,
-                            &self.id,
+                            &delivery,
                             i,
                             &delivered.forward,
                             a,
@@ -415,7 +418,7 @@ impl Read {
         if !self.no_receipt && detail.summary.state == "released" {
             let message_id = Id::try_from(detail.summary.message_id.as_str())?;
             account.post_signed(
-                &format!("/v1/deliveries/{}/receipt", self.id),
+                &format!("/v1/deliveries/{delivery}/receipt"),
                 &ReadReceipt {
                     v: FORMAT_VERSION,
                     reader: account.identity.account_id().clone(),
@@ -429,6 +432,77 @@ impl Read {
             out.line("(read receipt signed)")?;
         }
         Ok(())
+    }
+}
+
+/// The delivery to read for `id`: what was delivered to the caller about that message (the
+/// latest, if there were several), or `id` itself when it is a delivery id.
+fn delivery_of(account: &Account, id: &str) -> Result<String> {
+    let inbox: Vec<DeliverySummary> = account.client.get("/v1/inbox")?;
+    inbox
+        .iter()
+        .rev()
+        .find(|d| d.message_id == id || d.delivery_id == id)
+        .map(|d| d.delivery_id.clone())
+        .with_context(|| {
+            format!(
+                "nothing delivered to you is called {id}; `ferry inbox` lists what you can read"
+            )
+        })
+}
+
+/// `ferry sent`
+#[derive(clap::Args)]
+pub struct Sent {
+    /// Only this case.
+    #[arg(long)]
+    case: Option<String>,
+}
+
+impl Sent {
+    /// Lists what the caller wrote and what became of each.
+    pub fn run(self, env: &Env, profile: Option<&str>, out: &mut Out<'_>) -> Result<()> {
+        let account = Account::open(env, profile)?;
+        let sent: Vec<SentMessage> = account.client.get("/v1/sent")?;
+        let sent: Vec<SentMessage> = sent
+            .into_iter()
+            .filter(|m| self.case.as_ref().is_none_or(|c| &m.case_id == c))
+            .collect();
+        let rows = sent
+            .iter()
+            .map(|m| {
+                vec![
+                    m.message_id.clone(),
+                    m.case_id.clone(),
+                    m.kind.clone(),
+                    crate::output::person(&m.recipient_role),
+                    outcome_in_words(&m.state).to_owned(),
+                    time(m.created_at),
+                ]
+            })
+            .collect();
+        out.table(
+            &sent,
+            &["message", "case", "kind", "for", "what happened", "written"],
+            rows,
+        )?;
+        if sent.iter().any(|m| m.state == "returned") {
+            out.line("A returned message has a note from your facilitator: `ferry read MESSAGE` shows it.")?;
+        }
+        Ok(())
+    }
+}
+
+/// What became of a message, as its author is told.
+fn outcome_in_words(state: &str) -> &str {
+    match state {
+        "uploading" => "attachments still uploading",
+        "with_facilitator" => "with your facilitator",
+        "returned" => "returned to you with a note",
+        "passed_on" => "passed on as you wrote it",
+        "passed_on_redacted" => "passed on, with some details removed",
+        "not_passed_on" => "not passed on",
+        other => other,
     }
 }
 

@@ -71,19 +71,26 @@ impl Inbox {
                     _ => d.message_kind.clone(),
                 };
                 vec![
-                    d.delivery_id.clone(),
+                    d.message_id.clone(),
                     d.case_id.clone(),
                     what,
-                    d.state.clone(),
+                    match d.state.as_str() {
+                        "released" => "new".to_owned(),
+                        other => other.to_owned(),
+                    },
                     time(d.created_at),
                 ]
             })
             .collect();
         out.table(
             &delivered,
-            &["id", "case", "what", "state", "approved"],
+            &["message", "case", "what", "state", "approved"],
             rows,
-        )
+        )?;
+        if !delivered.is_empty() {
+            out.line("To read one: ferry read MESSAGE")?;
+        }
+        Ok(())
     }
 }
 

@@ -7,6 +7,7 @@ mod deliveries;
 mod enrol;
 mod messages;
 mod meta;
+mod sent;
 pub mod submit;
 mod trail;
 
@@ -114,6 +115,7 @@ fn api_router() -> OpenApiRouter<AppState> {
             messages::download_attachment
         ))
         .routes(routes!(messages::review_queue))
+        .routes(routes!(sent::sent))
         .routes(routes!(messages::forward))
         .routes(routes!(messages::return_to_author))
         .routes(routes!(messages::withhold))
