@@ -10,23 +10,44 @@ use ferry_server::{AppState, Config};
 use serde_json::Value;
 use sqlx::Row;
 
-/// The database the end-to-end tests run on: SQLite, or PostgreSQL when the suite was started
-/// again by `postgres::the_whole_suite_runs_on_postgresql` (`FERRY_TEST_BACKEND=postgres`).
+std::thread_local! {
+    /// The database this test's servers use whatever run it is in, when the test is about one.
+    static FORCED: std::cell::Cell<Option<Backend>> = const { std::cell::Cell::new(None) };
+}
+
+/// A database the servers of a test can be made to use.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Makes every server this test starts use `backend`, in the SQLite run and the PostgreSQL
+/// run alike: for tests of one database's own behaviour. PostgreSQL needs
+/// `FERRY_TEST_POSTGRES_URL` (such tests are ignored when it was not set at build time).
+pub fn use_backend(backend: Backend) {
+    if backend == Backend::Postgres {
+        assert!(
+            std::env::var_os("FERRY_TEST_POSTGRES_URL").is_some(),
+            "this test needs PostgreSQL: set FERRY_TEST_POSTGRES_URL"
+        );
+    }
+    FORCED.with(|f| f.set(Some(backend)));
+}
+
+/// The PostgreSQL server the end-to-end tests run on, if they do: when the test asked for it,
+/// or when the suite was started again by `postgres::the_whole_suite_runs_on_postgresql`
+/// (`FERRY_TEST_BACKEND=postgres`). Otherwise SQLite.
 pub fn postgres_url() -> Option<String> {
-    if std::env::var("FERRY_TEST_BACKEND").as_deref() == Ok("postgres") {
+    let postgres = match FORCED.with(|f| f.get()) {
+        Some(backend) => backend == Backend::Postgres,
+        None => std::env::var("FERRY_TEST_BACKEND").as_deref() == Ok("postgres"),
+    };
+    if postgres {
         std::env::var("FERRY_TEST_POSTGRES_URL").ok()
     } else {
         None
     }
-}
-
-/// Whether this run is on PostgreSQL; tests of SQLite's own files say so and stop.
-pub fn on_postgres(test: &str) -> bool {
-    let pg = postgres_url().is_some();
-    if pg {
-        eprintln!("NOTICE: {test} checks SQLite files; skipped on PostgreSQL");
-    }
-    pg
 }
 
 /// `url` with its database name replaced by `name`.

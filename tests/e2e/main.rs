@@ -9,6 +9,7 @@ mod exchange;
 mod forwarding;
 mod harness;
 mod hostile;
+mod interop;
 mod keys;
 mod lifecycle;
 mod mail;

@@ -1,26 +1,38 @@
 //! The whole end-to-end suite again, on PostgreSQL. When `FERRY_TEST_POSTGRES_URL` is set
 //! (`.ci/run` sets it), this test runs this very test binary a second time with
 //! `FERRY_TEST_BACKEND=postgres`: every server then gets a fresh database on that cluster.
-//! Unset, it prints a notice and passes.
+//! Tests that choose their database themselves ran in the first run and are left out. Without
+//! the variable when the tests were built, the PostgreSQL tests are reported as ignored.
 
 use std::process::Command;
 
+/// Tests that pick their database themselves (they ran in the first run already).
+const OWN_DATABASE: &[&str] = &[
+    "the_whole_suite_runs_on_postgresql",
+    "postgres::submissions_go_on_after_the_database_drops_the_committers_connection",
+    "replicas::",
+    "storage::the_wal_stays_bounded_while_submissions_keep_coming",
+    "trail::a_rolled_back_or_forked_log_stops_the_client",
+    "trail::a_log_of_100000_events_proves_correctly",
+];
+
 #[test]
+#[cfg_attr(
+    ferry_no_postgres,
+    ignore = "needs PostgreSQL: set FERRY_TEST_POSTGRES_URL (.ci/run does)"
+)]
 fn the_whole_suite_runs_on_postgresql() {
-    if std::env::var("FERRY_TEST_BACKEND").is_ok() {
-        return; // this is the PostgreSQL run itself
-    }
-    let Ok(url) = std::env::var("FERRY_TEST_POSTGRES_URL") else {
-        eprintln!(
-            "NOTICE: FERRY_TEST_POSTGRES_URL is not set; the PostgreSQL run of the suite is skipped"
-        );
-        return;
-    };
+    let url = std::env::var("FERRY_TEST_POSTGRES_URL")
+        .expect("the tests were built with FERRY_TEST_POSTGRES_URL; run them with it too");
     let exe = std::env::current_exe().unwrap();
+    let mut args = vec![];
+    for name in OWN_DATABASE {
+        args.extend(["--skip", name]);
+    }
     let out = Command::new(exe)
         .env("FERRY_TEST_BACKEND", "postgres")
         .env("FERRY_TEST_POSTGRES_URL", &url)
-        .args(["--skip", "the_whole_suite_runs_on_postgresql"])
+        .args(args)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -37,11 +49,12 @@ fn the_whole_suite_runs_on_postgresql() {
 /// restart, a failover, an administrator), the batch on it fails whole and changes nothing,
 /// and the next batch runs on a fresh connection: no submission is lost or stored twice.
 #[test]
+#[cfg_attr(
+    ferry_no_postgres,
+    ignore = "needs PostgreSQL: set FERRY_TEST_POSTGRES_URL (.ci/run does)"
+)]
 fn submissions_go_on_after_the_database_drops_the_committers_connection() {
-    if crate::harness::postgres_url().is_none() {
-        eprintln!("NOTICE: this test drops PostgreSQL connections; it runs in the PostgreSQL run");
-        return;
-    }
+    crate::harness::use_backend(crate::harness::Backend::Postgres);
     let w = crate::harness::World::new();
     w.question("before");
     let messages = w.server.scalar("SELECT COUNT(*) FROM messages");

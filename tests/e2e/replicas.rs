@@ -16,7 +16,7 @@ use ferry_server::wire::{
     Accepted, AuditBundle, DecisionRequest, MessageDetail, MessageSummary, SubmitRequest,
 };
 
-use crate::harness::{Person, TestServer, World, field, postgres_url};
+use crate::harness::{Backend, Person, TestServer, World, field, use_backend};
 use crate::smtp::Smtp;
 
 const PER_AUTHOR: usize = 170;
@@ -52,8 +52,13 @@ fn more_case(w: &World, n: usize) -> (String, Person, Person) {
         &["case", "invite", &case, "--role", "responsible"],
         &format!("R{n}"),
     );
+    for name in [format!("H{n}"), format!("R{n}")] {
+        w.facilitator
+            .ok(&["verify-key", &name, "--case", &case, "--yes"]);
+    }
     h.ok(&["consent"]);
-    r.ok(&["consent"]);
+    let out = r.ok(&["consent"]);
+    assert!(out.contains("The case is active."), "{out}");
     (case, h, r)
 }
 
@@ -215,11 +220,12 @@ fn facilitator(
 }
 
 #[test]
+#[cfg_attr(
+    ferry_no_postgres,
+    ignore = "needs PostgreSQL: set FERRY_TEST_POSTGRES_URL (.ci/run does)"
+)]
 fn two_replicas_keep_one_ordered_log_under_load_and_a_killed_one_loses_nothing() {
-    if postgres_url().is_none() {
-        eprintln!("NOTICE: the replica test runs in the PostgreSQL run of the suite");
-        return;
-    }
+    use_backend(Backend::Postgres);
     let w = World::new();
     let b = w.server.replica();
     let mut cases = vec![(
@@ -344,11 +350,12 @@ fn two_replicas_keep_one_ordered_log_under_load_and_a_killed_one_loses_nothing()
 }
 
 #[test]
+#[cfg_attr(
+    ferry_no_postgres,
+    ignore = "needs PostgreSQL: set FERRY_TEST_POSTGRES_URL (.ci/run does)"
+)]
 fn outbox_workers_on_two_replicas_send_each_mail_once() {
-    if postgres_url().is_none() {
-        eprintln!("NOTICE: the replica test runs in the PostgreSQL run of the suite");
-        return;
-    }
+    use_backend(Backend::Postgres);
     let smtp = Smtp::start();
     let addr = format!("smtp://{}", smtp.addr);
     let a = TestServer::start_with(tempfile::tempdir().unwrap(), |c| {

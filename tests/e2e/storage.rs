@@ -7,7 +7,7 @@ use ferry_crypto::Role;
 use ferry_crypto::seal::SealedMessage;
 
 use crate::attacks::{sealed, submit};
-use crate::harness::{TestServer, World, on_postgres};
+use crate::harness::{Backend, TestServer, World, use_backend};
 
 /// Letters per author, and the size of each (near the largest a letter may be): 48 MiB in all,
 /// three times the 16 MiB at which the WAL is started again.
@@ -16,9 +16,7 @@ const LETTER_BYTES: usize = 192 << 10;
 
 #[test]
 fn the_wal_stays_bounded_while_submissions_keep_coming() {
-    if on_postgres("the_wal_stays_bounded_while_submissions_keep_coming") {
-        return;
-    }
+    use_backend(Backend::Sqlite);
     let w = World::new();
     let before = w.server.scalar("SELECT COUNT(*) FROM messages");
     let authors = [
