@@ -45,3 +45,17 @@ fn the_highlighter_finds_every_annotated_detail_in_the_samples() {
     }
     assert!(checked >= 10);
 }
+
+/// A landline with its area code in brackets is highlighted in review, and removed by
+/// `--redact-detected`.
+#[test]
+fn a_bracketed_area_code_is_highlighted_in_review() {
+    let w = crate::harness::World::new();
+    let q = w.question("Ring my landline on (01632) 960001 after six.");
+    let review = w.facilitator.ok(&["review", &q, "--redact-detected"]);
+    assert!(review.contains("[[(01632) 960001]]"), "{review}");
+    assert!(
+        review.contains("Ring my landline on [phone removed] after six."),
+        "{review}"
+    );
+}
