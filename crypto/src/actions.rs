@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::hash::Sha256Hash;
 use crate::ids::{AccountId, Id, Role};
-use crate::keycard::CROCKFORD;
+use crate::keycard::{CROCKFORD, grouped};
 use crate::statement::{Statement, StatementKind};
 
 macro_rules! signed_by {
@@ -46,15 +46,7 @@ pub fn invitation_hash(code: &str) -> Sha256Hash {
 /// reading aloud or writing down.
 pub fn new_invitation_code() -> String {
     let bytes: [u8; 30] = rand::random();
-    let symbols: Vec<char> = bytes
-        .iter()
-        .map(|b| CROCKFORD[usize::from(*b & 31)] as char)
-        .collect();
-    symbols
-        .chunks(5)
-        .map(|c| c.iter().collect::<String>())
-        .collect::<Vec<_>>()
-        .join("-")
+    grouped(bytes.iter().map(|b| CROCKFORD[usize::from(*b & 31)]))
 }
 
 /// Whether a code has the shape and strength of one Ferry makes (at least 125 bits).

@@ -193,20 +193,23 @@ impl Fingerprint {
     /// in every invitation.
     pub fn key_code(&self) -> String {
         let bytes = &self.0.0;
-        let symbols: Vec<char> = (0..KEY_CODE_GROUPS * 5)
-            .map(|i| {
-                let bit = i * 5;
-                let pair = u16::from_be_bytes([bytes[bit / 8], bytes[bit / 8 + 1]]);
-                let value = (pair >> (11 - bit % 8)) & 31;
-                CROCKFORD[usize::from(value)] as char
-            })
-            .collect();
-        symbols
-            .chunks(5)
-            .map(|c| c.iter().collect::<String>())
-            .collect::<Vec<_>>()
-            .join("-")
+        grouped((0..KEY_CODE_GROUPS * 5).map(|i| {
+            let bit = i * 5;
+            let pair = u16::from_be_bytes([bytes[bit / 8], bytes[bit / 8 + 1]]);
+            CROCKFORD[usize::from((pair >> (11 - bit % 8)) & 31)]
+        }))
     }
+}
+
+/// Symbols of [`CROCKFORD`] in dash-separated groups of five, for reading aloud or writing
+/// down.
+pub(crate) fn grouped(symbols: impl Iterator<Item = u8>) -> String {
+    let symbols: Vec<u8> = symbols.collect();
+    symbols
+        .chunks(5)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 impl fmt::Display for Fingerprint {

@@ -467,6 +467,36 @@ async fn check_reply(
     )))
 }
 
+/// The `messages` table's columns a submission fills, for [`crate::sql::Writes::insert`].
+pub const MESSAGE_COLUMNS: &str = "messages (message_id, case_id, author, kind, recipient_role, \
+    in_reply_to, state, envelope, ciphertext, attachments_pending, created_at, updated_at)";
+
+/// Values in a row of [`MESSAGE_COLUMNS`].
+pub const MESSAGE_ROW: usize = 12;
+
+/// A submitted message's row: in review, or uploading while its attachments are due.
+pub fn message_row(
+    env: &Envelope,
+    envelope_json: Vec<u8>,
+    ciphertext: Vec<u8>,
+    now: i64,
+) -> [Value; MESSAGE_ROW] {
+    [
+        Value::from(env.message_id.as_str()),
+        Value::from(env.case_id.as_str()),
+        Value::from(env.author.as_str()),
+        Value::text(env.kind.as_str()),
+        Value::text(env.recipient_role.as_str()),
+        Value::from(env.in_reply_to.as_ref().map(Id::as_str)),
+        Value::text(state_of(env)),
+        Value::from(envelope_json),
+        Value::from(ciphertext),
+        Value::from(env.attachments.len() as i64),
+        Value::from(now),
+        Value::from(now),
+    ]
+}
+
 /// Holds the writes of the accepted messages (one multi-row insert), their attachments' rows
 /// and their authors' new sequence numbers, for the batch's commit.
 fn store(
@@ -476,31 +506,18 @@ fn store(
     last_seq: &HashMap<String, i64>,
     now: i64,
 ) {
-    let mut messages = Vec::with_capacity(accepted.len() * 12);
+    let mut messages = Vec::with_capacity(accepted.len() * MESSAGE_ROW);
     for &i in accepted {
         let job = &mut jobs[i];
-        let env = &job.env;
-        messages.extend([
-            Value::from(env.message_id.as_str()),
-            Value::from(job.case_id.as_str()),
-            Value::from(env.author.as_str()),
-            Value::text(env.kind.as_str()),
-            Value::text(env.recipient_role.as_str()),
-            Value::from(env.in_reply_to.as_ref().map(Id::as_str)),
-            Value::text(state_of(env)),
-            Value::from(job.statement_json.clone()),
-            Value::from(std::mem::take(&mut job.ciphertext)),
-            Value::from(env.attachments.len() as i64),
-            Value::from(now),
-            Value::from(now),
-        ]);
+        let ciphertext = std::mem::take(&mut job.ciphertext);
+        messages.extend(message_row(
+            &job.env,
+            job.statement_json.clone(),
+            ciphertext,
+            now,
+        ));
     }
-    batch.writes.insert(
-        "messages (message_id, case_id, author, kind, recipient_role, in_reply_to, state, \
-         envelope, ciphertext, attachments_pending, created_at, updated_at)",
-        12,
-        messages,
-    );
+    batch.writes.insert(MESSAGE_COLUMNS, MESSAGE_ROW, messages);
     let owners = accepted.iter().map(|&i| {
         let env = &jobs[i].env;
         (env.message_id.as_str(), env.attachments.as_slice())

@@ -17,7 +17,7 @@ use ferry_crypto::statement::signing_input;
 use ferry_crypto::trail::Leaf;
 use ferry_crypto::{FORMAT_VERSION, Id, Identity, KeyCard, MessageKind, Role, Sha256Hash};
 use ferry_crypto::{SignedStatement, StatementKind};
-use ferry_server::sql::Value;
+use ferry_server::routes::submit::{MESSAGE_COLUMNS, MESSAGE_ROW, message_row};
 use sqlx::Row;
 
 use crate::submissions::{Served, ferry, people, person, serve};
@@ -155,27 +155,9 @@ fn fill(served: &Served, authors: &mut [Author], events: u64) -> Result<()> {
         let mut rows = ferry_server::sql::Writes::default();
         let mut values = vec![];
         for ((_, env), st) in envelopes.iter().zip(&signed) {
-            values.extend([
-                Value::from(env.message_id.as_str()),
-                Value::from(env.case_id.as_str()),
-                Value::from(env.author.as_str()),
-                Value::text(env.kind.as_str()),
-                Value::text(env.recipient_role.as_str()),
-                Value::from(None::<&str>),
-                Value::text("in_review"),
-                Value::from(st.to_json()),
-                Value::from(vec![0u8; 16]),
-                Value::from(0i64),
-                Value::from(now),
-                Value::from(now),
-            ]);
+            values.extend(message_row(env, st.to_json(), vec![0u8; 16], now));
         }
-        rows.insert(
-            "messages (message_id, case_id, author, kind, recipient_role, in_reply_to, state, \
-             envelope, ciphertext, attachments_pending, created_at, updated_at)",
-            12,
-            values,
-        );
+        rows.insert(MESSAGE_COLUMNS, MESSAGE_ROW, values);
         served.runtime.block_on(async {
             let mut tx = ferry_server::db::begin_write(&served.state.pool).await?;
             let mut appends = ferry_server::trail::Appends::default();
