@@ -8,36 +8,110 @@ use ferry_crypto::{SignedStatement, StatementKind};
 use sqlx::Row;
 
 use crate::error::{ApiError, ApiResult};
-use crate::wire::{CaseStates, DeliveryState, MemberState, MessageState};
+use crate::wire::{CaseStates, DeliveryState, MemberState, MessageState, StatesCursor, StatesPage};
 
-/// Reads the states of `case_ids` in one read transaction (a snapshot: on PostgreSQL
-/// REPEATABLE READ, on SQLite a read transaction), so each case's states and the index of its
-/// last event agree.
-pub async fn read(
+/// Begins a read-only snapshot (on PostgreSQL REPEATABLE READ, on SQLite a read
+/// transaction), so that states and the index of each case's last event agree.
+async fn snapshot(
     pool: &sqlx::AnyPool,
     backend: crate::db::Backend,
-    case_ids: &[String],
-    require_key_checks: bool,
-) -> ApiResult<Vec<CaseStates>> {
+) -> ApiResult<sqlx::Transaction<'static, sqlx::Any>> {
     let mut tx = pool.begin().await?;
     if backend == crate::db::Backend::Postgres {
         sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             .execute(&mut *tx)
             .await?;
     }
-    let mut out = vec![];
-    for case_id in case_ids {
-        out.push(read_one(&mut tx, case_id, require_key_checks).await?);
-    }
-    tx.commit().await?;
-    Ok(out)
+    Ok(tx)
 }
 
-async fn read_one(
-    conn: &mut sqlx::AnyConnection,
+/// Every state of one case, read in one snapshot.
+pub async fn read_case(
+    pool: &sqlx::AnyPool,
+    backend: crate::db::Backend,
     case_id: &str,
     require_key_checks: bool,
 ) -> ApiResult<CaseStates> {
+    let mut tx = snapshot(pool, backend).await?;
+    let mut budget = usize::MAX;
+    let (states, _) = read_part(&mut tx, case_id, None, &mut budget, require_key_checks).await?;
+    tx.commit().await?;
+    Ok(states)
+}
+
+/// Cases looked at per page.
+const CASES_PER_PAGE: i64 = 500;
+
+/// A page of every case's states in case id order, from `after` on, of at most `max_rows`
+/// members, messages and deliveries, read in one snapshot. A case too big for one page is
+/// split over pages, each part with its case's last event (equal if it did not change in
+/// between); the cursor says where the next page starts.
+pub async fn read_page(
+    pool: &sqlx::AnyPool,
+    backend: crate::db::Backend,
+    after: Option<StatesCursor>,
+    max_rows: usize,
+    require_key_checks: bool,
+) -> ApiResult<StatesPage> {
+    let mut tx = snapshot(pool, backend).await?;
+    let (first, whole_case_done) = match &after {
+        Some(c) => (c.case.clone(), c.section >= SECTIONS),
+        None => (String::new(), false),
+    };
+    let ids: Vec<String> = sqlx::query(if whole_case_done {
+        "SELECT case_id FROM cases WHERE case_id > $1 ORDER BY case_id LIMIT $2"
+    } else {
+        "SELECT case_id FROM cases WHERE case_id >= $1 ORDER BY case_id LIMIT $2"
+    })
+    .bind(&first)
+    .bind(CASES_PER_PAGE)
+    .fetch_all(&mut *tx)
+    .await?
+    .iter()
+    .map(|r| r.try_get(0))
+    .collect::<Result<_, _>>()?;
+    let mut budget = max_rows;
+    let mut cases = vec![];
+    let mut next = None;
+    for id in &ids {
+        let from = after
+            .as_ref()
+            .filter(|c| &c.case == id)
+            .map(|c| (c.section, c.key.as_str()));
+        let (states, stopped) =
+            read_part(&mut tx, id, from, &mut budget, require_key_checks).await?;
+        cases.push(states);
+        if stopped.is_some() {
+            next = stopped;
+            break;
+        }
+    }
+    if next.is_none()
+        && ids.len() as i64 == CASES_PER_PAGE
+        && let Some(last) = ids.last()
+    {
+        next = Some(StatesCursor {
+            case: last.clone(),
+            section: SECTIONS,
+            key: String::new(),
+        });
+    }
+    tx.commit().await?;
+    Ok(StatesPage { cases, next })
+}
+
+/// The sections of a case's states, in page order: members, messages, deliveries.
+const SECTIONS: u8 = 3;
+
+/// A case's states from `from` (a section and the key of the last row already sent) on, at
+/// most `budget` rows (taken from it). Returns the cursor of the rest when they did not fit.
+async fn read_part(
+    conn: &mut sqlx::AnyConnection,
+    case_id: &str,
+    from: Option<(u8, &str)>,
+    budget: &mut usize,
+    require_key_checks: bool,
+) -> ApiResult<(CaseStates, Option<StatesCursor>)> {
     let state: String = sqlx::query("SELECT state FROM cases WHERE case_id = $1")
         .bind(case_id)
         .fetch_optional(&mut *conn)
@@ -49,63 +123,79 @@ async fn read_one(
         .fetch_one(&mut *conn)
         .await?
         .try_get(0)?;
-    let members = sqlx::query(
-        "SELECT account_id, role, consent FROM members WHERE case_id = $1 ORDER BY account_id",
-    )
-    .bind(case_id)
-    .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(|r| {
-        Ok(MemberState {
-            account_id: r.try_get(0)?,
-            role: r.try_get(1)?,
-            consent: r.try_get(2)?,
-        })
-    })
-    .collect::<Result<_, sqlx::Error>>()?;
-    let messages = sqlx::query(
-        "SELECT message_id, state FROM messages WHERE case_id = $1 ORDER BY message_id",
-    )
-    .bind(case_id)
-    .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(|r| {
-        Ok(MessageState {
-            message_id: r.try_get(0)?,
-            state: r.try_get(1)?,
-        })
-    })
-    .collect::<Result<_, sqlx::Error>>()?;
-    let rows = sqlx::query(
-        "SELECT message_id, kind, recipient, statement, state, attachments_pending \
-         FROM deliveries WHERE case_id = $1 ORDER BY delivery_id",
-    )
-    .bind(case_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut deliveries = vec![];
-    for r in rows {
-        let statement: Vec<u8> = r.try_get(3)?;
-        deliveries.push(DeliveryState {
-            message_id: r.try_get(0)?,
-            kind: r.try_get(1)?,
-            recipient: r.try_get(2)?,
-            sha256: delivered_hash(&statement)?,
-            state: r.try_get(4)?,
-            uploading: r.try_get::<i64, _>(5)? > 0,
-        });
-    }
-    Ok(CaseStates {
+    let mut states = CaseStates {
         case_id: case_id.to_owned(),
         last_event: last_event.map(|i| i as u64),
         state,
         require_key_checks,
-        members,
-        messages,
-        deliveries,
-    })
+        members: vec![],
+        messages: vec![],
+        deliveries: vec![],
+    };
+    let (start, start_key) = from.unwrap_or((0, ""));
+    for section in start..SECTIONS {
+        let after = if section == start { start_key } else { "" };
+        let sql = match section {
+            0 => {
+                "SELECT account_id, role, consent FROM members \
+                  WHERE case_id = $1 AND account_id > $2 ORDER BY account_id LIMIT $3"
+            }
+            1 => {
+                "SELECT message_id, state FROM messages \
+                  WHERE case_id = $1 AND message_id > $2 ORDER BY message_id LIMIT $3"
+            }
+            _ => {
+                "SELECT delivery_id, message_id, kind, recipient, statement, state, \
+                  attachments_pending FROM deliveries \
+                  WHERE case_id = $1 AND delivery_id > $2 ORDER BY delivery_id LIMIT $3"
+            }
+        };
+        // One more than fits, to know whether the section goes on.
+        let limit = i64::try_from(budget.saturating_add(1)).unwrap_or(i64::MAX);
+        let rows = sqlx::query(sql)
+            .bind(case_id)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(&mut *conn)
+            .await?;
+        let fits = rows.len().min(*budget);
+        for r in &rows[..fits] {
+            match section {
+                0 => states.members.push(MemberState {
+                    account_id: r.try_get(0)?,
+                    role: r.try_get(1)?,
+                    consent: r.try_get(2)?,
+                }),
+                1 => states.messages.push(MessageState {
+                    message_id: r.try_get(0)?,
+                    state: r.try_get(1)?,
+                }),
+                _ => states.deliveries.push(DeliveryState {
+                    delivery_id: r.try_get(0)?,
+                    message_id: r.try_get(1)?,
+                    kind: r.try_get(2)?,
+                    recipient: r.try_get(3)?,
+                    sha256: delivered_hash(&r.try_get::<Vec<u8>, _>(4)?)?,
+                    state: r.try_get(5)?,
+                    uploading: r.try_get::<i64, _>(6)? > 0,
+                }),
+            }
+        }
+        *budget -= fits;
+        if rows.len() > fits {
+            let key = match fits {
+                0 => after.to_owned(),
+                n => rows[n - 1].try_get(0)?,
+            };
+            let cursor = StatesCursor {
+                case: case_id.to_owned(),
+                section,
+                key,
+            };
+            return Ok((states, Some(cursor)));
+        }
+    }
+    Ok((states, None))
 }
 
 /// The hash a delivery's signed statement names for what it delivers.

@@ -476,9 +476,32 @@ pub struct MessageState {
     pub state: String,
 }
 
+/// A page of cases' states (whole-log audits). A case too big for one page comes in parts,
+/// each with the case's last event.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StatesPage {
+    /// Cases (or parts of them), in case id order.
+    pub cases: Vec<CaseStates>,
+    /// Where the next page starts, if there is one.
+    pub next: Option<StatesCursor>,
+}
+
+/// Where a page of states starts: after the row with `key` in `section` of `case`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, utoipa::IntoParams)]
+pub struct StatesCursor {
+    /// The case.
+    pub case: String,
+    /// 0 members, 1 messages, 2 deliveries, 3 past the whole case.
+    pub section: u8,
+    /// The key of the last row already sent (account, message or delivery id).
+    pub key: String,
+}
+
 /// A delivery's state, as the server keeps it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct DeliveryState {
+    /// Delivery id.
+    pub delivery_id: String,
     /// The message it is about.
     pub message_id: String,
     /// forward or return.

@@ -856,3 +856,85 @@ fn states_written_around_the_api_are_reported() {
         assert_problem(&out, clean, &["the server's states:", expected]);
     }
 }
+
+/// A whole-log audit reads the server's states in pages of a bounded size; a case bigger
+/// than a page comes in parts that add up to the whole.
+#[test]
+fn states_come_in_pages_that_add_up_to_the_whole() {
+    let w = World::new();
+    for n in 0..5 {
+        let q = w.question(&format!("Question {n}"));
+        if n % 2 == 0 {
+            w.forward(&q, &[]);
+        }
+    }
+    let state = &w.server.state;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let whole = rt
+        .block_on(ferry_server::states::read_case(
+            &state.pool,
+            state.backend,
+            &w.case,
+            true,
+        ))
+        .unwrap();
+    assert_eq!(whole.messages.len(), 5);
+    let mut parts = vec![];
+    let mut cursor = None;
+    for _ in 0..100 {
+        let page = rt
+            .block_on(ferry_server::states::read_page(
+                &state.pool,
+                state.backend,
+                cursor,
+                3,
+                true,
+            ))
+            .unwrap();
+        let rows: usize = page
+            .cases
+            .iter()
+            .map(|c| c.members.len() + c.messages.len() + c.deliveries.len())
+            .sum();
+        assert!(rows <= 3, "a page of {rows} rows");
+        parts.extend(page.cases.into_iter().filter(|c| c.case_id == w.case));
+        cursor = page.next;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert!(cursor.is_none(), "the pages never ended");
+    assert!(parts.len() > 1, "the case fitted one page");
+    let (mut members, mut messages, mut deliveries) = (vec![], vec![], vec![]);
+    for p in parts {
+        assert_eq!(p.last_event, whole.last_event);
+        members.extend(p.members.into_iter().map(|m| m.account_id));
+        messages.extend(p.messages.into_iter().map(|m| (m.message_id, m.state)));
+        deliveries.extend(p.deliveries.into_iter().map(|d| d.delivery_id));
+    }
+    let ids = |v: &[ferry_server::wire::MemberState]| -> Vec<String> {
+        v.iter().map(|m| m.account_id.clone()).collect()
+    };
+    assert_eq!(members, ids(&whole.members));
+    assert_eq!(
+        messages,
+        whole
+            .messages
+            .iter()
+            .map(|m| (m.message_id.clone(), m.state.clone()))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        deliveries,
+        whole
+            .deliveries
+            .iter()
+            .map(|d| d.delivery_id.clone())
+            .collect::<Vec<_>>()
+    );
+    let (out, clean) = audit_log(&w);
+    assert!(clean, "{out}");
+}

@@ -5,14 +5,16 @@
 //! rules are replayed as the log goes by; signatures are checked in Ed25519 batches on every
 //! core as they come ([`Checker`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::sync::mpsc::sync_channel;
 
 use anyhow::{Context, Result, bail};
 use ferry_crypto::trail::{self, Leaf, TreeBuilder};
 use ferry_crypto::{KeyCard, Sha256Hash, StatementKind};
-use ferry_server::wire::{CaseStates, LEAVES_BINARY, RawLeaves, ServerInfo};
+use ferry_server::wire::{
+    CaseStates, LEAVES_BINARY, RawLeaves, ServerInfo, StatesCursor, StatesPage,
+};
 use serde::Serialize;
 
 use super::replay::Replayer;
@@ -170,9 +172,6 @@ pub fn verify_log(client: &Client, server: &KeyCard, pinned: &Pinned) -> Result<
 /// A problem, with the case it concerns (none: the log's staff).
 type CaseProblem = (Option<String>, String);
 
-/// Cases asked for per states request (the server serves at most 200).
-const STATES_PAGE: u64 = 200;
-
 /// Checks every case's states on the server against the replay, page by page; a case whose
 /// last event on the server is not the last one the audit saw (it moved on after the
 /// checkpoint) is counted, not checked. Returns the problems, by case, and that count.
@@ -181,46 +180,93 @@ fn check_states(
     audit: &Audit<'_>,
     size: u64,
 ) -> Result<(Vec<CaseProblem>, usize)> {
-    let mut problems = vec![];
-    let mut unchecked = 0;
-    let mut after = String::new();
-    let mut kept = std::collections::HashSet::new();
+    let mut check = StatesCheck {
+        audit,
+        size,
+        problems: vec![],
+        unchecked: 0,
+        kept: HashSet::new(),
+    };
+    // A case comes in one part or, when it is big, in several on consecutive pages.
+    let mut current: Option<(CaseStates, bool)> = None;
+    let mut cursor: Option<StatesCursor> = None;
     loop {
-        let page: Vec<CaseStates> =
-            client.get(&format!("/v1/log/states?after={after}&limit={STATES_PAGE}"))?;
-        for states in &page {
-            let id = &states.case_id;
-            kept.insert(id.clone());
-            let seen = audit.chains.get(id).and_then(|l| l.last_idx());
-            match (states.last_event, audit.replayer.cases.get(id)) {
-                (Some(last), _) if last >= size => unchecked += 1,
-                (last, Some(replayed)) if last == seen => {
-                    let found = super::states::compare(states, replayed);
-                    problems.extend(found.into_iter().map(|p| (Some(id.clone()), p)));
+        let path = match &cursor {
+            None => "/v1/log/states".to_owned(),
+            Some(c) => format!(
+                "/v1/log/states?case={}&section={}&key={}",
+                c.case, c.section, c.key
+            ),
+        };
+        let page: StatesPage = client.get(&path)?;
+        for part in page.cases {
+            match &mut current {
+                Some((whole, moved)) if whole.case_id == part.case_id => {
+                    *moved |= whole.last_event != part.last_event;
+                    whole.members.extend(part.members);
+                    whole.messages.extend(part.messages);
+                    whole.deliveries.extend(part.deliveries);
                 }
-                _ => problems.push((
-                    Some(id.clone()),
-                    "the server's states: the case is kept, but its last event is not the one \
-                     the log holds"
-                        .to_owned(),
-                )),
+                _ => {
+                    if let Some((whole, moved)) = current.take() {
+                        check.case(&whole, moved);
+                    }
+                    current = Some((part, false));
+                }
             }
         }
-        match page.last() {
-            Some(last) if page.len() as u64 == STATES_PAGE => after = last.case_id.clone(),
-            _ => break,
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
         }
     }
+    if let Some((whole, moved)) = current {
+        check.case(&whole, moved);
+    }
     for id in &audit.order {
-        if !kept.contains(id) {
-            problems.push((
+        if !check.kept.contains(id) {
+            check.problems.push((
                 Some(id.clone()),
                 "the server's states: the case is in the log but the server no longer keeps it"
                     .to_owned(),
             ));
         }
     }
-    Ok((problems, unchecked))
+    Ok((check.problems, check.unchecked))
+}
+
+/// The states check of a whole-log audit, one case at a time.
+struct StatesCheck<'a, 'b> {
+    audit: &'a Audit<'b>,
+    size: u64,
+    problems: Vec<CaseProblem>,
+    unchecked: usize,
+    kept: HashSet<String>,
+}
+
+impl StatesCheck<'_, '_> {
+    /// Checks one case's states (`moved`: its last event changed between the pages it came
+    /// in, so it is counted, not checked).
+    fn case(&mut self, states: &CaseStates, moved: bool) {
+        let id = &states.case_id;
+        self.kept.insert(id.clone());
+        let seen = self.audit.chains.get(id).and_then(|l| l.last_idx());
+        match (states.last_event, self.audit.replayer.cases.get(id)) {
+            _ if moved => self.unchecked += 1,
+            (Some(last), _) if last >= self.size => self.unchecked += 1,
+            (last, Some(replayed)) if last == seen => {
+                let found = super::states::compare(states, replayed);
+                self.problems
+                    .extend(found.into_iter().map(|p| (Some(id.clone()), p)));
+            }
+            _ => self.problems.push((
+                Some(id.clone()),
+                "the server's states: the case is kept, but its last event is not the one the \
+                 log holds"
+                    .to_owned(),
+            )),
+        }
+    }
 }
 
 /// A page of leaves as the server sent it, and where each leaf is in it.

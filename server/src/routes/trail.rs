@@ -300,10 +300,7 @@ pub async fn audit_bundle(
             None
         } else {
             let key_checks = app.config.require_key_checks;
-            let ids = [case_id.clone()];
-            crate::states::read(&app.pool, app.backend, &ids, key_checks)
-                .await?
-                .pop()
+            Some(crate::states::read_case(&app.pool, app.backend, &case_id, key_checks).await?)
         };
         let c = checkpoint(&app).await?;
         let rows = sqlx::query(
@@ -441,44 +438,48 @@ async fn context_events(
     Ok(needed)
 }
 
-/// The most cases one states request returns.
-pub const MAX_STATES_PER_REQUEST: u64 = 200;
+/// The most members, messages and deliveries one states request returns.
+pub const MAX_STATE_ROWS: usize = 20_000;
 
-/// A page of cases' states query.
+/// A page of states query: where it starts (all three, or none for the first page).
 #[derive(Deserialize, IntoParams)]
 pub struct StatesQuery {
-    /// Cases after this case id (in case id order); from the first if absent.
-    after: Option<String>,
-    /// How many cases (at most 200).
-    limit: Option<u64>,
+    /// The case the page starts in.
+    case: Option<String>,
+    /// The section of that case: 0 members, 1 messages, 2 deliveries, 3 past it.
+    section: Option<u8>,
+    /// The key of the last row already sent in that section.
+    key: Option<String>,
 }
 
-/// The states the server keeps for every case (a page at a time, in case id order), for the
-/// whole-log audit to check against the events: coordinators and service-wide auditors only.
+/// The states the server keeps for every case, a page at a time in case id order (a big
+/// case over several pages), for the whole-log audit to check against the events:
+/// coordinators and service-wide auditors only.
 #[utoipa::path(get, path = "/v1/log/states", tag = "trail", security(("bearer" = [])),
-    params(StatesQuery), responses((status = 200, body = Vec<crate::wire::CaseStates>),
-        (status = 403, body = crate::wire::ErrorBody)))]
+    params(StatesQuery), responses((status = 200, body = crate::wire::StatesPage),
+        (status = 400, body = crate::wire::ErrorBody), (status = 403, body = crate::wire::ErrorBody)))]
 pub async fn states(
     State(app): State<AppState>,
     caller: Caller,
     Query(q): Query<StatesQuery>,
-) -> ApiResult<Json<Vec<crate::wire::CaseStates>>> {
+) -> ApiResult<Json<crate::wire::StatesPage>> {
     require_whole_log(&caller)?;
-    let limit = q
-        .limit
-        .unwrap_or(MAX_STATES_PER_REQUEST)
-        .clamp(1, MAX_STATES_PER_REQUEST);
-    let ids: Vec<String> =
-        sqlx::query("SELECT case_id FROM cases WHERE case_id > $1 ORDER BY case_id LIMIT $2")
-            .bind(q.after.unwrap_or_default())
-            .bind(limit as i64)
-            .fetch_all(&app.pool)
-            .await?
-            .iter()
-            .map(|r| r.try_get(0))
-            .collect::<Result<_, _>>()?;
+    let after = match (q.case, q.section, q.key) {
+        (Some(case), Some(section), key) if section <= 3 => Some(crate::wire::StatesCursor {
+            case,
+            section,
+            key: key.unwrap_or_default(),
+        }),
+        (None, None, None) => None,
+        _ => {
+            return Err(ApiError::bad_request(
+                "bad_cursor",
+                "a page of states starts at a case and a section from 0 to 3 (and a key)",
+            ));
+        }
+    };
     let key_checks = app.config.require_key_checks;
     Ok(Json(
-        crate::states::read(&app.pool, app.backend, &ids, key_checks).await?,
+        crate::states::read_page(&app.pool, app.backend, after, MAX_STATE_ROWS, key_checks).await?,
     ))
 }
