@@ -118,11 +118,17 @@ async fn read_part(
         .await?
         .ok_or_else(|| ApiError::not_found("case"))?
         .try_get(0)?;
-    let last_event: Option<i64> = sqlx::query("SELECT MAX(idx) FROM events WHERE case_id = $1")
-        .bind(case_id)
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get(0)?;
+    // The chain's last event: its highest sequence number, found by the chain's index.
+    let last_event: Option<i64> = match sqlx::query(
+        "SELECT idx FROM events WHERE case_id = $1 ORDER BY seq_in_case DESC LIMIT 1",
+    )
+    .bind(case_id)
+    .fetch_optional(&mut *conn)
+    .await?
+    {
+        Some(row) => Some(row.try_get(0)?),
+        None => None,
+    };
     let mut states = CaseStates {
         case_id: case_id.to_owned(),
         last_event: last_event.map(|i| i as u64),
@@ -135,57 +141,86 @@ async fn read_part(
     let (start, start_key) = from.unwrap_or((0, ""));
     for section in start..SECTIONS {
         let after = if section == start { start_key } else { "" };
-        let sql = match section {
-            0 => {
-                "SELECT account_id, role, consent FROM members \
-                  WHERE case_id = $1 AND account_id > $2 ORDER BY account_id LIMIT $3"
-            }
-            1 => {
-                "SELECT message_id, state FROM messages \
-                  WHERE case_id = $1 AND message_id > $2 ORDER BY message_id LIMIT $3"
-            }
-            _ => {
-                "SELECT delivery_id, message_id, kind, recipient, statement, state, \
-                  attachments_pending FROM deliveries \
-                  WHERE case_id = $1 AND delivery_id > $2 ORDER BY delivery_id LIMIT $3"
-            }
-        };
         // One more than fits, to know whether the section goes on.
         let limit = i64::try_from(budget.saturating_add(1)).unwrap_or(i64::MAX);
-        let rows = sqlx::query(sql)
-            .bind(case_id)
-            .bind(after)
-            .bind(limit)
-            .fetch_all(&mut *conn)
-            .await?;
-        let fits = rows.len().min(*budget);
-        for r in &rows[..fits] {
-            match section {
-                0 => states.members.push(MemberState {
-                    account_id: r.try_get(0)?,
-                    role: r.try_get(1)?,
-                    consent: r.try_get(2)?,
-                }),
-                1 => states.messages.push(MessageState {
-                    message_id: r.try_get(0)?,
-                    state: r.try_get(1)?,
-                }),
-                _ => states.deliveries.push(DeliveryState {
-                    delivery_id: r.try_get(0)?,
-                    message_id: r.try_get(1)?,
-                    kind: r.try_get(2)?,
-                    recipient: r.try_get(3)?,
-                    sha256: delivered_hash(&r.try_get::<Vec<u8>, _>(4)?)?,
-                    state: r.try_get(5)?,
-                    uploading: r.try_get::<i64, _>(6)? > 0,
-                }),
+        let (keys, taken) = match section {
+            0 => {
+                let mut rows: Vec<(String, String, String)> = json_page(
+                    conn,
+                    "SELECT account_id, role, consent FROM members \
+                     WHERE case_id = $1 AND account_id > $2 ORDER BY account_id LIMIT $3",
+                    &["account_id", "role", "consent"],
+                    (case_id, after, limit),
+                )
+                .await?;
+                // The set is the first by key; JSON aggregation need not keep their order.
+                rows.sort();
+                let keys: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
+                let fits = rows.len().min(*budget);
+                states.members.extend(rows.into_iter().take(fits).map(
+                    |(account_id, role, consent)| MemberState {
+                        account_id,
+                        role,
+                        consent,
+                    },
+                ));
+                (keys, fits)
             }
-        }
-        *budget -= fits;
-        if rows.len() > fits {
-            let key = match fits {
+            1 => {
+                let mut rows: Vec<(String, String)> = json_page(
+                    conn,
+                    "SELECT message_id, state FROM messages \
+                     WHERE case_id = $1 AND message_id > $2 ORDER BY message_id LIMIT $3",
+                    &["message_id", "state"],
+                    (case_id, after, limit),
+                )
+                .await?;
+                // The set is the first by key; JSON aggregation need not keep their order.
+                rows.sort();
+                let keys: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
+                let fits = rows.len().min(*budget);
+                states.messages.extend(
+                    rows.into_iter()
+                        .take(fits)
+                        .map(|(message_id, state)| MessageState { message_id, state }),
+                );
+                (keys, fits)
+            }
+            _ => {
+                let rows = sqlx::query(
+                    "SELECT delivery_id, message_id, kind, recipient, statement, state, \
+                     attachments_pending FROM deliveries \
+                     WHERE case_id = $1 AND delivery_id > $2 ORDER BY delivery_id LIMIT $3",
+                )
+                .bind(case_id)
+                .bind(after)
+                .bind(limit)
+                .fetch_all(&mut *conn)
+                .await?;
+                let fits = rows.len().min(*budget);
+                let mut keys = vec![];
+                for r in &rows {
+                    keys.push(r.try_get(0)?);
+                }
+                for r in &rows[..fits] {
+                    states.deliveries.push(DeliveryState {
+                        delivery_id: r.try_get(0)?,
+                        message_id: r.try_get(1)?,
+                        kind: r.try_get(2)?,
+                        recipient: r.try_get(3)?,
+                        sha256: delivered_hash(&r.try_get::<Vec<u8>, _>(4)?)?,
+                        state: r.try_get(5)?,
+                        uploading: r.try_get::<i64, _>(6)? > 0,
+                    });
+                }
+                (keys, fits)
+            }
+        };
+        *budget -= taken;
+        if keys.len() > taken {
+            let key = match taken {
                 0 => after.to_owned(),
-                n => rows[n - 1].try_get(0)?,
+                n => keys[n - 1].clone(),
             };
             let cursor = StatesCursor {
                 case: case_id.to_owned(),
@@ -196,6 +231,25 @@ async fn read_part(
         }
     }
     Ok((states, None))
+}
+
+/// The rows of `select` (bound to a case, a key and a limit) handed over as one row of JSON
+/// ([`crate::db::json_rows`]): a page of a big case has thousands.
+async fn json_page<T: serde::de::DeserializeOwned>(
+    conn: &mut sqlx::AnyConnection,
+    select: &str,
+    columns: &[&str],
+    (case_id, after, limit): (&str, &str, i64),
+) -> ApiResult<Vec<T>> {
+    let sql = crate::db::json_rows(conn, select, columns);
+    let text: String = sqlx::query(&sql)
+        .bind(case_id)
+        .bind(after)
+        .bind(limit)
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)?;
+    serde_json::from_str(&text).map_err(ApiError::internal)
 }
 
 /// The hash a delivery's signed statement names for what it delivers.
