@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result, bail};
 use ferry_crypto::{Id, Identity, KeyCard, SignedStatement, Statement};
-use ferry_server::wire::{Accepted, Me, StatementRequest};
+use ferry_protocol::{Accepted, Me, StatementRequest};
 
 use crate::client::Client;
 use crate::env::Env;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow, bail};
 use ferry_crypto::actions::Session;
 use ferry_crypto::{FORMAT_VERSION, Identity, KeyCard, SignedStatement};
-use ferry_server::wire::{Challenge, ErrorBody, Me, SessionRequest, SessionToken};
+use ferry_protocol::{Challenge, ErrorBody, ErrorCode, Me, SessionRequest, SessionToken};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -42,7 +42,7 @@ pub struct Client {
 
 /// Now, in Unix seconds.
 pub fn now() -> i64 {
-    ferry_server::now()
+    ferry_protocol::now()
 }
 
 impl Client {
@@ -102,7 +102,7 @@ impl Client {
 
     /// A verified key card of another person.
     pub fn key_card(&self, account: &str) -> Result<KeyCard> {
-        let r: ferry_server::wire::KeyCardResponse =
+        let r: ferry_protocol::KeyCardResponse =
             self.get(&format!("/v1/accounts/{account}/key-card"))?;
         KeyCard::verify(r.key_card).context("the server sent a key card that does not verify")
     }
@@ -207,7 +207,7 @@ impl Client {
             }),
             Err(_) => anyhow!(ApiFailure {
                 status,
-                code: "http_error".into(),
+                code: ErrorCode::HttpError.as_str().to_owned(),
                 message: format!("the server answered with HTTP status {status}"),
             }),
         }

@@ -105,6 +105,7 @@ enum Command {
     #[command(subcommand)]
     Audit(commands::audit::AuditCmd),
     /// Plays a whole exchange on a temporary server and prints the transcript.
+    #[cfg(feature = "demo")]
     Demo(commands::demo::Cmd),
     /// Checks this machine's cryptography end to end with generated keys.
     SelfCheck(commands::self_check::Cmd),
@@ -148,6 +149,7 @@ where
         Command::Audit(cmd) => cmd.run(env, profile, &mut out),
         Command::Notifications(cmd) => cmd.run(env, profile, &mut out),
         Command::Admin(cmd) => cmd.run(env, profile, &mut out),
+        #[cfg(feature = "demo")]
         Command::Demo(cmd) => cmd.run(&mut out),
         Command::SelfCheck(cmd) => cmd.run(&mut out),
     }

@@ -115,7 +115,7 @@ pub fn shown(text: &str) -> Cow<'_, str> {
 
 /// A Unix time as `YYYY-MM-DD HH:MM` UTC.
 pub fn time(ts: i64) -> String {
-    ferry_server::format_time(ts)
+    ferry_protocol::format_time(ts)
 }
 
 /// A role's wire name as a person, for sentences ("harmed" becomes "harmed person").

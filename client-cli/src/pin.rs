@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use ferry_crypto::KeyCard;
 use ferry_crypto::trail::{self, Checkpoint};
-use ferry_server::wire::{CheckpointView, Proof};
+use ferry_protocol::{CheckpointView, Proof};
 use serde::{Deserialize, Serialize};
 
 use crate::client::Client;

@@ -109,30 +109,6 @@ pub enum CryptoError {
 }
 
 impl CryptoError {
-    /// A stable, machine-readable code for this error (used in API error bodies).
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::Malformed { .. } => "malformed",
-            Self::Invalid { .. } => "invalid",
-            Self::BadSignature { .. } => "bad_signature",
-            Self::WrongKind { .. } => "wrong_kind",
-            Self::WrongSigner { .. } => "wrong_signer",
-            Self::Mismatch { .. } => "mismatch",
-            Self::CiphertextMismatch => "ciphertext_mismatch",
-            Self::AttachmentMismatch => "attachment_mismatch",
-            Self::NotARecipient => "not_a_recipient",
-            Self::Decrypt(_) => "decrypt_failed",
-            Self::NoRecipients => "no_recipients",
-            Self::TooLarge { .. } => "too_large",
-            Self::WrongPassphrase => "wrong_passphrase",
-            Self::ExcessiveWork { .. } => "excessive_work",
-            Self::DuplicateLabel(_) => "duplicate_label",
-            Self::Checkpoint(_) => "bad_checkpoint",
-            Self::Proof(_) => "bad_proof",
-            Self::Io(_) => "io",
-        }
-    }
-
     pub(crate) fn malformed(what: &'static str, detail: impl ToString) -> Self {
         Self::Malformed {
             what,

@@ -11,8 +11,9 @@ use sqlx::Row;
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Body;
-use crate::wire::{Challenge, SessionRequest, SessionToken};
 use crate::{AppState, now, random_token};
+use ferry_protocol::ErrorCode;
+use ferry_protocol::{Challenge, SessionRequest, SessionToken};
 
 /// How long a challenge may be answered, in seconds.
 const CHALLENGE_SECONDS: i64 = 120;
@@ -34,8 +35,8 @@ impl Caller {
         if self.staff_role.as_deref() == Some(role) {
             Ok(())
         } else {
-            Err(ApiError::forbidden(
-                "wrong_role",
+            Err(ApiError::new(
+                ErrorCode::WrongRole,
                 format!("only {} may do this", ferry_crypto::with_article(role)),
             ))
         }
@@ -144,8 +145,8 @@ pub async fn challenge(
 
 /// Exchanges a signed challenge for a session token.
 #[utoipa::path(post, path = "/v1/session", tag = "session", request_body = SessionRequest,
-    responses((status = 200, body = SessionToken), (status = 400, body = crate::wire::ErrorBody),
-        (status = 401, body = crate::wire::ErrorBody)))]
+    responses((status = 200, body = SessionToken), (status = 400, body = ferry_protocol::ErrorBody),
+        (status = 401, body = ferry_protocol::ErrorBody)))]
 pub async fn login(
     State(app): State<AppState>,
     Body(req): Body<SessionRequest>,

@@ -10,6 +10,7 @@ use futures_util::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::error::{ApiError, ApiResult};
+use ferry_protocol::ErrorCode;
 
 fn blob_path(dir: &Path, owner: &str, idx: u64) -> PathBuf {
     dir.join(format!("{owner}.{idx}.age"))
@@ -50,15 +51,15 @@ async fn write_checked(tmp: &Path, expected: &AttachmentBlob, body: Body) -> Api
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|_| {
-            ApiError::bad_request(
-                "upload_interrupted",
+            ApiError::new(
+                ErrorCode::UploadInterrupted,
                 "the upload was interrupted; send it again",
             )
         })?;
         size += chunk.len() as u64;
         if size > expected.size {
-            return Err(ApiError::bad_request(
-                "attachment_mismatch",
+            return Err(ApiError::new(
+                ErrorCode::AttachmentMismatch,
                 "the upload is larger than the signed attachment size",
             ));
         }
@@ -67,8 +68,8 @@ async fn write_checked(tmp: &Path, expected: &AttachmentBlob, body: Body) -> Api
     }
     let (sha256, len) = digest.finish();
     if len != expected.size || sha256 != expected.sha256 {
-        return Err(ApiError::bad_request(
-            "attachment_mismatch",
+        return Err(ApiError::new(
+            ErrorCode::AttachmentMismatch,
             "the upload does not match the signed attachment hash and size",
         ));
     }

@@ -8,7 +8,8 @@ use sqlx::Row;
 
 use crate::db::Tx;
 use crate::error::{ApiError, ApiResult};
-use crate::wire::{CaseView, MemberView, StateCount};
+use ferry_protocol::ErrorCode;
+use ferry_protocol::{CaseView, MemberView, StateCount};
 
 /// A case's row.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -99,8 +100,8 @@ pub fn check_role(m: Member, roles: &[Role]) -> ApiResult<Member> {
         Ok(m)
     } else {
         let names: Vec<_> = roles.iter().map(|r| r.a_person()).collect();
-        Err(ApiError::forbidden(
-            "wrong_role",
+        Err(ApiError::new(
+            ErrorCode::WrongRole,
             format!("in this case only {} may do this", names.join(" or ")),
         ))
     }
@@ -385,8 +386,8 @@ fn own_waiting(waiting: &[String], members: &[MemberView], me: &str) -> Vec<Stri
 pub fn check_text(what: &'static str, text: &str, max: usize) -> ApiResult<()> {
     let n = text.chars().count();
     if n == 0 || n > max || text.chars().any(char::is_control) {
-        return Err(ApiError::bad_request(
-            "invalid_field",
+        return Err(ApiError::new(
+            ErrorCode::InvalidField,
             format!("{what} must be 1 to {max} characters without control characters"),
         ));
     }
@@ -401,8 +402,8 @@ pub fn check_label(what: &'static str, text: &str) -> ApiResult<()> {
     if ok {
         Ok(())
     } else {
-        Err(ApiError::bad_request(
-            "invalid_field",
+        Err(ApiError::new(
+            ErrorCode::InvalidField,
             format!("{what} must be 1 to 40 lowercase letters or underscores"),
         ))
     }

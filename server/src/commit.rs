@@ -22,7 +22,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::sql::{self, Value, Writes};
 use crate::trail::{Appends, Kept};
 use crate::wal::{Checkpoints, Syncer, Wal};
-use crate::wire::Accepted;
+use ferry_protocol::Accepted;
+use ferry_protocol::ErrorCode;
 
 /// Most requests in one batch.
 const MAX_BATCH: usize = 64;
@@ -233,7 +234,6 @@ async fn run<J: Batched>(
                 conn = None;
                 for reply in replies {
                     let _ = reply.send(Err(ApiError::new(
-                        e.status,
                         e.code,
                         "the batch did not commit; nothing was changed",
                     )));
@@ -293,8 +293,7 @@ fn refuse(
 
 fn not_durable() -> ApiError {
     ApiError::new(
-        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-        "not_durable",
+        ErrorCode::NotDurable,
         "the server could not confirm this reached its disk; it may or may not have been \
          stored, so check before sending it again",
     )
@@ -302,8 +301,7 @@ fn not_durable() -> ApiError {
 
 fn storage_failed() -> ApiError {
     ApiError::new(
-        axum::http::StatusCode::SERVICE_UNAVAILABLE,
-        "storage_failed",
+        ErrorCode::StorageFailed,
         "the server's storage failed and it accepts no more messages until it is restarted",
     )
 }

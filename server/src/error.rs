@@ -1,21 +1,20 @@
-//! One error type for the API, mapped to HTTP in one table. Internal errors are logged and
-//! reported as `internal` without details; nothing here ever carries plaintext.
+//! One error type for the API. Its code comes from the one table, `ferry_protocol::ErrorCode`,
+//! which gives its HTTP status; its sentence is the code's own or a more specific one.
+//! Internal errors are logged and reported as `internal` without details; nothing here ever
+//! carries plaintext.
 
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use ferry_crypto::CryptoError;
+use ferry_protocol::{ErrorBody, ErrorCode, ErrorDetail};
 
-use crate::wire::{ErrorBody, ErrorDetail};
-
-/// An API error: a stable code, a status, and a sentence.
+/// An API error: a code from the table, and a sentence.
 #[derive(Debug, thiserror::Error)]
 #[error("{code}: {message}")]
 pub struct ApiError {
-    /// HTTP status.
-    pub status: StatusCode,
-    /// Stable code.
-    pub code: &'static str,
+    /// The code (its status comes with it).
+    pub code: ErrorCode,
     /// Plain-language sentence.
     pub message: String,
 }
@@ -24,57 +23,38 @@ pub struct ApiError {
 pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
-    /// An error with an explicit status and code.
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    /// An error with a sentence more specific than its code's own.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
-            status,
             code,
             message: message.into(),
         }
     }
 
-    /// 409: the record (a message id, say) is already stored.
-    pub fn already_exists() -> Self {
-        Self::conflict("already_exists", "that record already exists")
+    /// An error with its code's own sentence.
+    pub fn of(code: ErrorCode) -> Self {
+        Self::new(code, code.sentence())
     }
 
-    /// 400: the request is malformed or inconsistent.
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, code, message)
+    /// The HTTP status, from the table.
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     /// 401: no valid session.
     pub fn unauthorized(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
-    }
-
-    /// 403: the caller may not do this.
-    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, code, message)
+        Self::new(ErrorCode::Unauthorized, message)
     }
 
     /// 404: nothing there (or nothing the caller may see).
     pub fn not_found(what: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("no such {what}"),
-        )
-    }
-
-    /// 409: conflicts with the current state.
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, code, message)
+        Self::new(ErrorCode::NotFound, format!("no such {what}"))
     }
 
     /// 500: logged, not explained.
     pub fn internal(err: impl std::fmt::Display) -> Self {
         tracing::error!(error = %err, "internal error");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "the server could not complete this request; nothing was changed",
-        )
+        Self::of(ErrorCode::Internal)
     }
 }
 
@@ -83,7 +63,7 @@ impl From<sqlx::Error> for ApiError {
         if let sqlx::Error::Database(db) = &err
             && db.is_unique_violation()
         {
-            return Self::already_exists();
+            return Self::of(ErrorCode::AlreadyExists);
         }
         Self::internal(err)
     }
@@ -91,26 +71,22 @@ impl From<sqlx::Error> for ApiError {
 
 impl From<CryptoError> for ApiError {
     fn from(err: CryptoError) -> Self {
-        let status = match &err {
-            CryptoError::Io(_) => return Self::internal(err),
-            CryptoError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            CryptoError::BadSignature { .. } | CryptoError::WrongSigner { .. } => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
-            _ => StatusCode::BAD_REQUEST,
-        };
-        Self::new(status, err.code(), err.to_string())
+        match ErrorCode::from(&err) {
+            ErrorCode::Internal => Self::internal(err),
+            code => Self::new(code, err.to_string()),
+        }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let status = self.status();
         let body = ErrorBody {
             error: ErrorDetail {
-                code: self.code.to_owned(),
+                code: self.code.as_str().to_owned(),
                 message: self.message,
             },
         };
-        (self.status, Json(body)).into_response()
+        (status, Json(body)).into_response()
     }
 }

@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
+use ferry_protocol::ErrorCode;
 
 /// A JSON body; a malformed or oversized one is a clear `400`/`413` in our format.
 pub struct Body<T>(pub T);
@@ -28,17 +29,15 @@ where
 fn json_error(rejection: JsonRejection) -> ApiError {
     match rejection.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
+            ErrorCode::TooLarge,
             "the request body is larger than the server accepts",
         ),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             "send the request body as JSON with Content-Type: application/json",
         ),
-        _ => ApiError::bad_request(
-            "malformed_body",
+        _ => ApiError::new(
+            ErrorCode::MalformedBody,
             format!(
                 "the request body is not what this endpoint takes: {}",
                 rejection.body_text()

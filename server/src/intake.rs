@@ -12,6 +12,7 @@ use sqlx::Row;
 use crate::auth::Caller;
 use crate::db::Tx;
 use crate::error::{ApiError, ApiResult};
+use ferry_protocol::ErrorCode;
 
 /// Most key cards kept in memory; past this the memory starts again from empty.
 const MAX_KEPT_CARDS: usize = 100_000;
@@ -105,8 +106,8 @@ pub fn verify_as<T: Statement>(
 
 /// The refusal for a signed action sent on someone else's session.
 pub fn not_yours() -> ApiError {
-    ApiError::forbidden(
-        "not_your_statement",
+    ApiError::new(
+        ErrorCode::NotYourStatement,
         "a signed action must be signed by the person who sends it",
     )
 }
@@ -140,8 +141,8 @@ pub fn check_seq(seq: u64, last: i64) -> ApiResult<()> {
     if last.checked_add(1) == Some(seq) {
         return Ok(());
     }
-    Err(ApiError::conflict(
-        "replayed_sequence",
+    Err(ApiError::new(
+        ErrorCode::ReplayedSequence,
         format!(
             "sequence number {seq} is not the next one (expected {}): this action was already \
              accepted, or another was signed since; fetch your next number and sign again",
@@ -151,5 +152,8 @@ pub fn check_seq(seq: u64, last: i64) -> ApiResult<()> {
 }
 
 fn out_of_range() -> ApiError {
-    ApiError::bad_request("bad_sequence", "the sequence number is out of range")
+    ApiError::new(
+        ErrorCode::BadSequence,
+        "the sequence number is out of range",
+    )
 }

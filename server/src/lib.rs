@@ -22,7 +22,6 @@ pub mod states;
 pub mod trail;
 pub mod visibility;
 pub mod wal;
-pub mod wire;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -32,6 +31,7 @@ use sqlx::AnyPool;
 use tokio::net::TcpListener;
 
 pub use config::Config;
+pub use ferry_protocol::{format_time, now};
 
 /// Shared state of a running server.
 #[derive(Clone)]
@@ -127,47 +127,7 @@ pub async fn serve(
     result
 }
 
-/// Now, in Unix seconds.
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or_default()
-}
-
 /// 256 random bits as hex, for challenges, tokens and ids.
 pub fn random_token() -> String {
     hex::encode(rand::random::<[u8; 32]>())
-}
-
-/// A Unix time as `YYYY-MM-DD HH:MM` (UTC).
-pub fn format_time(ts: i64) -> String {
-    let days = ts.div_euclid(86_400);
-    let secs = ts.rem_euclid(86_400);
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}",
-        secs / 3600,
-        secs % 3600 / 60
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn times_are_utc_dates() {
-        assert_eq!(super::format_time(0), "1970-01-01 00:00");
-        assert_eq!(super::format_time(1_790_000_000), "2026-09-21 14:13");
-        assert_eq!(super::format_time(951_782_400), "2000-02-29 00:00");
-        assert_eq!(super::format_time(-86_400), "1969-12-31 00:00");
-    }
 }

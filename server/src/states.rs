@@ -8,7 +8,9 @@ use ferry_crypto::{SignedStatement, StatementKind};
 use sqlx::Row;
 
 use crate::error::{ApiError, ApiResult};
-use crate::wire::{CaseStates, DeliveryState, MemberState, MessageState, StatesCursor, StatesPage};
+use ferry_protocol::{
+    CaseStates, DeliveryState, MemberState, MessageState, StatesCursor, StatesPage,
+};
 
 /// Begins a read-only snapshot (on PostgreSQL REPEATABLE READ, on SQLite a read
 /// transaction), so that states and the index of each case's last event agree.

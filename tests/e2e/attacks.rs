@@ -6,7 +6,7 @@ use ferry_crypto::actions::{Invitation, InvitationCode, invitation_hash, new_inv
 use ferry_crypto::forward::{self, ForwardRequest};
 use ferry_crypto::seal::{self, Letter, SealedMessage};
 use ferry_crypto::{FORMAT_VERSION, Id, Identity, KeyCard, MessageKind, Role};
-use ferry_server::wire::{Accepted, DecisionRequest, InvitationRequest, KeyCards, SubmitRequest};
+use ferry_protocol::{Accepted, DecisionRequest, InvitationRequest, KeyCards, SubmitRequest};
 
 use crate::harness::{World, code, field};
 
@@ -310,7 +310,7 @@ fn a_facilitator_of_another_case_can_neither_review_nor_forward() {
     assert!(other.ferry(&["review", &q, "--case", &w.case]).is_err());
     // Even with a well-formed, correctly signed forward statement of their own.
     let fac = w.facilitator.account();
-    let detail: ferry_server::wire::MessageDetail = fac
+    let detail: ferry_protocol::MessageDetail = fac
         .client
         .get(&format!("/v1/cases/{}/messages/{q}", w.case))
         .unwrap();
@@ -505,7 +505,7 @@ fn oversized_and_malformed_bodies_are_refused() {
 /// A session token for the harmed person, obtained the way the client does.
 fn login_token(w: &World) -> String {
     let harmed = w.harmed.account();
-    let challenge: ferry_server::wire::Challenge = harmed
+    let challenge: ferry_protocol::Challenge = harmed
         .client
         .post("/v1/session/challenge", &serde_json::json!({}))
         .unwrap();
@@ -517,11 +517,11 @@ fn login_token(w: &World) -> String {
             created_at: ferry_server::now(),
         })
         .unwrap();
-    let token: ferry_server::wire::SessionToken = harmed
+    let token: ferry_protocol::SessionToken = harmed
         .client
         .post(
             "/v1/session",
-            &ferry_server::wire::SessionRequest {
+            &ferry_protocol::SessionRequest {
                 statement: statement.clone(),
             },
         )
@@ -529,9 +529,9 @@ fn login_token(w: &World) -> String {
     // A challenge answers once: replaying the signed login is refused.
     let err = harmed
         .client
-        .post::<_, ferry_server::wire::SessionToken>(
+        .post::<_, ferry_protocol::SessionToken>(
             "/v1/session",
-            &ferry_server::wire::SessionRequest { statement },
+            &ferry_protocol::SessionRequest { statement },
         )
         .unwrap_err();
     assert_eq!(code(&err), "unauthorized");
@@ -761,7 +761,7 @@ fn submissions_need_a_live_session_of_their_signer() {
 }
 
 /// A new person posts an enrolment with `code` as it is, as a client of their own might.
-fn stranger_enrols(w: &World, code: &str) -> anyhow::Result<ferry_server::wire::EnrolResponse> {
+fn stranger_enrols(w: &World, code: &str) -> anyhow::Result<ferry_protocol::EnrolResponse> {
     enrols_with(&w.server, code)
 }
 
@@ -769,7 +769,7 @@ fn stranger_enrols(w: &World, code: &str) -> anyhow::Result<ferry_server::wire::
 pub(crate) fn enrols_with(
     server: &crate::harness::TestServer,
     code: &str,
-) -> anyhow::Result<ferry_server::wire::EnrolResponse> {
+) -> anyhow::Result<ferry_protocol::EnrolResponse> {
     use ferry_crypto::actions::Enrolment;
     let id = Identity::generate("Stranger").unwrap();
     let card = id.key_card(ferry_server::now()).unwrap();
@@ -783,7 +783,7 @@ pub(crate) fn enrols_with(
         .unwrap();
     ferry_cli::client::Client::new(&server.url)?.post(
         "/v1/enrol",
-        &ferry_server::wire::EnrolRequest {
+        &ferry_protocol::EnrolRequest {
             code: code.to_owned(),
             key_card: card.statement().clone(),
             enrolment,

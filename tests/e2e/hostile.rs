@@ -63,7 +63,7 @@ fn an_attachment_name_that_climbs_out_of_the_folder_is_refused() {
     use ferry_crypto::forward::{AttachmentDecision, Forward, RedactedLetter};
     use ferry_crypto::seal::{self, Expect};
     use ferry_crypto::{FORMAT_VERSION, Id, Role, Sha256Hash};
-    use ferry_server::wire::{Accepted, DecisionRequest};
+    use ferry_protocol::{Accepted, DecisionRequest};
 
     use crate::attacks::{draft, facilitator_recipients, submit};
 

@@ -5,7 +5,7 @@
 //! exists.
 
 use ferry_cli::client::api_failure;
-use ferry_server::wire::{AuditBundle, CaseView, EventView, MessageSummary};
+use ferry_protocol::{AuditBundle, CaseView, EventView, MessageSummary};
 
 use crate::harness::{World, field};
 

@@ -12,7 +12,7 @@ use ferry_cli::client::{Client, api_failure, b64, to_b64};
 use ferry_crypto::forward::{self, ForwardRequest};
 use ferry_crypto::seal::{self, Expect, Letter};
 use ferry_crypto::{FORMAT_VERSION, Id, KeyCard, MessageKind, Role};
-use ferry_server::wire::{
+use ferry_protocol::{
     Accepted, AuditBundle, DecisionRequest, MessageDetail, MessageSummary, SubmitRequest,
 };
 

@@ -7,7 +7,7 @@ use ferry_crypto::forward::Forward;
 use ferry_crypto::seal::{self, Letter};
 use ferry_crypto::trail::{self, TreeHash};
 use ferry_crypto::{AccountId, FORMAT_VERSION, Id, MessageKind, Role, Sha256Hash};
-use ferry_server::wire::{AuditBundle, Proof};
+use ferry_protocol::{AuditBundle, Proof};
 
 use crate::harness::{TestServer, World, field};
 
@@ -97,8 +97,7 @@ fn a_clean_record_audits_clean_online_and_offline() {
         .unwrap_err();
     assert_eq!(crate::harness::code(&err), "not_found");
     // One event and its inclusion proof under a checkpoint, checked by hand.
-    let ev: ferry_server::wire::EventView =
-        auditor.client.get(&format!("/v1/events/{}", q.0)).unwrap();
+    let ev: ferry_protocol::EventView = auditor.client.get(&format!("/v1/events/{}", q.0)).unwrap();
     let leaf = ferry_cli::client::b64(&ev.event.leaf).unwrap();
     let proof: Vec<TreeHash> = ev
         .event
@@ -329,7 +328,7 @@ fn an_approval_signed_by_the_server_key_is_detected() {
     let q = w.question("Had you been watching us?");
     // The server forges a facilitator's approval with its own key and logs it properly.
     let fac = w.facilitator.account();
-    let detail: ferry_server::wire::MessageDetail = fac
+    let detail: ferry_protocol::MessageDetail = fac
         .client
         .get(&format!("/v1/cases/{}/messages/{q}", w.case))
         .unwrap();
@@ -622,7 +621,7 @@ fn a_log_of_100000_events_proves_correctly() {
     let reader = coordinator.account();
     let mut start = 0;
     while start < all.len() {
-        let page: ferry_server::wire::LogLeaves = reader
+        let page: ferry_protocol::LogLeaves = reader
             .client
             .get(&format!("/v1/log/leaves?start={start}&count=20000"))
             .unwrap();
@@ -708,7 +707,7 @@ fn a_log_of_100000_events_proves_correctly() {
 
 #[test]
 fn only_coordinators_and_service_wide_auditors_read_the_whole_log() {
-    use ferry_server::wire::{LEAVES_BINARY, LogLeaves, RawLeaves};
+    use ferry_protocol::{LEAVES_BINARY, LogLeaves, RawLeaves};
     let w = World::new();
     exchange(&w);
     for who in [&w.facilitator, &w.harmed, &w.responsible] {
@@ -915,7 +914,7 @@ fn states_come_in_pages_that_add_up_to_the_whole() {
         messages.extend(p.messages.into_iter().map(|m| (m.message_id, m.state)));
         deliveries.extend(p.deliveries.into_iter().map(|d| d.delivery_id));
     }
-    let ids = |v: &[ferry_server::wire::MemberState]| -> Vec<String> {
+    let ids = |v: &[ferry_protocol::MemberState]| -> Vec<String> {
         v.iter().map(|m| m.account_id.clone()).collect()
     };
     assert_eq!(members, ids(&whole.members));

@@ -12,9 +12,7 @@ use std::sync::mpsc::sync_channel;
 use anyhow::{Context, Result, bail};
 use ferry_crypto::trail::{self, Leaf, TreeBuilder};
 use ferry_crypto::{KeyCard, Sha256Hash, StatementKind};
-use ferry_server::wire::{
-    CaseStates, LEAVES_BINARY, RawLeaves, ServerInfo, StatesCursor, StatesPage,
-};
+use ferry_protocol::{CaseStates, LEAVES_BINARY, RawLeaves, ServerInfo, StatesCursor, StatesPage};
 use serde::Serialize;
 
 use super::replay::Replayer;

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 use anyhow::{Context, Result, bail};
 use ferry_crypto::trail::{self, Leaf, TreeHash};
 use ferry_crypto::{KeyCard, StatementKind, VerifyingKey};
-use ferry_server::wire::{AuditBundle, CASE_BUNDLE, PARTICIPANT_RECORD, ProvenEvent};
+use ferry_protocol::{AuditBundle, CASE_BUNDLE, PARTICIPANT_RECORD, ProvenEvent};
 use serde::Serialize;
 
 /// One line of a case's timeline.

@@ -6,7 +6,7 @@
 
 use std::collections::HashSet;
 
-use ferry_server::wire::CaseStates;
+use ferry_protocol::CaseStates;
 
 use super::replay::CaseReplay;
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
-use ferry_server::wire::{AuditBundle, CASE_BUNDLE, CaseView, PARTICIPANT_RECORD};
+use ferry_protocol::{AuditBundle, CASE_BUNDLE, CaseView, PARTICIPANT_RECORD};
 
 use crate::account::Account;
 use crate::audit::{LogReport, Report, TrustedKey, verify_bundle, verify_log};

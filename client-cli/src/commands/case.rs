@@ -7,7 +7,7 @@ use ferry_crypto::actions::{
     RiskOutcome, invitation_hash, new_invitation_code,
 };
 use ferry_crypto::{AccountId, FORMAT_VERSION, Id, Role};
-use ferry_server::wire::{Accepted, CaseView, InvitationRequest, StaffMember};
+use ferry_protocol::{Accepted, CaseView, InvitationRequest, StaffMember};
 
 use crate::account::Account;
 use crate::client::now;

@@ -3,7 +3,7 @@
 use anyhow::{Context, Result, bail};
 use ferry_crypto::actions::{Enrolment, InvitationCode, InvitationCodeError, invitation_hash};
 use ferry_crypto::{FORMAT_VERSION, Identity, KeyCard};
-use ferry_server::wire::{EnrolRequest, EnrolResponse, ServerInfo};
+use ferry_protocol::{EnrolRequest, EnrolResponse, ServerInfo};
 
 use crate::account::Account;
 use crate::client::{Client, now};

@@ -13,7 +13,7 @@ use ferry_crypto::Recipient;
 use ferry_crypto::attachment::{reseal_attachment, seal_attachment};
 use ferry_crypto::forward::{self, AttachmentDecision, ForwardRequest, ForwardedAttachment};
 use ferry_crypto::seal::AttachmentRef;
-use ferry_server::wire::{Accepted, CaseView, DecisionRequest, MemberView};
+use ferry_protocol::{Accepted, CaseView, DecisionRequest, MemberView};
 
 use super::review::{Reviewed, co_facilitators, redacted, show_review};
 use super::review_files::{self, ReviewFile, safe_name};

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod case;
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod enrol;
 pub mod forward;

@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 use clap::Subcommand;
-use ferry_server::wire::{Me, NotificationsRequest, OutboxEntry};
+use ferry_protocol::{Me, NotificationsRequest, OutboxEntry};
 
 use crate::account::Account;
 use crate::env::Env;

@@ -10,7 +10,7 @@ use ferry_crypto::attachment::{open_attachment, seal_attachment};
 use ferry_crypto::forward::{AttachmentDecision, Forward, open_forwarded};
 use ferry_crypto::seal::{self, Letter};
 use ferry_crypto::{FORMAT_VERSION, Id, KeyCard, MessageKind, Role, Sha256Hash};
-use ferry_server::wire::{
+use ferry_protocol::{
     Accepted, CaseView, DeliveryDetail, DeliverySummary, KeyCards, SentMessage, SubmitRequest,
 };
 

@@ -5,7 +5,7 @@ use anyhow::{Context, Result, bail};
 use ferry_crypto::actions::{Escalate, KeyVerification, Note, Return, Withhold, WithholdReason};
 use ferry_crypto::seal::{self, Expect, OpenedMessage};
 use ferry_crypto::{FORMAT_VERSION, Id, KeyCard, MessageKind, Role, Sha256Hash};
-use ferry_server::wire::{
+use ferry_protocol::{
     Accepted, CaseView, DecisionRequest, DeliverySummary, MessageDetail, MessageSummary,
     WithholdRequest,
 };

@@ -10,6 +10,7 @@ use super::{Kind, Mailer, templates};
 use crate::db::Tx;
 use crate::error::{ApiError, ApiResult};
 use crate::{AppState, Config, now};
+use ferry_protocol::ErrorCode;
 
 /// A queued mail.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -409,7 +410,10 @@ pub async fn run(app: AppState, mailer: Mailer) {
 }
 
 /// The outbox as a coordinator sees it (addresses partly hidden, no text).
-pub async fn list(app: &AppState, state: Option<&str>) -> ApiResult<Vec<crate::wire::OutboxEntry>> {
+pub async fn list(
+    app: &AppState,
+    state: Option<&str>,
+) -> ApiResult<Vec<ferry_protocol::OutboxEntry>> {
     let rows = sqlx::query(
         "SELECT id, kind, case_id, email, state, attempts, last_error, created_at, sent_at FROM outbox \
          WHERE state NOT IN ('digest', 'folded') ORDER BY created_at DESC LIMIT 500",
@@ -418,7 +422,7 @@ pub async fn list(app: &AppState, state: Option<&str>) -> ApiResult<Vec<crate::w
     .await?;
     let mut out = vec![];
     for r in rows {
-        let entry = crate::wire::OutboxEntry {
+        let entry = ferry_protocol::OutboxEntry {
             id: r.try_get(0)?,
             kind: r.try_get(1)?,
             case_id: r.try_get(2)?,
@@ -449,8 +453,8 @@ pub fn check_preference(p: &str) -> ApiResult<()> {
     if matches!(p, "immediate" | "daily" | "none") {
         Ok(())
     } else {
-        Err(ApiError::bad_request(
-            "invalid_field",
+        Err(ApiError::new(
+            ErrorCode::InvalidField,
             "notifications are immediate, daily or none",
         ))
     }

@@ -8,14 +8,15 @@ use sqlx::Row;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Body;
-use crate::wire::{
+use crate::{AppState, cases};
+use ferry_protocol::ErrorCode;
+use ferry_protocol::{
     KeyCardResponse, KeyCards, Me, Membership, NotificationsRequest, OutboxEntry, StaffMember,
 };
-use crate::{AppState, cases};
 
 /// The caller's account, roles and next sequence number.
 #[utoipa::path(get, path = "/v1/me", tag = "accounts", security(("bearer" = [])),
-    responses((status = 200, body = Me), (status = 401, body = crate::wire::ErrorBody)))]
+    responses((status = 200, body = Me), (status = 401, body = ferry_protocol::ErrorBody)))]
 pub async fn me(State(app): State<AppState>, caller: Caller) -> ApiResult<Json<Me>> {
     let row = sqlx::query(
         "SELECT display_name, staff_role, accreditations, last_seq FROM accounts WHERE account_id = $1",
@@ -64,7 +65,7 @@ pub async fn me(State(app): State<AppState>, caller: Caller) -> ApiResult<Json<M
 /// Everyone on the service's staff: coordinators, facilitators (with their accreditations and
 /// how many open cases they hold) and auditors (coordinators only).
 #[utoipa::path(get, path = "/v1/staff", tag = "accounts", security(("bearer" = [])),
-    responses((status = 200, body = Vec<StaffMember>), (status = 403, body = crate::wire::ErrorBody)))]
+    responses((status = 200, body = Vec<StaffMember>), (status = 403, body = ferry_protocol::ErrorBody)))]
 pub async fn staff(
     State(app): State<AppState>,
     caller: Caller,
@@ -102,7 +103,7 @@ pub async fn staff(
 /// A person's key card: staff see anyone's; others see those of people they share a case with.
 #[utoipa::path(get, path = "/v1/accounts/{account_id}/key-card", tag = "accounts",
     security(("bearer" = [])), params(("account_id" = String, Path, description = "Account id")),
-    responses((status = 200, body = KeyCardResponse), (status = 404, body = crate::wire::ErrorBody)))]
+    responses((status = 200, body = KeyCardResponse), (status = 404, body = ferry_protocol::ErrorBody)))]
 pub async fn key_card(
     State(app): State<AppState>,
     caller: Caller,
@@ -137,7 +138,7 @@ pub async fn key_card(
 /// The key cards of a case's facilitators: who a participant's messages are sealed to.
 #[utoipa::path(get, path = "/v1/cases/{case_id}/facilitators", tag = "cases",
     security(("bearer" = [])), params(("case_id" = String, Path, description = "Case id")),
-    responses((status = 200, body = KeyCards), (status = 404, body = crate::wire::ErrorBody)))]
+    responses((status = 200, body = KeyCards), (status = 404, body = ferry_protocol::ErrorBody)))]
 pub async fn facilitator_cards(
     State(app): State<AppState>,
     caller: Caller,
@@ -163,7 +164,7 @@ pub async fn facilitator_cards(
 /// Sets how the caller hears that something is waiting (and, optionally, where).
 #[utoipa::path(put, path = "/v1/me/notifications", tag = "accounts", security(("bearer" = [])),
     request_body = NotificationsRequest,
-    responses((status = 200, body = Me), (status = 400, body = crate::wire::ErrorBody)))]
+    responses((status = 200, body = Me), (status = 400, body = ferry_protocol::ErrorBody)))]
 pub async fn set_notifications(
     State(app): State<AppState>,
     caller: Caller,
@@ -173,8 +174,8 @@ pub async fn set_notifications(
     if let Some(email) = &req.email
         && !crate::mail::valid_address(email)
     {
-        return Err(ApiError::bad_request(
-            "invalid_field",
+        return Err(ApiError::new(
+            ErrorCode::InvalidField,
             "that is not an e-mail address",
         ));
     }
@@ -199,8 +200,8 @@ pub async fn set_notifications(
                 .await?
                 .rows_affected();
             if updated == 0 && req.preference != "none" {
-                return Err(ApiError::bad_request(
-                    "no_email",
+                return Err(ApiError::new(
+                    ErrorCode::NoEmail,
                     "Ferry has no e-mail address for you: give one with --email",
                 ));
             }
@@ -220,7 +221,7 @@ pub struct OutboxQuery {
 /// The e-mail outbox (coordinators): what was sent, what is waiting, what failed.
 #[utoipa::path(get, path = "/v1/admin/outbox", tag = "admin", security(("bearer" = [])),
     params(OutboxQuery),
-    responses((status = 200, body = Vec<OutboxEntry>), (status = 403, body = crate::wire::ErrorBody)))]
+    responses((status = 200, body = Vec<OutboxEntry>), (status = 403, body = ferry_protocol::ErrorBody)))]
 pub async fn outbox(
     State(app): State<AppState>,
     caller: Caller,

@@ -16,8 +16,9 @@ use crate::db::{self, Tx};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Body;
 use crate::intake::accept;
-use crate::wire::{Accepted, CaseView, InvitationRequest, StatementRequest};
 use crate::{AppState, cases, now, trail};
+use ferry_protocol::ErrorCode;
+use ferry_protocol::{Accepted, CaseView, InvitationRequest, StatementRequest};
 
 /// Longest an invitation may stay open, in seconds.
 const MAX_INVITATION_SECONDS: i64 = 30 * 24 * 3600;
@@ -28,8 +29,8 @@ fn same_case(path: &str, signed: &ferry_crypto::Id) -> ApiResult<()> {
     if signed.as_str() == path {
         Ok(())
     } else {
-        Err(ApiError::bad_request(
-            "mismatch",
+        Err(ApiError::new(
+            ErrorCode::Mismatch,
             format!("the statement is for case {signed}, not case {path}"),
         ))
     }
@@ -90,7 +91,7 @@ async fn begin_case_act<T: CaseAct>(
     same_case(case_id, act.case_id())?;
     let case = cases::load(&mut *tx, case_id).await?;
     if case.state == "closed" {
-        return Err(ApiError::conflict("case_closed", "this case is closed"));
+        return Err(ApiError::new(ErrorCode::CaseClosed, "this case is closed"));
     }
     Ok((tx, act, case))
 }
@@ -150,8 +151,8 @@ pub async fn list_cases(
 /// Opens a case from a referral (coordinators).
 #[utoipa::path(post, path = "/v1/cases", tag = "cases", security(("bearer" = [])),
     request_body = StatementRequest,
-    responses((status = 200, body = Accepted), (status = 403, body = crate::wire::ErrorBody),
-        (status = 409, body = crate::wire::ErrorBody)))]
+    responses((status = 200, body = Accepted), (status = 403, body = ferry_protocol::ErrorBody),
+        (status = 409, body = ferry_protocol::ErrorBody)))]
 pub async fn open_case(
     State(app): State<AppState>,
     caller: Caller,
@@ -189,7 +190,7 @@ pub async fn open_case(
 /// A case's metadata, members and message counts (never content).
 #[utoipa::path(get, path = "/v1/cases/{case_id}", tag = "cases", security(("bearer" = [])),
     params(("case_id" = String, Path, description = "Case id")),
-    responses((status = 200, body = CaseView), (status = 404, body = crate::wire::ErrorBody)))]
+    responses((status = 200, body = CaseView), (status = 404, body = ferry_protocol::ErrorBody)))]
 pub async fn show_case(
     State(app): State<AppState>,
     caller: Caller,
@@ -210,8 +211,8 @@ pub async fn show_case(
 /// matching accreditation; a case has at most two facilitators.
 #[utoipa::path(post, path = "/v1/cases/{case_id}/allocations", tag = "cases", security(("bearer" = [])),
     params(("case_id" = String, Path, description = "Case id")), request_body = StatementRequest,
-    responses((status = 200, body = Accepted), (status = 403, body = crate::wire::ErrorBody),
-        (status = 409, body = crate::wire::ErrorBody)))]
+    responses((status = 200, body = Accepted), (status = 403, body = ferry_protocol::ErrorBody),
+        (status = 409, body = ferry_protocol::ErrorBody)))]
 pub async fn allocate(
     State(app): State<AppState>,
     caller: Caller,
@@ -227,15 +228,15 @@ pub async fn allocate(
         .await?
         .ok_or_else(|| ApiError::not_found("facilitator"))?;
     if row.try_get::<Option<String>, _>(0)?.as_deref() != Some("facilitator") {
-        return Err(ApiError::bad_request(
-            "not_a_facilitator",
+        return Err(ApiError::new(
+            ErrorCode::NotAFacilitator,
             "that account is not a facilitator",
         ));
     }
     let accreditations: String = row.try_get(1)?;
     if case.sensitivity != "standard" && !accreditations.split(',').any(|a| a == case.sensitivity) {
-        return Err(ApiError::forbidden(
-            "not_accredited",
+        return Err(ApiError::new(
+            ErrorCode::NotAccredited,
             format!(
                 "this case is sensitive ({}); only a facilitator accredited for it may be allocated",
                 case.sensitivity
@@ -249,8 +250,8 @@ pub async fn allocate(
             .await?
             .try_get(0)?;
     if count >= 2 {
-        return Err(ApiError::conflict(
-            "too_many_facilitators",
+        return Err(ApiError::new(
+            ErrorCode::TooManyFacilitators,
             "a case has at most two facilitators",
         ));
     }
@@ -263,8 +264,8 @@ pub async fn allocate(
     .execute(&mut *tx)
     .await
     .map_err(|e| match ApiError::from(e) {
-        err if err.code == "already_exists" => {
-            ApiError::conflict("already_member", "this facilitator is already in this case")
+        err if err.code == ErrorCode::AlreadyExists => {
+            ApiError::new(ErrorCode::AlreadyMember, "this facilitator is already in this case")
         }
         err => err,
     })?;
@@ -287,20 +288,20 @@ async fn store_invitation(
     if let Some(e) = email
         && !crate::mail::valid_address(e)
     {
-        return Err(ApiError::bad_request(
-            "invalid_field",
+        return Err(ApiError::new(
+            ErrorCode::InvalidField,
             "that is not an e-mail address",
         ));
     }
     if !plausible_invitation_code(code) || invitation_hash(code) != inv.invitation {
-        return Err(ApiError::bad_request(
-            "weak_or_mismatched_code",
+        return Err(ApiError::new(
+            ErrorCode::WeakOrMismatchedCode,
             "the invitation code must be a strong Ferry code matching the signed hash",
         ));
     }
     if inv.expires_at <= now || inv.expires_at > now + MAX_INVITATION_SECONDS {
-        return Err(ApiError::bad_request(
-            "invalid_expiry",
+        return Err(ApiError::new(
+            ErrorCode::InvalidExpiry,
             "an invitation must expire in the future and within 30 days",
         ));
     }
@@ -345,7 +346,7 @@ async fn store_invitation(
 /// auditor.
 #[utoipa::path(post, path = "/v1/cases/{case_id}/invitations", tag = "cases", security(("bearer" = [])),
     params(("case_id" = String, Path, description = "Case id")), request_body = InvitationRequest,
-    responses((status = 200, body = Accepted), (status = 400, body = crate::wire::ErrorBody)))]
+    responses((status = 200, body = Accepted), (status = 400, body = ferry_protocol::ErrorBody)))]
 pub async fn invite_to_case(
     State(app): State<AppState>,
     caller: Caller,
@@ -356,22 +357,21 @@ pub async fn invite_to_case(
     let now = now();
     let mut tx = db::begin_write(&app.pool).await?;
     let inv: Invitation = accept(&mut tx, &caller, &req.statement).await?;
-    let signed_case = inv
-        .case_id
-        .as_ref()
-        .ok_or_else(|| ApiError::bad_request("mismatch", "a case invitation must name the case"))?;
+    let signed_case = inv.case_id.as_ref().ok_or_else(|| {
+        ApiError::new(ErrorCode::Mismatch, "a case invitation must name the case")
+    })?;
     same_case(&case_id, signed_case)?;
     if !matches!(
         inv.role,
         Role::Harmed | Role::Responsible | Role::Supporter | Role::Auditor
     ) {
-        return Err(ApiError::bad_request(
-            "wrong_role",
+        return Err(ApiError::new(
+            ErrorCode::WrongRole,
             "a case invitation is for a harmed, responsible or supporting person, or an auditor",
         ));
     }
     if cases::load(&mut *tx, &case_id).await?.state == "closed" {
-        return Err(ApiError::conflict("case_closed", "this case is closed"));
+        return Err(ApiError::new(ErrorCode::CaseClosed, "this case is closed"));
     }
     let mailed =
         store_invitation(&mut tx, &app, &inv, &req.code, req.email.as_deref(), now).await?;
@@ -384,7 +384,7 @@ pub async fn invite_to_case(
 /// accreditations) or an auditor.
 #[utoipa::path(post, path = "/v1/invitations", tag = "enrolment", security(("bearer" = [])),
     request_body = InvitationRequest,
-    responses((status = 200, body = Accepted), (status = 400, body = crate::wire::ErrorBody)))]
+    responses((status = 200, body = Accepted), (status = 400, body = ferry_protocol::ErrorBody)))]
 pub async fn invite_staff(
     State(app): State<AppState>,
     caller: Caller,
@@ -400,8 +400,8 @@ pub async fn invite_staff(
             Role::Coordinator | Role::Facilitator | Role::Auditor
         )
     {
-        return Err(ApiError::bad_request(
-            "wrong_role",
+        return Err(ApiError::new(
+            ErrorCode::WrongRole,
             "a staff invitation is for a coordinator, facilitator or auditor, with no case",
         ));
     }
@@ -445,7 +445,7 @@ pub async fn risk_assessment(
 /// consent; forwards held while paused are released on resume and cancelled on close.
 #[utoipa::path(post, path = "/v1/cases/{case_id}/state", tag = "cases", security(("bearer" = [])),
     params(("case_id" = String, Path, description = "Case id")), request_body = StatementRequest,
-    responses((status = 200, body = Accepted), (status = 409, body = crate::wire::ErrorBody)))]
+    responses((status = 200, body = Accepted), (status = 409, body = ferry_protocol::ErrorBody)))]
 pub async fn change_state(
     State(app): State<AppState>,
     caller: Caller,
@@ -462,8 +462,8 @@ pub async fn change_state(
         (CaseAction::Resume, "paused") => {
             let waiting = cases::waiting_for(&mut tx, &case, app.config.require_key_checks).await?;
             if !waiting.is_empty() {
-                return Err(ApiError::conflict(
-                    "not_ready",
+                return Err(ApiError::new(
+                    ErrorCode::NotReady,
                     format!(
                         "the case cannot resume yet; it is waiting for: {}",
                         waiting.join(", ")
@@ -481,8 +481,8 @@ pub async fn change_state(
                 .await?;
         }
         (action, state) => {
-            return Err(ApiError::conflict(
-                "wrong_state",
+            return Err(ApiError::new(
+                ErrorCode::WrongState,
                 format!(
                     "{} case cannot be {}",
                     ferry_crypto::with_article(state),
@@ -560,7 +560,7 @@ async fn participant_choice<T: Choice>(
     same_case(case_id, choice.case_id())?;
     let case = cases::load(&mut *tx, case_id).await?;
     if case.state == "closed" {
-        return Err(ApiError::conflict("case_closed", "this case is closed"));
+        return Err(ApiError::new(ErrorCode::CaseClosed, "this case is closed"));
     }
     set_consent(&mut tx, case_id, &caller.account_id, T::CONSENT).await?;
     // A withdrawal takes effect at once.
@@ -591,7 +591,7 @@ async fn set_consent(
 /// Records that a facilitator read out a person's safety number and it matched.
 #[utoipa::path(post, path = "/v1/cases/{case_id}/key-verifications", tag = "cases", security(("bearer" = [])),
     params(("case_id" = String, Path, description = "Case id")), request_body = StatementRequest,
-    responses((status = 200, body = Accepted), (status = 400, body = crate::wire::ErrorBody)))]
+    responses((status = 200, body = Accepted), (status = 400, body = ferry_protocol::ErrorBody)))]
 pub async fn verify_key(
     State(app): State<AppState>,
     caller: Caller,
@@ -612,8 +612,8 @@ pub async fn verify_key(
         .await?
         .ok_or_else(|| ApiError::not_found("account"))?;
     if card.fingerprint().0 != kv.fingerprint {
-        return Err(ApiError::bad_request(
-            "fingerprint_mismatch",
+        return Err(ApiError::new(
+            ErrorCode::FingerprintMismatch,
             "the fingerprint verified is not the one on this person's key card",
         ));
     }

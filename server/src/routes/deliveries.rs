@@ -20,8 +20,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::Body;
 use crate::intake::accept;
 use crate::routes::messages::{expected_blob, mark_stored};
-use crate::wire::{Accepted, DeliveryDetail, DeliverySummary, StatementRequest};
 use crate::{AppState, blobs, cases, now};
+use ferry_protocol::ErrorCode;
+use ferry_protocol::{Accepted, DeliveryDetail, DeliverySummary, StatementRequest};
 
 const SUMMARY_SQL: &str = "SELECT d.delivery_id, d.case_id, d.message_id, d.kind, m.kind, d.state, \
     d.recipient, d.created_at, d.statement, d.ciphertext, m.author, m.envelope \
@@ -90,7 +91,7 @@ async fn load_readable(
 /// it.
 #[utoipa::path(get, path = "/v1/deliveries/{delivery_id}", tag = "deliveries", security(("bearer" = [])),
     params(("delivery_id" = String, Path, description = "Delivery id")),
-    responses((status = 200, body = DeliveryDetail), (status = 404, body = crate::wire::ErrorBody)))]
+    responses((status = 200, body = DeliveryDetail), (status = 404, body = ferry_protocol::ErrorBody)))]
 pub async fn get_delivery(
     State(app): State<AppState>,
     caller: Caller,
@@ -131,7 +132,7 @@ pub async fn get_delivery(
 /// The recipient's signed read receipt.
 #[utoipa::path(post, path = "/v1/deliveries/{delivery_id}/receipt", tag = "deliveries", security(("bearer" = [])),
     params(("delivery_id" = String, Path, description = "Delivery id")), request_body = StatementRequest,
-    responses((status = 200, body = Accepted), (status = 403, body = crate::wire::ErrorBody)))]
+    responses((status = 200, body = Accepted), (status = 403, body = ferry_protocol::ErrorBody)))]
 pub async fn receipt(
     State(app): State<AppState>,
     caller: Caller,
@@ -141,8 +142,8 @@ pub async fn receipt(
     let row = load_readable(&app, &caller, &delivery_id).await?;
     let recipient: String = row.try_get(6)?;
     if recipient != caller.account_id.as_str() {
-        return Err(ApiError::forbidden(
-            "not_addressee",
+        return Err(ApiError::new(
+            ErrorCode::NotAddressee,
             "only the person it was delivered to can sign a receipt",
         ));
     }
@@ -156,8 +157,8 @@ pub async fn receipt(
         || r.message_id.as_str() != message_id
         || r.forwarded_sha256 != ferry_crypto::Sha256Hash::of(&ciphertext)
     {
-        return Err(ApiError::bad_request(
-            "mismatch",
+        return Err(ApiError::new(
+            ErrorCode::Mismatch,
             "the receipt is signed for something else",
         ));
     }
@@ -170,8 +171,8 @@ pub async fn receipt(
     .await?
     .rows_affected();
     if updated != 1 {
-        return Err(ApiError::conflict(
-            "already_read",
+        return Err(ApiError::new(
+            ErrorCode::AlreadyRead,
             "a receipt was already recorded for this delivery",
         ));
     }
@@ -191,7 +192,7 @@ pub async fn receipt(
     security(("bearer" = [])),
     params(("delivery_id" = String, Path, description = "Delivery id"), ("idx" = u64, Path, description = "Attachment number")),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
-    responses((status = 200, body = Accepted), (status = 400, body = crate::wire::ErrorBody)))]
+    responses((status = 200, body = Accepted), (status = 400, body = ferry_protocol::ErrorBody)))]
 pub async fn upload_attachment(
     State(app): State<AppState>,
     caller: Caller,
@@ -267,7 +268,7 @@ pub async fn upload_attachment(
     security(("bearer" = [])),
     params(("delivery_id" = String, Path, description = "Delivery id"), ("idx" = u64, Path, description = "Attachment number")),
     responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>),
-        (status = 404, body = crate::wire::ErrorBody)))]
+        (status = 404, body = ferry_protocol::ErrorBody)))]
 pub async fn download_attachment(
     State(app): State<AppState>,
     caller: Caller,

@@ -10,20 +10,21 @@ use sqlx::Row;
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Body;
-use crate::wire::{EnrolRequest, EnrolResponse};
 use crate::{AppState, cases, db, now, trail};
+use ferry_protocol::ErrorCode;
+use ferry_protocol::{EnrolRequest, EnrolResponse};
 
 /// Enrols a new person (or an existing one into another case) with an invitation code.
 #[utoipa::path(post, path = "/v1/enrol", tag = "enrolment", request_body = EnrolRequest,
-    responses((status = 200, body = EnrolResponse), (status = 400, body = crate::wire::ErrorBody),
-        (status = 403, body = crate::wire::ErrorBody)))]
+    responses((status = 200, body = EnrolResponse), (status = 400, body = ferry_protocol::ErrorBody),
+        (status = 403, body = ferry_protocol::ErrorBody)))]
 pub async fn enrol(
     State(app): State<AppState>,
     Body(req): Body<EnrolRequest>,
 ) -> ApiResult<Json<EnrolResponse>> {
     let invalid_code = || {
-        ApiError::forbidden(
-            "invalid_invitation",
+        ApiError::new(
+            ErrorCode::InvalidInvitation,
             "this invitation code is not valid: it may be mistyped, expired or already used",
         )
     };
@@ -31,8 +32,8 @@ pub async fn enrol(
     let code = match InvitationCode::parse(&req.code) {
         Ok(handed) if handed.server_key == app.server_card.fingerprint().key_code() => handed.code,
         Ok(_) => {
-            return Err(ApiError::forbidden(
-                "wrong_server",
+            return Err(ApiError::new(
+                ErrorCode::WrongServer,
                 "this invitation is for another Ferry server: check the address you were given",
             ));
         }
@@ -45,8 +46,8 @@ pub async fn enrol(
     let enrolment: Enrolment = req.enrolment.open(&card)?;
     let code_hash = invitation_hash(&code);
     if enrolment.invitation != code_hash {
-        return Err(ApiError::bad_request(
-            "mismatch",
+        return Err(ApiError::new(
+            ErrorCode::Mismatch,
             "the signed enrolment names a different invitation than the code given",
         ));
     }
@@ -99,8 +100,8 @@ pub async fn enrol(
             if let Some(row) = &existing
                 && row.try_get::<Option<String>, _>(0)?.is_some()
             {
-                return Err(ApiError::conflict(
-                    "already_staff",
+                return Err(ApiError::new(
+                    ErrorCode::AlreadyStaff,
                     "this account already holds a service-wide role",
                 ));
             }
@@ -116,7 +117,7 @@ pub async fn enrol(
         Some(case) => {
             let state = cases::load(&mut *tx, case).await?.state;
             if state == "closed" {
-                return Err(ApiError::conflict("case_closed", "this case is closed"));
+                return Err(ApiError::new(ErrorCode::CaseClosed, "this case is closed"));
             }
             sqlx::query(
                 "INSERT INTO members (case_id, account_id, role, consent, joined_at) VALUES ($1, $2, $3, 'none', $4)",
@@ -128,8 +129,8 @@ pub async fn enrol(
             .execute(&mut *tx)
             .await
             .map_err(|e| match ApiError::from(e) {
-                err if err.code == "already_exists" => {
-                    ApiError::conflict("already_member", "this person is already in this case")
+                err if err.code == ErrorCode::AlreadyExists => {
+                    ApiError::new(ErrorCode::AlreadyMember, "this person is already in this case")
                 }
                 err => err,
             })?;

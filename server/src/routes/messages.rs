@@ -18,10 +18,11 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::Body;
 use crate::intake::accept;
 use crate::sql::{Value, Writes};
-use crate::wire::{
+use crate::{AppState, blobs, cases, now};
+use ferry_protocol::ErrorCode;
+use ferry_protocol::{
     Accepted, DecisionRequest, MessageDetail, MessageSummary, StatementRequest, WithholdRequest,
 };
-use crate::{AppState, blobs, cases, now};
 
 /// Most attachments on one message.
 pub(super) const MAX_ATTACHMENTS: usize = 16;
@@ -31,13 +32,15 @@ pub(super) const PARTICIPANTS: &[Role] = &[Role::Harmed, Role::Responsible, Role
 pub(crate) fn decode_b64(what: &'static str, text: &str) -> ApiResult<Vec<u8>> {
     if text.len() > MAX_MESSAGE_BYTES / 3 * 4 + 8 {
         return Err(ApiError::new(
-            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
+            ErrorCode::TooLarge,
             format!("the {what} is larger than the server accepts"),
         ));
     }
     B64.decode(text).map_err(|_| {
-        ApiError::bad_request("malformed_body", format!("the {what} is not valid base64"))
+        ApiError::new(
+            ErrorCode::MalformedBody,
+            format!("the {what} is not valid base64"),
+        )
     })
 }
 
@@ -201,7 +204,7 @@ async fn load_readable(
 #[utoipa::path(get, path = "/v1/cases/{case_id}/messages/{message_id}", tag = "messages",
     security(("bearer" = [])),
     params(("case_id" = String, Path, description = "Case id"), ("message_id" = String, Path, description = "Message id")),
-    responses((status = 200, body = MessageDetail), (status = 404, body = crate::wire::ErrorBody)))]
+    responses((status = 200, body = MessageDetail), (status = 404, body = ferry_protocol::ErrorBody)))]
 pub async fn get_message(
     State(app): State<AppState>,
     caller: Caller,
@@ -229,7 +232,7 @@ pub async fn get_message(
     params(("case_id" = String, Path, description = "Case id"), ("message_id" = String, Path, description = "Message id"),
         ("idx" = u64, Path, description = "Attachment number, from 0")),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
-    responses((status = 200, body = Accepted), (status = 400, body = crate::wire::ErrorBody)))]
+    responses((status = 200, body = Accepted), (status = 400, body = ferry_protocol::ErrorBody)))]
 pub async fn upload_attachment(
     State(app): State<AppState>,
     caller: Caller,
@@ -319,7 +322,7 @@ pub(crate) async fn mark_stored(tx: &mut Tx<'_>, owner: &str, idx: u64) -> ApiRe
     params(("case_id" = String, Path, description = "Case id"), ("message_id" = String, Path, description = "Message id"),
         ("idx" = u64, Path, description = "Attachment number, from 0")),
     responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>),
-        (status = 404, body = crate::wire::ErrorBody)))]
+        (status = 404, body = ferry_protocol::ErrorBody)))]
 pub async fn download_attachment(
     State(app): State<AppState>,
     caller: Caller,
@@ -363,15 +366,15 @@ async fn begin_decision<T: Decision>(
     let decision: T = accept(&mut tx, caller, statement).await?;
     let (signed_case, signed_message, original) = decision.target();
     if signed_case.as_str() != case_id || signed_message.as_str() != message_id {
-        return Err(ApiError::bad_request(
-            "mismatch",
+        return Err(ApiError::new(
+            ErrorCode::Mismatch,
             "the decision is signed for another message",
         ));
     }
     let stored = load_message(&mut *tx, case_id, message_id).await?;
     if envelope_of(&stored)?.ciphertext_sha256 != *original {
-        return Err(ApiError::bad_request(
-            "mismatch",
+        return Err(ApiError::new(
+            ErrorCode::Mismatch,
             "the decision names a different ciphertext than the message's",
         ));
     }
@@ -383,8 +386,8 @@ fn require_undecided(stored: &Stored, also: &[&str]) -> ApiResult<()> {
     if state == "in_review" || state == "escalated" || also.contains(&state) {
         Ok(())
     } else {
-        Err(ApiError::conflict(
-            "already_decided",
+        Err(ApiError::new(
+            ErrorCode::AlreadyDecided,
             format!("this message is {state} and is not waiting for a decision"),
         ))
     }
@@ -425,8 +428,8 @@ async fn deliver(
         ("paused", true) => "held",
         ("active" | "paused", false) => "uploading",
         (other, _) => {
-            return Err(ApiError::conflict(
-                "case_not_active",
+            return Err(ApiError::new(
+                ErrorCode::CaseNotActive,
                 format!(
                     "nothing is delivered in {} case",
                     ferry_crypto::with_article(other)
@@ -473,8 +476,8 @@ async fn deliver(
     security(("bearer" = [])),
     params(("case_id" = String, Path, description = "Case id"), ("message_id" = String, Path, description = "Message id")),
     request_body = DecisionRequest,
-    responses((status = 200, body = Accepted), (status = 403, body = crate::wire::ErrorBody),
-        (status = 409, body = crate::wire::ErrorBody)))]
+    responses((status = 200, body = Accepted), (status = 403, body = ferry_protocol::ErrorBody),
+        (status = 409, body = ferry_protocol::ErrorBody)))]
 pub async fn forward(
     State(app): State<AppState>,
     caller: Caller,
@@ -490,11 +493,14 @@ pub async fn forward(
     let to = cases::member(&mut *tx, &case_id, &fwd.recipient)
         .await?
         .ok_or_else(|| {
-            ApiError::bad_request("wrong_recipient", "the recipient is not in this case")
+            ApiError::new(
+                ErrorCode::WrongRecipient,
+                "the recipient is not in this case",
+            )
         })?;
     if to.role.as_str() != stored.summary.recipient_role || fwd.recipient_role != to.role {
-        return Err(ApiError::bad_request(
-            "wrong_recipient",
+        return Err(ApiError::new(
+            ErrorCode::WrongRecipient,
             format!(
                 "this message is for the {} role",
                 stored.summary.recipient_role
@@ -502,16 +508,16 @@ pub async fn forward(
         ));
     }
     if fwd.recipient.as_str() == stored.summary.author {
-        return Err(ApiError::bad_request(
-            "wrong_recipient",
+        return Err(ApiError::new(
+            ErrorCode::WrongRecipient,
             "a message is not forwarded to its author",
         ));
     }
     // Someone who never consented gets nothing. After a withdrawal the case is paused, so the
     // forward is held, and released only if they consent again and the case resumes.
     if to.consent == "none" {
-        return Err(ApiError::conflict(
-            "no_consent",
+        return Err(ApiError::new(
+            ErrorCode::NoConsent,
             "the recipient has not consented",
         ));
     }
@@ -525,16 +531,15 @@ pub async fn forward(
     .await?
     .try_get(0)?;
     if already > 0 {
-        return Err(ApiError::conflict(
-            "already_forwarded",
+        return Err(ApiError::new(
+            ErrorCode::AlreadyForwarded,
             "this message was already forwarded to that person",
         ));
     }
     // Every attachment of the original has a decision, and what passes matches them.
     fwd.check_decisions(Some(stored.summary.attachments as usize))
         .map_err(|e| {
-            ApiError::bad_request(
-                "attachment_mismatch",
+            ApiError::new(ErrorCode::AttachmentMismatch,
                 format!(
                     "the forward must say what becomes of each of the message's {} attachment(s): {e}",
                     stored.summary.attachments
@@ -563,7 +568,7 @@ pub async fn forward(
     security(("bearer" = [])),
     params(("case_id" = String, Path, description = "Case id"), ("message_id" = String, Path, description = "Message id")),
     request_body = DecisionRequest,
-    responses((status = 200, body = Accepted), (status = 409, body = crate::wire::ErrorBody)))]
+    responses((status = 200, body = Accepted), (status = 409, body = ferry_protocol::ErrorBody)))]
 pub async fn return_to_author(
     State(app): State<AppState>,
     caller: Caller,
@@ -599,7 +604,7 @@ pub async fn return_to_author(
     security(("bearer" = [])),
     params(("case_id" = String, Path, description = "Case id"), ("message_id" = String, Path, description = "Message id")),
     request_body = WithholdRequest,
-    responses((status = 200, body = Accepted), (status = 409, body = crate::wire::ErrorBody)))]
+    responses((status = 200, body = Accepted), (status = 409, body = ferry_protocol::ErrorBody)))]
 pub async fn withhold(
     State(app): State<AppState>,
     caller: Caller,
@@ -619,8 +624,8 @@ pub async fn withhold(
         (None, None) => {}
         (Some(n), Some(h)) if ferry_crypto::Sha256Hash::of(n) == *h => {}
         _ => {
-            return Err(ApiError::bad_request(
-                "mismatch",
+            return Err(ApiError::new(
+                ErrorCode::Mismatch,
                 "the note does not match the signed note hash",
             ));
         }
@@ -647,7 +652,7 @@ pub async fn withhold(
     security(("bearer" = [])),
     params(("case_id" = String, Path, description = "Case id"), ("message_id" = String, Path, description = "Message id")),
     request_body = StatementRequest,
-    responses((status = 200, body = Accepted), (status = 409, body = crate::wire::ErrorBody)))]
+    responses((status = 200, body = Accepted), (status = 409, body = ferry_protocol::ErrorBody)))]
 pub async fn escalate(
     State(app): State<AppState>,
     caller: Caller,
@@ -658,8 +663,8 @@ pub async fn escalate(
     let (mut tx, _, stored): (_, Escalate, _) =
         begin_decision(&app, &caller, &case_id, &message_id, &req.statement).await?;
     if stored.summary.state != "in_review" {
-        return Err(ApiError::conflict(
-            "already_decided",
+        return Err(ApiError::new(
+            ErrorCode::AlreadyDecided,
             "only a message in review can be escalated",
         ));
     }

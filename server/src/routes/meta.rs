@@ -6,7 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::wire::ServerInfo;
+use ferry_protocol::ServerInfo;
 
 /// What `GET /v1/health` answers.
 #[derive(Debug, Serialize, ToSchema)]

@@ -20,7 +20,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::db::Tx;
 use crate::error::{ApiError, ApiResult};
-use crate::wire::Accepted;
+use ferry_protocol::Accepted;
 
 #[derive(OpenApi)]
 #[openapi(

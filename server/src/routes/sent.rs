@@ -11,7 +11,7 @@ use sqlx::Row;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::wire::SentMessage;
+use ferry_protocol::SentMessage;
 
 /// The caller's own messages in every case, newest last.
 #[utoipa::path(get, path = "/v1/sent", tag = "messages", security(("bearer" = [])),

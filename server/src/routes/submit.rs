@@ -19,26 +19,27 @@ use crate::commit::{Batch, Batched};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Body;
 use crate::sql::Value;
-use crate::wire::{Accepted, SubmitRequest};
 use crate::{AppState, intake, now};
+use ferry_protocol::ErrorCode;
+use ferry_protocol::{Accepted, SubmitRequest};
 
 /// Submits a sealed message (participants, while the case is active and they consent).
 #[utoipa::path(post, path = "/v1/cases/{case_id}/messages", tag = "messages", security(("bearer" = [])),
     params(("case_id" = String, Path, description = "Case id")), request_body = SubmitRequest,
     responses((status = 200, description = "Stored and on disk (committed and fsync'd)", body = Accepted),
-        (status = 400, description = "Malformed, or the envelope does not match its ciphertext, case or reply", body = crate::wire::ErrorBody),
-        (status = 401, description = "No live session", body = crate::wire::ErrorBody),
-        (status = 403, description = "Not the caller's own statement, or not a consenting participant of this case", body = crate::wire::ErrorBody),
-        (status = 404, description = "No such case", body = crate::wire::ErrorBody),
+        (status = 400, description = "Malformed, or the envelope does not match its ciphertext, case or reply", body = ferry_protocol::ErrorBody),
+        (status = 401, description = "No live session", body = ferry_protocol::ErrorBody),
+        (status = 403, description = "Not the caller's own statement, or not a consenting participant of this case", body = ferry_protocol::ErrorBody),
+        (status = 404, description = "No such case", body = ferry_protocol::ErrorBody),
         (status = 409, description = "Not the author's next sequence number, a message id already used, \
-            no consent recorded, or the case is not active", body = crate::wire::ErrorBody),
-        (status = 413, description = "Too large", body = crate::wire::ErrorBody),
-        (status = 415, description = "Not sent as JSON", body = crate::wire::ErrorBody),
-        (status = 422, description = "The signature does not verify, or is not its author's", body = crate::wire::ErrorBody),
+            no consent recorded, or the case is not active", body = ferry_protocol::ErrorBody),
+        (status = 413, description = "Too large", body = ferry_protocol::ErrorBody),
+        (status = 415, description = "Not sent as JSON", body = ferry_protocol::ErrorBody),
+        (status = 422, description = "The signature does not verify, or is not its author's", body = ferry_protocol::ErrorBody),
         (status = 500, description = "`not_durable`: committed, but the disk did not confirm it; \
-            check before sending it again", body = crate::wire::ErrorBody),
+            check before sending it again", body = ferry_protocol::ErrorBody),
         (status = 503, description = "`storage_failed`: the server's storage failed; it takes no \
-            more messages until restarted", body = crate::wire::ErrorBody)))]
+            more messages until restarted", body = ferry_protocol::ErrorBody)))]
 pub async fn submit(
     State(app): State<AppState>,
     bearer: Bearer,
@@ -110,8 +111,8 @@ fn check_envelope(
     ciphertext: &[u8],
 ) -> ApiResult<()> {
     if env.case_id.as_str() != case_id {
-        return Err(ApiError::bad_request(
-            "mismatch",
+        return Err(ApiError::new(
+            ErrorCode::Mismatch,
             "the envelope is for another case",
         ));
     }
@@ -120,8 +121,8 @@ fn check_envelope(
     }
     check_ciphertext(ciphertext, &env.ciphertext_sha256, env.ciphertext_size)?;
     if env.attachments.len() > MAX_ATTACHMENTS {
-        return Err(ApiError::bad_request(
-            "too_many_attachments",
+        return Err(ApiError::new(
+            ErrorCode::TooManyAttachments,
             format!("at most {MAX_ATTACHMENTS} attachments"),
         ));
     }
@@ -131,8 +132,7 @@ fn check_envelope(
         .any(|blob| blob.size > app.config.max_attachment_bytes)
     {
         return Err(ApiError::new(
-            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
+            ErrorCode::TooLarge,
             "an attachment is larger than the server accepts",
         ));
     }
@@ -140,8 +140,8 @@ fn check_envelope(
 }
 
 fn wrong_recipient() -> ApiError {
-    ApiError::bad_request(
-        "wrong_recipient",
+    ApiError::new(
+        ErrorCode::WrongRecipient,
         "a message is addressed to the other party's role, and goes through the facilitator",
     )
 }
@@ -397,14 +397,14 @@ async fn decide(batch: &mut Batch<'_>, job: &Submission, view: &View) -> ApiResu
     let checks = (|| {
         let member = cases::check_role(s.member.clone(), PARTICIPANTS)?;
         if member.consent != "given" {
-            return Err(ApiError::conflict(
-                "no_consent",
+            return Err(ApiError::new(
+                ErrorCode::NoConsent,
                 "record your consent before writing",
             ));
         }
         if s.case_state != "active" {
-            return Err(ApiError::conflict(
-                "case_not_active",
+            return Err(ApiError::new(
+                ErrorCode::CaseNotActive,
                 format!(
                     "messages move only while a case is active; this case is {}",
                     s.case_state
@@ -423,7 +423,7 @@ async fn decide(batch: &mut Batch<'_>, job: &Submission, view: &View) -> ApiResu
         return Ok(Err(e));
     }
     if view.known.contains_key(job.env.message_id.as_str()) {
-        return Ok(Err(ApiError::already_exists()));
+        return Ok(Err(ApiError::of(ErrorCode::AlreadyExists)));
     }
     Ok(Ok(()))
 }
@@ -457,8 +457,8 @@ async fn check_reply(
     if found {
         return Ok(Ok(()));
     }
-    Ok(Err(ApiError::bad_request(
-        "bad_reply",
+    Ok(Err(ApiError::new(
+        ErrorCode::BadReply,
         if job.env.kind == MessageKind::Answer {
             "an answer must answer a question that was forwarded to you in this case"
         } else {

@@ -21,11 +21,12 @@ use crate::error::{ApiError, ApiResult};
 use crate::trail::{
     CHECKPOINT_INTERVAL_SECONDS, SignedCheckpoint, checkpoint, signed_within, with_hashes,
 };
-use crate::wire::{
+use crate::{AppState, cases, visibility};
+use ferry_protocol::ErrorCode;
+use ferry_protocol::{
     AuditBundle, CASE_BUNDLE, CheckpointView, EventView, LEAVES_BINARY, LogLeaves,
     PARTICIPANT_RECORD, Proof, ProvenEvent, RawLeaves,
 };
-use crate::{AppState, cases, visibility};
 
 fn view(app: &AppState, c: &SignedCheckpoint) -> CheckpointView {
     CheckpointView {
@@ -69,8 +70,8 @@ pub struct ConsistencyQuery {
 async fn require_within_log(app: &AppState, size: u64) -> ApiResult<()> {
     let log = crate::trail::size(&app.pool).await?;
     if size > log {
-        return Err(ApiError::bad_request(
-            "beyond_log",
+        return Err(ApiError::new(
+            ErrorCode::BeyondLog,
             format!("the log holds {log} events, not {size}"),
         ));
     }
@@ -84,7 +85,7 @@ fn hexes(proof: &[fmt::TreeHash]) -> Vec<String> {
 /// An RFC 6962 inclusion proof for one event against a tree size (the client holds that
 /// size's signed root).
 #[utoipa::path(get, path = "/v1/proofs/inclusion", tag = "trail", security(("bearer" = [])),
-    params(InclusionQuery), responses((status = 200, body = Proof), (status = 400, body = crate::wire::ErrorBody)))]
+    params(InclusionQuery), responses((status = 200, body = Proof), (status = 400, body = ferry_protocol::ErrorBody)))]
 pub async fn inclusion(
     State(app): State<AppState>,
     _caller: Caller,
@@ -102,7 +103,7 @@ pub async fn inclusion(
 
 /// An RFC 6962 consistency proof between two tree sizes.
 #[utoipa::path(get, path = "/v1/proofs/consistency", tag = "trail", security(("bearer" = [])),
-    params(ConsistencyQuery), responses((status = 200, body = Proof), (status = 400, body = crate::wire::ErrorBody)))]
+    params(ConsistencyQuery), responses((status = 200, body = Proof), (status = 400, body = ferry_protocol::ErrorBody)))]
 pub async fn consistency(
     State(app): State<AppState>,
     _caller: Caller,
@@ -144,7 +145,7 @@ pub struct LeavesQuery {
         (status = 200, description = "With `Accept: application/octet-stream`: the first \
             leaf's index (8 bytes, big-endian), then each leaf as its length (4 bytes, \
             big-endian) and its bytes", content_type = "application/octet-stream"),
-        (status = 400, body = crate::wire::ErrorBody), (status = 403, body = crate::wire::ErrorBody)))]
+        (status = 400, body = ferry_protocol::ErrorBody), (status = 403, body = ferry_protocol::ErrorBody)))]
 pub async fn leaves(
     State(app): State<AppState>,
     caller: Caller,
@@ -154,8 +155,8 @@ pub async fn leaves(
     require_whole_log(&caller)?;
     let log = crate::trail::size(&app.pool).await?;
     if q.start > log {
-        return Err(ApiError::bad_request(
-            "beyond_log",
+        return Err(ApiError::new(
+            ErrorCode::BeyondLog,
             format!("the log holds {log} events, not {}", q.start),
         ));
     }
@@ -197,8 +198,8 @@ fn require_whole_log(caller: &Caller) -> ApiResult<()> {
     ) {
         Ok(())
     } else {
-        Err(ApiError::forbidden(
-            "not_whole_log_auditor",
+        Err(ApiError::new(
+            ErrorCode::NotWholeLogAuditor,
             "only coordinators and service-wide auditors may read the whole log; audit a case with --case",
         ))
     }
@@ -234,7 +235,7 @@ async fn proven(conn: &mut sqlx::AnyConnection, idx: u64, size: u64) -> ApiResul
 /// One event with its inclusion proof under the latest checkpoint.
 #[utoipa::path(get, path = "/v1/events/{idx}", tag = "trail", security(("bearer" = [])),
     params(("idx" = u64, Path, description = "Event index")),
-    responses((status = 200, body = EventView), (status = 404, body = crate::wire::ErrorBody)))]
+    responses((status = 200, body = EventView), (status = 404, body = ferry_protocol::ErrorBody)))]
 pub async fn event(
     State(app): State<AppState>,
     caller: Caller,
@@ -284,7 +285,7 @@ pub async fn event(
 /// participant gets their own record instead: only the events that concern them.
 #[utoipa::path(get, path = "/v1/cases/{case_id}/audit", tag = "trail", security(("bearer" = [])),
     params(("case_id" = String, Path, description = "Case id")),
-    responses((status = 200, body = AuditBundle), (status = 404, body = crate::wire::ErrorBody)))]
+    responses((status = 200, body = AuditBundle), (status = 404, body = ferry_protocol::ErrorBody)))]
 pub async fn audit_bundle(
     State(app): State<AppState>,
     caller: Caller,
@@ -456,24 +457,24 @@ pub struct StatesQuery {
 /// case over several pages), for the whole-log audit to check against the events:
 /// coordinators and service-wide auditors only.
 #[utoipa::path(get, path = "/v1/log/states", tag = "trail", security(("bearer" = [])),
-    params(StatesQuery), responses((status = 200, body = crate::wire::StatesPage),
-        (status = 400, body = crate::wire::ErrorBody), (status = 403, body = crate::wire::ErrorBody)))]
+    params(StatesQuery), responses((status = 200, body = ferry_protocol::StatesPage),
+        (status = 400, body = ferry_protocol::ErrorBody), (status = 403, body = ferry_protocol::ErrorBody)))]
 pub async fn states(
     State(app): State<AppState>,
     caller: Caller,
     Query(q): Query<StatesQuery>,
-) -> ApiResult<Json<crate::wire::StatesPage>> {
+) -> ApiResult<Json<ferry_protocol::StatesPage>> {
     require_whole_log(&caller)?;
     let after = match (q.case, q.section, q.key) {
-        (Some(case), Some(section), key) if section <= 3 => Some(crate::wire::StatesCursor {
+        (Some(case), Some(section), key) if section <= 3 => Some(ferry_protocol::StatesCursor {
             case,
             section,
             key: key.unwrap_or_default(),
         }),
         (None, None, None) => None,
         _ => {
-            return Err(ApiError::bad_request(
-                "bad_cursor",
+            return Err(ApiError::new(
+                ErrorCode::BadCursor,
                 "a page of states starts at a case and a section from 0 to 3 (and a key)",
             ));
         }

@@ -10,7 +10,7 @@ use ferry_cli::account::Account;
 use ferry_cli::client::to_b64;
 use ferry_crypto::seal::{self, Letter, SealedMessage};
 use ferry_crypto::{FORMAT_VERSION, Id, KeyCard, MessageKind, Role, SecretString};
-use ferry_server::wire::{KeyCards, SubmitRequest};
+use ferry_protocol::{KeyCards, SubmitRequest};
 use ferry_server::{AppState, Config};
 
 /// A server running in this process.

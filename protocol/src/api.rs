@@ -7,22 +7,6 @@ use ferry_crypto::SignedStatement;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// Error body: `{"error":{"code":"...","message":"..."}}`.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct ErrorBody {
-    /// The error.
-    pub error: ErrorDetail,
-}
-
-/// A stable code and a sentence for people.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct ErrorDetail {
-    /// Stable machine-readable code, e.g. `replayed_sequence`.
-    pub code: String,
-    /// What went wrong, in plain language.
-    pub message: String,
-}
-
 /// Server identity and version.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ServerInfo {
