@@ -118,12 +118,6 @@ pub fn time(ts: i64) -> String {
     ferry_protocol::format_time(ts)
 }
 
-/// A role's wire name as a person, for sentences ("harmed" becomes "harmed person").
-pub fn person(role: &str) -> String {
-    role.parse::<ferry_crypto::Role>()
-        .map_or_else(|_| role.to_owned(), |r| r.person().to_owned())
-}
-
 /// The first characters of a long id, for tables.
 pub fn short(id: &str) -> String {
     id.chars().take(12).collect()

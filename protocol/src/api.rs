@@ -4,6 +4,11 @@
 use std::ops::Range;
 
 use ferry_crypto::SignedStatement;
+
+use crate::state::{
+    CaseState, Consent, DeliveryKind, DeliveryState, MailKind, MailState, MessageKind,
+    MessageState, Notifications, Role, SentState, StaffRole,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -39,7 +44,8 @@ pub struct EnrolResponse {
     /// The new account.
     pub account_id: String,
     /// The role granted.
-    pub role: String,
+    #[schema(schema_with = crate::state::role_schema)]
+    pub role: Role,
     /// The case, for case roles.
     pub case_id: Option<String>,
 }
@@ -78,7 +84,7 @@ pub struct Me {
     /// Display name.
     pub display_name: String,
     /// Service-wide role, for staff.
-    pub staff_role: Option<String>,
+    pub staff_role: Option<StaffRole>,
     /// Accreditations, for facilitators.
     pub accreditations: Vec<String>,
     /// The sequence number the next signed action must carry.
@@ -88,7 +94,7 @@ pub struct Me {
     /// The caller's e-mail address for notifications, if any.
     pub email: Option<String>,
     /// immediate, daily or none.
-    pub notifications: String,
+    pub notifications: Notifications,
 }
 
 /// A member of staff, as coordinators see the staff list.
@@ -99,7 +105,7 @@ pub struct StaffMember {
     /// Display name.
     pub display_name: String,
     /// coordinator, facilitator or auditor.
-    pub role: String,
+    pub role: StaffRole,
     /// Accreditations, for facilitators.
     pub accreditations: Vec<String>,
     /// Cases they are allocated to that are not closed (facilitators).
@@ -112,7 +118,8 @@ pub struct Membership {
     /// The case.
     pub case_id: String,
     /// The role.
-    pub role: String,
+    #[schema(schema_with = crate::state::role_schema)]
+    pub role: Role,
 }
 
 /// Any signed action posted on its own.
@@ -148,7 +155,7 @@ pub struct CaseView {
     /// `standard` or the accreditation required.
     pub sensitivity: String,
     /// referred, preparing, active, paused or closed.
-    pub state: String,
+    pub state: CaseState,
     /// The risk assessment outcome, once recorded.
     pub risk_outcome: Option<String>,
     /// Who is in the case.
@@ -172,17 +179,18 @@ pub struct MemberView {
     /// Display name.
     pub display_name: String,
     /// Role in the case.
-    pub role: String,
+    #[schema(schema_with = crate::state::role_schema)]
+    pub role: Role,
     /// none, given or withdrawn: for participants, and shown to a participant only for
     /// themself.
-    pub consent: Option<String>,
+    pub consent: Option<Consent>,
 }
 
 /// A count of messages in one state.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct StateCount {
     /// The state.
-    pub state: String,
+    pub state: MessageState,
     /// How many.
     pub count: u64,
 }
@@ -209,15 +217,18 @@ pub struct MessageSummary {
     /// Author's display name.
     pub author_name: String,
     /// Author's role in the case.
-    pub author_role: String,
+    #[schema(schema_with = crate::state::role_schema)]
+    pub author_role: Role,
     /// letter, question or answer.
-    pub kind: String,
+    #[schema(schema_with = crate::state::message_kind_schema)]
+    pub kind: MessageKind,
     /// The role it is for.
-    pub recipient_role: String,
+    #[schema(schema_with = crate::state::role_schema)]
+    pub recipient_role: Role,
     /// The question it answers.
     pub in_reply_to: Option<String>,
     /// uploading, in_review, forwarded, returned, withheld or escalated.
-    pub state: String,
+    pub state: MessageState,
     /// Number of attachments.
     pub attachments: u64,
     /// When it was submitted (Unix seconds).
@@ -232,16 +243,18 @@ pub struct SentMessage {
     /// Case id.
     pub case_id: String,
     /// letter, question or answer.
-    pub kind: String,
+    #[schema(schema_with = crate::state::message_kind_schema)]
+    pub kind: MessageKind,
     /// The role it is for.
-    pub recipient_role: String,
+    #[schema(schema_with = crate::state::role_schema)]
+    pub recipient_role: Role,
     /// The question it answers.
     pub in_reply_to: Option<String>,
     /// When it was written (Unix seconds).
     pub created_at: i64,
     /// uploading, with_facilitator, returned, passed_on, passed_on_redacted or
     /// not_passed_on.
-    pub state: String,
+    pub state: SentState,
 }
 
 /// A message with its sealed content, for its facilitators and its author.
@@ -290,11 +303,12 @@ pub struct DeliverySummary {
     /// The message it is about.
     pub message_id: String,
     /// forward or return.
-    pub kind: String,
+    pub kind: DeliveryKind,
     /// letter, question or answer.
-    pub message_kind: String,
+    #[schema(schema_with = crate::state::message_kind_schema)]
+    pub message_kind: MessageKind,
     /// held, uploading, released, read or cancelled.
-    pub state: String,
+    pub state: DeliveryState,
     /// The recipient.
     pub recipient: String,
     /// When it was approved (Unix seconds).
@@ -344,7 +358,7 @@ pub struct Accepted {
     /// Index of the event in the log.
     pub event: u64,
     /// The case's state afterwards, for case actions.
-    pub case_state: Option<String>,
+    pub case_state: Option<CaseState>,
     /// The id of what was created (message, delivery), if anything.
     pub id: Option<String>,
     /// State of what was created or changed.
@@ -433,16 +447,16 @@ pub struct CaseStates {
     /// Whether the server makes a case active only once every participant's key was checked.
     pub require_key_checks: bool,
     /// Each person in the case.
-    pub members: Vec<MemberState>,
+    pub members: Vec<KeptMember>,
     /// Each message.
-    pub messages: Vec<MessageState>,
+    pub messages: Vec<KeptMessage>,
     /// Each delivery (a forward, or a returned message's note).
-    pub deliveries: Vec<DeliveryState>,
+    pub deliveries: Vec<KeptDelivery>,
 }
 
 /// A person's role and consent in a case, as the server keeps them.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct MemberState {
+pub struct KeptMember {
     /// Account id.
     pub account_id: String,
     /// Role.
@@ -453,7 +467,7 @@ pub struct MemberState {
 
 /// A message's state, as the server keeps it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct MessageState {
+pub struct KeptMessage {
     /// Message id.
     pub message_id: String,
     /// uploading, in_review, forwarded, returned, withheld or escalated.
@@ -483,7 +497,7 @@ pub struct StatesCursor {
 
 /// A delivery's state, as the server keeps it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct DeliveryState {
+pub struct KeptDelivery {
     /// Delivery id.
     pub delivery_id: String,
     /// The message it is about.
@@ -626,14 +640,14 @@ pub struct NotificationsRequest {
 pub struct OutboxEntry {
     /// Stable id (the Message-ID is built from it).
     pub id: String,
-    /// invitation, new_message, review_waiting, case_attention or digest.
-    pub kind: String,
+    /// What it is about.
+    pub kind: MailKind,
     /// The case, if any.
     pub case_id: Option<String>,
     /// The recipient, partly hidden.
     pub to: String,
     /// pending, sending, sent or failed.
-    pub state: String,
+    pub state: MailState,
     /// Attempts so far.
     pub attempts: u64,
     /// Why the last attempt failed.

@@ -6,8 +6,13 @@
 
 pub mod api;
 pub mod error;
+pub mod state;
 pub mod time;
 
 pub use api::*;
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
+pub use state::{
+    CaseState, Consent, DeliveryKind, DeliveryState, MailKind, MailState, MessageKind,
+    MessageState, Notifications, Role, SentState, StaffRole,
+};
 pub use time::{format_time, now};

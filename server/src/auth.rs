@@ -12,8 +12,8 @@ use sqlx::Row;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Body;
 use crate::{AppState, now, random_token};
-use ferry_protocol::ErrorCode;
 use ferry_protocol::{Challenge, SessionRequest, SessionToken};
+use ferry_protocol::{ErrorCode, StaffRole};
 
 /// How long a challenge may be answered, in seconds.
 const CHALLENGE_SECONDS: i64 = 120;
@@ -24,20 +24,23 @@ pub struct Caller {
     /// Their account.
     pub account_id: AccountId,
     /// Their service-wide role, if staff.
-    pub staff_role: Option<String>,
+    pub staff_role: Option<StaffRole>,
     /// Their verified key card.
     pub card: Arc<KeyCard>,
 }
 
 impl Caller {
     /// Fails unless the caller holds the service-wide `role`.
-    pub fn require_staff(&self, role: &str) -> ApiResult<()> {
-        if self.staff_role.as_deref() == Some(role) {
+    pub fn require_staff(&self, role: StaffRole) -> ApiResult<()> {
+        if self.staff_role == Some(role) {
             Ok(())
         } else {
             Err(ApiError::new(
                 ErrorCode::WrongRole,
-                format!("only {} may do this", ferry_crypto::with_article(role)),
+                format!(
+                    "only {} may do this",
+                    ferry_crypto::with_article(role.as_str())
+                ),
             ))
         }
     }
@@ -77,7 +80,7 @@ impl Bearer {
         Ok(Caller {
             card: app.key_cards.verified(&account_id, &card)?,
             account_id,
-            staff_role: row.try_get(1)?,
+            staff_role: crate::db::parsed_opt(&row, 1)?,
         })
     }
 }

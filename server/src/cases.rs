@@ -6,13 +6,13 @@
 use ferry_crypto::{AccountId, Role};
 use sqlx::Row;
 
-use crate::db::Tx;
+use ferry_protocol::{CaseState, CaseView, Consent, ErrorCode, MemberView, StateCount};
+
+use crate::db::{Tx, parsed};
 use crate::error::{ApiError, ApiResult};
-use ferry_protocol::ErrorCode;
-use ferry_protocol::{CaseView, MemberView, StateCount};
 
 /// A case's row.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct CaseRow {
     /// Id.
     pub case_id: String,
@@ -23,7 +23,7 @@ pub struct CaseRow {
     /// Sensitivity.
     pub sensitivity: String,
     /// Lifecycle state.
-    pub state: String,
+    pub state: CaseState,
     /// Risk assessment outcome.
     pub risk_outcome: Option<String>,
     /// Opened at.
@@ -35,14 +35,23 @@ pub async fn load<'e, E>(db: E, case_id: &str) -> ApiResult<CaseRow>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    sqlx::query_as::<_, CaseRow>(
+    let row = sqlx::query(
         "SELECT case_id, reference, category, sensitivity, state, risk_outcome, created_at \
          FROM cases WHERE case_id = $1",
     )
     .bind(case_id)
     .fetch_optional(db)
     .await?
-    .ok_or_else(|| ApiError::not_found("case"))
+    .ok_or_else(|| ApiError::not_found("case"))?;
+    Ok(CaseRow {
+        case_id: row.try_get(0)?,
+        reference: row.try_get(1)?,
+        category: row.try_get(2)?,
+        sensitivity: row.try_get(3)?,
+        state: parsed(&row, 4)?,
+        risk_outcome: row.try_get(5)?,
+        created_at: row.try_get(6)?,
+    })
 }
 
 /// A person's role and consent in a case.
@@ -50,8 +59,8 @@ where
 pub struct Member {
     /// Role.
     pub role: Role,
-    /// none, given or withdrawn.
-    pub consent: String,
+    /// Their consent (participants).
+    pub consent: Consent,
 }
 
 /// The caller's membership of a case, if any.
@@ -70,7 +79,7 @@ where
             let role: String = row.try_get(0)?;
             Ok(Some(Member {
                 role: role.parse().map_err(ApiError::internal)?,
-                consent: row.try_get(1)?,
+                consent: parsed(&row, 1)?,
             }))
         }
         None => Ok(None),
@@ -108,9 +117,14 @@ pub fn check_role(m: Member, roles: &[Role]) -> ApiResult<Member> {
 }
 
 /// Sets a case's state.
-pub async fn set_state(tx: &mut Tx<'_>, case_id: &str, state: &str, now: i64) -> ApiResult<()> {
+pub async fn set_state(
+    tx: &mut Tx<'_>,
+    case_id: &str,
+    state: CaseState,
+    now: i64,
+) -> ApiResult<()> {
     sqlx::query("UPDATE cases SET state = $1, updated_at = $2 WHERE case_id = $3")
-        .bind(state)
+        .bind(state.as_str())
         .bind(now)
         .bind(case_id)
         .execute(&mut **tx)
@@ -118,20 +132,83 @@ pub async fn set_state(tx: &mut Tx<'_>, case_id: &str, state: &str, now: i64) ->
     Ok(())
 }
 
-/// What a case is waiting for before it can be active, in plain words ("risk assessment",
-/// "consent from the responsible person", "key check of the harmed person"); empty when it
-/// can be. With `key_checks`, a facilitator must have recorded a key check of each
-/// participant in this case.
+/// Something a case waits for before it can be active.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Waiting {
+    /// No risk assessment yet.
+    RiskAssessment,
+    /// A risk assessment that says do not proceed.
+    RiskToProceed,
+    /// No facilitator allocated.
+    Facilitator,
+    /// Nobody in this role enrolled.
+    Enrolment(Role),
+    /// This participant's consent.
+    Consent(Participant),
+    /// A facilitator's check of this participant's key.
+    KeyCheck(Participant),
+}
+
+/// A participant named in what a case waits for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Participant {
+    /// Their account.
+    pub account: String,
+    /// Their role.
+    pub role: Role,
+    /// Their name.
+    pub name: String,
+}
+
+impl std::fmt::Display for Participant {
+    /// By their role, and by name when the role does not say who.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.role {
+            Role::Supporter => write!(f, "{} (supporter)", self.name),
+            role => write!(f, "the {}", role.person()),
+        }
+    }
+}
+
+impl std::fmt::Display for Waiting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Waiting::RiskAssessment => f.write_str("risk assessment"),
+            Waiting::RiskToProceed => f.write_str("a risk assessment that says proceed"),
+            Waiting::Facilitator => f.write_str("a facilitator"),
+            Waiting::Enrolment(role) => write!(f, "the {} to enrol", role.person()),
+            Waiting::Consent(who) => write!(f, "consent from {who}"),
+            Waiting::KeyCheck(who) => write!(f, "key check of {who}"),
+        }
+    }
+}
+
+impl Waiting {
+    /// What `account` can do about it themself, in their own words, if anything.
+    pub fn for_participant(&self, account: &str) -> Option<&'static str> {
+        match self {
+            Waiting::Consent(p) if p.account == account => Some("your consent (ferry consent)"),
+            Waiting::KeyCheck(p) if p.account == account => {
+                Some("your facilitator to check your safety number with you")
+            }
+            _ => None,
+        }
+    }
+}
+
+/// What a case is waiting for before it can be active ("risk assessment", "consent from the
+/// responsible person", "key check of the harmed person"); empty when it can be. With
+/// `key_checks`, a facilitator must have recorded a key check of each participant.
 pub async fn waiting_for(
     conn: &mut sqlx::AnyConnection,
     case: &CaseRow,
     key_checks: bool,
-) -> ApiResult<Vec<String>> {
+) -> ApiResult<Vec<Waiting>> {
     let mut waiting = vec![];
     match case.risk_outcome.as_deref() {
         Some("proceed") => {}
-        Some(_) => waiting.push("a risk assessment that says proceed".to_owned()),
-        None => waiting.push("risk assessment".to_owned()),
+        Some(_) => waiting.push(Waiting::RiskToProceed),
+        None => waiting.push(Waiting::RiskAssessment),
     }
     let rows = sqlx::query(
         "SELECT m.account_id, m.role, m.consent, a.display_name FROM members m \
@@ -149,49 +226,45 @@ pub async fn waiting_for(
     let mut members = rows
         .iter()
         .map(|row| {
-            let role: Role = row
-                .try_get::<String, _>(1)?
-                .parse()
-                .map_err(ApiError::internal)?;
-            let account: String = row.try_get(0)?;
-            let given: String = row.try_get(2)?;
-            let name: String = row.try_get(3)?;
-            Ok((role, account, given, name))
+            let person = Participant {
+                account: row.try_get(0)?,
+                role: parsed(row, 1)?,
+                name: row.try_get(3)?,
+            };
+            Ok((person, parsed::<Consent>(row, 2)?))
         })
         .collect::<ApiResult<Vec<_>>>()?;
     // Harmed, then responsible, then supporters, whoever enrolled first.
-    members.sort_by_key(|(role, ..)| Role::ALL.iter().position(|r| r == role));
-    let mut roles = vec![];
-    let mut consent = vec![];
-    let mut keys = vec![];
-    for (role, account, given, name) in members {
-        roles.push(role);
-        if !role.is_participant() {
-            continue;
-        }
-        // Each person by their role, and by name when the role does not say who.
-        let who = match role {
-            Role::Supporter => format!("{name} (supporter)"),
-            other => format!("the {}", other.person()),
-        };
-        if given != "given" {
-            consent.push(format!("consent from {who}"));
-        }
-        if key_checks && !checked.contains(&account) {
-            keys.push(format!("key check of {who}"));
-        }
-    }
+    members.sort_by_key(|(p, _)| Role::ALL.iter().position(|r| *r == p.role));
+    let roles: Vec<Role> = members.iter().map(|(p, _)| p.role).collect();
     if !roles.contains(&Role::Facilitator) {
-        waiting.push("a facilitator".to_owned());
+        waiting.push(Waiting::Facilitator);
     }
     for role in [Role::Harmed, Role::Responsible] {
         if !roles.contains(&role) {
-            waiting.push(format!("the {} to enrol", role.person()));
+            waiting.push(Waiting::Enrolment(role));
         }
     }
-    waiting.extend(consent);
-    waiting.extend(keys);
+    let participants: Vec<_> = members
+        .into_iter()
+        .filter(|(p, _)| p.role.is_participant())
+        .collect();
+    for (p, consent) in &participants {
+        if *consent != Consent::Given {
+            waiting.push(Waiting::Consent(p.clone()));
+        }
+    }
+    for (p, _) in participants {
+        if key_checks && !checked.contains(&p.account) {
+            waiting.push(Waiting::KeyCheck(p));
+        }
+    }
     Ok(waiting)
+}
+
+/// What a case waits for, in words.
+pub fn in_words(waiting: &[Waiting]) -> Vec<String> {
+    waiting.iter().map(Waiting::to_string).collect()
 }
 
 /// The people whose keys a facilitator of the case checked, from the signed key-verification
@@ -224,11 +297,11 @@ pub async fn activate_if_ready(
     case_id: &str,
     key_checks: bool,
     now: i64,
-) -> ApiResult<String> {
+) -> ApiResult<CaseState> {
     let case = load(&mut **tx, case_id).await?;
-    if case.state == "preparing" && waiting_for(tx, &case, key_checks).await?.is_empty() {
-        set_state(tx, case_id, "active", now).await?;
-        return Ok("active".into());
+    if case.state == CaseState::Preparing && waiting_for(tx, &case, key_checks).await?.is_empty() {
+        set_state(tx, case_id, CaseState::Active, now).await?;
+        return Ok(CaseState::Active);
     }
     Ok(case.state)
 }
@@ -294,17 +367,17 @@ pub async fn view(
     .into_iter()
     .map(|r| {
         let account_id: String = r.try_get(0)?;
-        let consent: String = r.try_get(3)?;
-        let role: String = r.try_get(2)?;
+        let consent: Consent = parsed(&r, 3)?;
+        let role: Role = parsed(&r, 2)?;
         let shown = !viewer.participant || account_id == me;
         Ok(MemberView {
             display_name: r.try_get(1)?,
-            consent: (shown && role != "facilitator" && role != "auditor").then_some(consent),
+            consent: (shown && role.is_participant()).then_some(consent),
             role,
             account_id,
         })
     })
-    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    .collect::<ApiResult<Vec<_>>>()?;
     // A participant's counts are of their own messages and of what is held for them.
     let (own_messages, held_for) = if viewer.participant {
         ("AND author = $2", "AND recipient = $2")
@@ -325,11 +398,11 @@ pub async fn view(
         .into_iter()
         .map(|r| {
             Ok(StateCount {
-                state: r.try_get(0)?,
+                state: parsed(&r, 0)?,
                 count: r.try_get::<i64, _>(1)? as u64,
             })
         })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        .collect::<ApiResult<Vec<_>>>()?;
     let sql =
         format!("SELECT COUNT(*) FROM deliveries WHERE case_id = $1 AND state = 'held' {held_for}");
     let mut query = sqlx::query(&sql).bind(case_id);
@@ -337,15 +410,22 @@ pub async fn view(
         query = query.bind(me);
     }
     let held: i64 = query.fetch_one(&mut *conn).await?.try_get(0)?;
-    let waiting = if matches!(case.state.as_str(), "referred" | "preparing" | "paused") {
+    let waiting = if matches!(
+        case.state,
+        CaseState::Referred | CaseState::Preparing | CaseState::Paused
+    ) {
         waiting_for(conn, &case, key_checks).await?
     } else {
         vec![]
     };
     let waiting_for = if viewer.participant {
-        own_waiting(&waiting, &members, me)
-    } else {
         waiting
+            .iter()
+            .filter_map(|w| w.for_participant(me))
+            .map(str::to_owned)
+            .collect()
+    } else {
+        in_words(&waiting)
     };
     Ok(CaseView {
         case_id: case.case_id,
@@ -360,26 +440,6 @@ pub async fn view(
         waiting_for,
         created_at: case.created_at,
     })
-}
-
-/// Of what a case waits for, what a participant themself can do, in their own words.
-fn own_waiting(waiting: &[String], members: &[MemberView], me: &str) -> Vec<String> {
-    let Some(member) = members.iter().find(|m| m.account_id == me) else {
-        return vec![];
-    };
-    let who = match member.role.parse::<Role>() {
-        Ok(Role::Supporter) => format!("{} (supporter)", member.display_name),
-        Ok(role) => format!("the {}", role.person()),
-        Err(_) => return vec![],
-    };
-    let mut own = vec![];
-    if waiting.contains(&format!("consent from {who}")) {
-        own.push("your consent (ferry consent)".to_owned());
-    }
-    if waiting.contains(&format!("key check of {who}")) {
-        own.push("your facilitator to check your safety number with you".to_owned());
-    }
-    own
 }
 
 /// Checks free text for case metadata: 1–`max` characters, no control characters.

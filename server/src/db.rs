@@ -262,6 +262,32 @@ pub(crate) fn positional(sql: &str) -> Option<String> {
     Some(out)
 }
 
+/// Column `idx` of `row`, a text column holding one of the protocol's states or roles.
+pub fn parsed<T>(row: &sqlx::any::AnyRow, idx: usize) -> crate::error::ApiResult<T>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    use sqlx::Row;
+    let text: String = row.try_get(idx)?;
+    text.parse().map_err(crate::error::ApiError::internal)
+}
+
+/// [`parsed`], for a column that may be NULL.
+pub fn parsed_opt<T>(row: &sqlx::any::AnyRow, idx: usize) -> crate::error::ApiResult<Option<T>>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    use sqlx::Row;
+    match row.try_get::<Option<String>, _>(idx)? {
+        Some(text) => Ok(Some(
+            text.parse().map_err(crate::error::ApiError::internal)?,
+        )),
+        None => Ok(None),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{marks, pad, positional};

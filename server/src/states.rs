@@ -8,9 +8,7 @@ use ferry_crypto::{SignedStatement, StatementKind};
 use sqlx::Row;
 
 use crate::error::{ApiError, ApiResult};
-use ferry_protocol::{
-    CaseStates, DeliveryState, MemberState, MessageState, StatesCursor, StatesPage,
-};
+use ferry_protocol::{CaseStates, KeptDelivery, KeptMember, KeptMessage, StatesCursor, StatesPage};
 
 /// Begins a read-only snapshot (on PostgreSQL REPEATABLE READ, on SQLite a read
 /// transaction), so that states and the index of each case's last event agree.
@@ -160,7 +158,7 @@ async fn read_part(
                 let keys: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
                 let fits = rows.len().min(*budget);
                 states.members.extend(rows.into_iter().take(fits).map(
-                    |(account_id, role, consent)| MemberState {
+                    |(account_id, role, consent)| KeptMember {
                         account_id,
                         role,
                         consent,
@@ -184,7 +182,7 @@ async fn read_part(
                 states.messages.extend(
                     rows.into_iter()
                         .take(fits)
-                        .map(|(message_id, state)| MessageState { message_id, state }),
+                        .map(|(message_id, state)| KeptMessage { message_id, state }),
                 );
                 (keys, fits)
             }
@@ -205,7 +203,7 @@ async fn read_part(
                     keys.push(r.try_get(0)?);
                 }
                 for r in &rows[..fits] {
-                    states.deliveries.push(DeliveryState {
+                    states.deliveries.push(KeptDelivery {
                         delivery_id: r.try_get(0)?,
                         message_id: r.try_get(1)?,
                         kind: r.try_get(2)?,

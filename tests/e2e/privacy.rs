@@ -94,7 +94,7 @@ fn a_participant_sees_only_what_concerns_them() {
         .iter()
         .find(|m| m.account_id == w.responsible.account_id())
         .unwrap();
-    assert_eq!(me.consent.as_deref(), Some("given"));
+    assert_eq!(me.consent.map(|c| c.as_str()), Some("given"));
     let messages: Vec<MessageSummary> = rory
         .client
         .get(&format!("/v1/cases/{}/messages", w.case))

@@ -179,7 +179,7 @@ fn facilitator(
                 &Expect::case(&case),
             )
             .unwrap();
-            let wanted = (m.case_id.clone(), m.recipient_role.clone());
+            let wanted = (m.case_id.clone(), m.recipient_role.to_string());
             let recipient = roles
                 .iter()
                 .find(|(_, r)| **r == wanted)

@@ -914,7 +914,7 @@ fn states_come_in_pages_that_add_up_to_the_whole() {
         messages.extend(p.messages.into_iter().map(|m| (m.message_id, m.state)));
         deliveries.extend(p.deliveries.into_iter().map(|d| d.delivery_id));
     }
-    let ids = |v: &[ferry_protocol::MemberState]| -> Vec<String> {
+    let ids = |v: &[ferry_protocol::KeptMember]| -> Vec<String> {
         v.iter().map(|m| m.account_id.clone()).collect()
     };
     assert_eq!(members, ids(&whole.members));

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
-use ferry_protocol::{AuditBundle, CASE_BUNDLE, CaseView, PARTICIPANT_RECORD};
+use ferry_protocol::{AuditBundle, CASE_BUNDLE, CaseView, PARTICIPANT_RECORD, StaffRole};
 
 use crate::account::Account;
 use crate::audit::{LogReport, Report, TrustedKey, verify_bundle, verify_log};
@@ -80,8 +80,8 @@ impl AuditCmd {
                 };
                 let whole_log = case.is_none()
                     && matches!(
-                        account.me()?.staff_role.as_deref(),
-                        Some("coordinator") | Some("auditor")
+                        account.me()?.staff_role,
+                        Some(StaffRole::Coordinator | StaffRole::Auditor)
                     );
                 if whole_log {
                     let report = verify_log(
@@ -112,12 +112,10 @@ impl AuditCmd {
                 for c in &cases {
                     let (bundle, pinned) = fetch_bundle(&account, &latest, c)?;
                     let participant = me.staff_role.is_none()
-                        && me.cases.iter().any(|m| {
-                            &m.case_id == c
-                                && m.role
-                                    .parse::<ferry_crypto::Role>()
-                                    .is_ok_and(|r| r.is_participant())
-                        });
+                        && me
+                            .cases
+                            .iter()
+                            .any(|m| &m.case_id == c && m.role.is_participant());
                     let expected = if participant {
                         PARTICIPANT_RECORD
                     } else {

@@ -7,7 +7,7 @@ use ferry_crypto::actions::{
     RiskOutcome, invitation_hash, new_invitation_code,
 };
 use ferry_crypto::{AccountId, FORMAT_VERSION, Id, Role};
-use ferry_protocol::{Accepted, CaseView, InvitationRequest, StaffMember};
+use ferry_protocol::{Accepted, CaseView, InvitationRequest, StaffMember, StaffRole};
 
 use crate::account::Account;
 use crate::client::now;
@@ -245,7 +245,7 @@ impl CaseCmd {
                 out.json(&serde_json::json!({"case_id": case_id, "event": a.event, "state": a.case_state}))?;
                 out.line(format!(
                     "Opened case {case_id} ({}).",
-                    a.case_state.unwrap_or_default()
+                    a.case_state.map(|s| s.to_string()).unwrap_or_default()
                 ))?;
             }
             CaseCmd::Allocate { case, facilitator } => {
@@ -267,7 +267,7 @@ impl CaseCmd {
                     .map_or(facilitator.as_str(), |s| s.display_name.as_str());
                 out.line(format!(
                     "Allocated {name} ({facilitator}) to case {case}; the case is {}.",
-                    a.case_state.unwrap_or_default()
+                    a.case_state.map(|s| s.to_string()).unwrap_or_default()
                 ))?;
             }
             CaseCmd::Invite {
@@ -306,7 +306,7 @@ impl CaseCmd {
                 out.json(&a)?;
                 out.line(format!(
                     "Risk assessment recorded: {outcome}. The case is {}.",
-                    a.case_state.unwrap_or_default()
+                    a.case_state.map(|s| s.to_string()).unwrap_or_default()
                 ))?;
             }
             CaseCmd::Pause { case } => {
@@ -321,7 +321,7 @@ impl CaseCmd {
                 out.json(&a)?;
                 out.line(format!(
                     "Case {case} is {} again; held forwards were released.",
-                    a.case_state.unwrap_or_default()
+                    a.case_state.map(|s| s.to_string()).unwrap_or_default()
                 ))?;
             }
             CaseCmd::Close { case } => {
@@ -346,7 +346,7 @@ impl CaseCmd {
                             v.reference.clone(),
                             v.category.clone(),
                             v.sensitivity.clone(),
-                            v.state.clone(),
+                            v.state.to_string(),
                             v.members.len().to_string(),
                             time(v.created_at),
                         ]
@@ -422,7 +422,7 @@ pub fn show(out: &mut Out<'_>, view: &CaseView) -> Result<()> {
 /// The facilitator a coordinator means: an account id, or a display name that exactly one
 /// facilitator has.
 fn find_facilitator(staff: &[StaffMember], given: &str) -> Result<AccountId> {
-    let facilitators = || staff.iter().filter(|s| s.role == "facilitator");
+    let facilitators = || staff.iter().filter(|s| s.role == StaffRole::Facilitator);
     let by_id: Vec<_> = facilitators().filter(|s| s.account_id == given).collect();
     let by_name: Vec<_> = facilitators()
         .filter(|s| s.display_name.eq_ignore_ascii_case(given.trim()))
@@ -482,16 +482,16 @@ fn list_staff(
     let staff: Vec<StaffMember> = account.client.get("/v1/staff")?;
     let staff: Vec<StaffMember> = staff
         .into_iter()
-        .filter(|s| role.is_none_or(|r| s.role == r.as_str()))
+        .filter(|s| role.is_none_or(|r| s.role.as_str() == r.as_str()))
         .collect();
     let rows = staff
         .iter()
         .map(|s| {
             vec![
                 s.display_name.clone(),
-                s.role.clone(),
+                s.role.to_string(),
                 s.accreditations.join(", "),
-                if s.role == "facilitator" {
+                if s.role == StaffRole::Facilitator {
                     s.open_cases.to_string()
                 } else {
                     String::new()

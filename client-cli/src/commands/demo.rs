@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use ferry_crypto::SecretString;
+use ferry_crypto::{Role, SecretString};
 use ferry_server::{AppState, Config};
 use serde_json::Value;
 
@@ -182,11 +182,11 @@ impl Cmd {
     }
 
     fn play(&self, out: &mut Out<'_>, dir: &Path, url: &str, code: &str) -> Result<()> {
-        let coordinator = Person::new(dir, "coordinator");
-        let facilitator = Person::new(dir, "facilitator");
-        let harmed = Person::new(dir, "harmed");
-        let responsible = Person::new(dir, "responsible");
-        let auditor = Person::new(dir, "auditor");
+        let coordinator = Person::new(dir, Role::Coordinator.as_str());
+        let facilitator = Person::new(dir, Role::Facilitator.as_str());
+        let harmed = Person::new(dir, Role::Harmed.as_str());
+        let responsible = Person::new(dir, Role::Responsible.as_str());
+        let auditor = Person::new(dir, Role::Auditor.as_str());
         out.line(format!(
             "Ferry demo: a server on {url}, data in {}",
             dir.display()
@@ -204,7 +204,7 @@ impl Cmd {
         let v = quiet(
             out,
             &coordinator,
-            &["staff", "invite", "--role", "facilitator"],
+            &["staff", "invite", "--role", Role::Facilitator.as_str()],
             "(invitation code for the facilitator, handed over in person)",
         )?;
         let fcode = field(&v, &["code"])?;
@@ -216,7 +216,7 @@ impl Cmd {
         let v = quiet(
             out,
             &coordinator,
-            &["staff", "invite", "--role", "auditor"],
+            &["staff", "invite", "--role", Role::Auditor.as_str()],
             "(invitation code for an inspectorate's auditor)",
         )?;
         let acode = field(&v, &["code"])?;
@@ -252,14 +252,20 @@ impl Cmd {
         let v = quiet(
             out,
             &coordinator,
-            &["case", "invite", &case, "--role", "harmed"],
+            &["case", "invite", &case, "--role", Role::Harmed.as_str()],
             "(one-time code for Harriet)",
         )?;
         let hcode = field(&v, &["code"])?;
         let v = quiet(
             out,
             &coordinator,
-            &["case", "invite", &case, "--role", "responsible"],
+            &[
+                "case",
+                "invite",
+                &case,
+                "--role",
+                Role::Responsible.as_str(),
+            ],
             "(one-time code for Rory, taken into the prison by Fiona)",
         )?;
         let rcode = field(&v, &["code"])?;

@@ -150,7 +150,7 @@ impl Cmd {
         };
         out.line(format!(
             "Enrolled as {}{place}. Profile: {name}.",
-            ferry_crypto::with_article(&crate::output::person(&resp.role))
+            resp.role.a_person()
         ))?;
         out.line(format!(
             "The server's key fingerprint {server_key} matches your invitation."
@@ -198,7 +198,7 @@ impl Whoami {
             out.line(format!(
                 "case           {} as {}",
                 m.case_id,
-                ferry_crypto::with_article(&crate::output::person(&m.role))
+                m.role.a_person()
             ))?;
         }
         out.line(format!("safety number  {safety}"))?;

@@ -13,13 +13,13 @@ use ferry_crypto::Recipient;
 use ferry_crypto::attachment::{reseal_attachment, seal_attachment};
 use ferry_crypto::forward::{self, AttachmentDecision, ForwardRequest, ForwardedAttachment};
 use ferry_crypto::seal::AttachmentRef;
-use ferry_protocol::{Accepted, CaseView, DecisionRequest, MemberView};
+use ferry_protocol::{Accepted, CaseView, DecisionRequest, DeliveryState, MemberView};
 
 use super::review::{Reviewed, co_facilitators, redacted, show_review};
 use super::review_files::{self, ReviewFile, safe_name};
 use crate::client::{now, to_b64};
 use crate::env::Env;
-use crate::output::{Out, person};
+use crate::output::Out;
 use crate::pii;
 use crate::reviewed::Seen;
 use crate::transfer;
@@ -141,7 +141,7 @@ impl Forward {
             let question = format!(
                 "Send this to {} ({})?",
                 recipient.display_name,
-                person(&recipient.role)
+                recipient.role.person()
             );
             if !env.can_ask() {
                 bail!(
@@ -169,11 +169,11 @@ impl Forward {
             [one] => Ok(one),
             [] => bail!(
                 "nobody in this case can receive it (the {} is not enrolled)",
-                person(role)
+                role.person()
             ),
             _ => bail!(
                 "several people hold the {} role: say which with --to",
-                person(role)
+                role.person()
             ),
         }
     }
@@ -340,7 +340,7 @@ fn preview(
     out.line(format!(
         "What {} ({}) will receive, exactly:",
         to.display_name,
-        person(&to.role)
+        to.role.person()
     ))?;
     let sent = match text {
         Text::AsWritten => body,
@@ -545,10 +545,10 @@ fn send(
         } else {
             " as written"
         },
-        match state.as_str() {
-            "held" => "held until the case resumes",
-            "released" => "delivered",
-            other => other,
+        match state.parse() {
+            Ok(DeliveryState::Held) => "held until the case resumes",
+            Ok(DeliveryState::Released) => "delivered",
+            _ => state.as_str(),
         }
     ))?;
     Ok(())

@@ -2,7 +2,8 @@
 
 use anyhow::Result;
 use clap::Subcommand;
-use ferry_protocol::{Me, NotificationsRequest, OutboxEntry};
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use ferry_protocol::{Me, Notifications as Preference, NotificationsRequest, OutboxEntry};
 
 use crate::account::Account;
 use crate::env::Env;
@@ -13,8 +14,8 @@ use crate::output::{Out, time};
 pub struct Notifications {
     /// immediate (an e-mail each time), daily (one digest a day) or none; shows the current
     /// setting if omitted.
-    #[arg(value_parser = ["immediate", "daily", "none"])]
-    preference: Option<String>,
+    #[arg(value_parser = preference_choices())]
+    preference: Option<Preference>,
     /// The address to notify.
     #[arg(long)]
     email: Option<String>,
@@ -27,24 +28,31 @@ impl Notifications {
         let me: Me = match (self.preference, self.email) {
             (None, None) => account.me()?,
             (preference, email) => {
-                let preference = preference.unwrap_or_else(|| "immediate".into());
-                account.client.put(
-                    "/v1/me/notifications",
-                    &NotificationsRequest { preference, email },
-                )?
+                let preference = preference.unwrap_or(Preference::Immediate);
+                let request = NotificationsRequest {
+                    preference: preference.to_string(),
+                    email,
+                };
+                account.client.put("/v1/me/notifications", &request)?
             }
         };
         out.json(&serde_json::json!({"notifications": me.notifications, "email": me.email}))?;
-        let how = match me.notifications.as_str() {
-            "immediate" => "an e-mail each time something is waiting",
-            "daily" => "one e-mail a day at most, when something is waiting",
-            _ => "no e-mail",
+        let how = match me.notifications {
+            Preference::Immediate => "an e-mail each time something is waiting",
+            Preference::Daily => "one e-mail a day at most, when something is waiting",
+            Preference::None => "no e-mail",
         };
         out.line(format!(
             "Notifications: {how}{}. E-mails never contain messages or names.",
             me.email.map(|e| format!(", to {e}")).unwrap_or_default()
         ))
     }
+}
+
+/// The notification preferences, as the command line takes them.
+fn preference_choices() -> impl TypedValueParser<Value = Preference> {
+    PossibleValuesParser::new(Preference::ALL.iter().map(|p| p.as_str()))
+        .try_map(|p| p.parse::<Preference>())
 }
 
 /// `ferry admin …`
@@ -73,10 +81,10 @@ impl AdminCmd {
             .map(|m| {
                 vec![
                     m.id.chars().take(12).collect(),
-                    m.kind.clone(),
+                    m.kind.to_string(),
                     m.case_id.clone().unwrap_or_default(),
                     m.to.clone(),
-                    m.state.clone(),
+                    m.state.to_string(),
                     m.attempts.to_string(),
                     time(m.created_at),
                     m.last_error.clone().unwrap_or_default(),

@@ -11,7 +11,8 @@ use ferry_crypto::forward::{AttachmentDecision, Forward, open_forwarded};
 use ferry_crypto::seal::{self, Letter};
 use ferry_crypto::{FORMAT_VERSION, Id, KeyCard, MessageKind, Role, Sha256Hash};
 use ferry_protocol::{
-    Accepted, CaseView, DeliveryDetail, DeliverySummary, KeyCards, SentMessage, SubmitRequest,
+    Accepted, CaseState, CaseView, DeliveryDetail, DeliveryKind, DeliveryState, DeliverySummary,
+    KeyCards, SentMessage, SentState, SubmitRequest,
 };
 
 use crate::account::Account;
@@ -106,10 +107,10 @@ impl ConsentCmd {
             )?
         };
         out.json(&a)?;
-        let state = a.case_state.unwrap_or_default();
+        let state = a.case_state.map(|s| s.to_string()).unwrap_or_default();
         if give {
             out.line(format!("Your consent is recorded. The case is {state}."))?;
-            if state != "active" {
+            if a.case_state != Some(CaseState::Active) {
                 let view: CaseView = account.client.get(&format!("/v1/cases/{case}"))?;
                 if !view.waiting_for.is_empty() {
                     out.line(format!(
@@ -162,8 +163,7 @@ impl Write {
             .iter()
             .find(|c| c.case_id == case.as_str())
             .context("you are not in that case")?
-            .role
-            .parse()?;
+            .role;
         let to = match (self.to, my_role) {
             (Some(r), _) => r,
             (None, Role::Harmed) => Role::Responsible,
@@ -291,19 +291,17 @@ impl Read {
         // Only a facilitator allocated to this case may approve anything for it.
         let view: CaseView = account.client.get(&format!("/v1/cases/{case}"))?;
         anyhow::ensure!(
-            view.members
-                .iter()
-                .any(|m| m.role == "facilitator"
-                    && m.account_id == facilitator.account_id().as_str()),
+            view.members.iter().any(|m| m.role == Role::Facilitator
+                && m.account_id == facilitator.account_id().as_str()),
             "this was approved by someone who is not a facilitator of the case; it is not shown"
         );
         let author = KeyCard::verify(detail.author_card.clone())?;
         let ciphertext = b64(&detail.ciphertext)?;
         let receipt_hash = Sha256Hash::of(&ciphertext);
-        if detail.summary.kind == "return" {
+        if detail.summary.kind == DeliveryKind::Return {
             let note: Note = seal::open_signed(&account.identity, &ciphertext, &facilitator)
                 .context("the note failed verification and is not shown")?;
-            out.json(&serde_json::json!({"kind": "return", "message_id": note.message_id, "note": note.body, "facilitator": facilitator.display_name()}))?;
+            out.json(&serde_json::json!({"kind": DeliveryKind::Return.as_str(), "message_id": note.message_id, "note": note.body, "facilitator": facilitator.display_name()}))?;
             out.line(format!(
                 "Your {} {} was returned for changes by {} ({} UTC). Their note:",
                 detail.summary.message_kind,
@@ -329,7 +327,7 @@ impl Read {
                 .members
                 .iter()
                 .find(|m| m.account_id == delivered.author.as_str())
-                .map(|m| m.role.clone())
+                .map(|m| m.role.to_string())
                 .unwrap_or_default();
             if out.json {
                 out.json(&serde_json::json!({
@@ -415,7 +413,7 @@ impl Read {
                 ))?;
             }
         }
-        if !self.no_receipt && detail.summary.state == "released" {
+        if !self.no_receipt && detail.summary.state == DeliveryState::Released {
             let message_id = Id::try_from(detail.summary.message_id.as_str())?;
             account.post_signed(
                 &format!("/v1/deliveries/{delivery}/receipt"),
@@ -474,9 +472,9 @@ impl Sent {
                 vec![
                     m.message_id.clone(),
                     m.case_id.clone(),
-                    m.kind.clone(),
-                    crate::output::person(&m.recipient_role),
-                    outcome_in_words(&m.state).to_owned(),
+                    m.kind.to_string(),
+                    m.recipient_role.person().to_owned(),
+                    outcome_in_words(m.state).to_owned(),
                     time(m.created_at),
                 ]
             })
@@ -486,7 +484,7 @@ impl Sent {
             &["message", "case", "kind", "for", "what happened", "written"],
             rows,
         )?;
-        if sent.iter().any(|m| m.state == "returned") {
+        if sent.iter().any(|m| m.state == SentState::Returned) {
             out.line("A returned message has a note from your facilitator: `ferry read MESSAGE` shows it.")?;
         }
         Ok(())
@@ -494,15 +492,14 @@ impl Sent {
 }
 
 /// What became of a message, as its author is told.
-fn outcome_in_words(state: &str) -> &str {
+fn outcome_in_words(state: SentState) -> &'static str {
     match state {
-        "uploading" => "attachments still uploading",
-        "with_facilitator" => "with your facilitator",
-        "returned" => "returned to you with a note",
-        "passed_on" => "passed on as you wrote it",
-        "passed_on_redacted" => "passed on, with some details removed",
-        "not_passed_on" => "not passed on",
-        other => other,
+        SentState::Uploading => "attachments still uploading",
+        SentState::WithFacilitator => "with your facilitator",
+        SentState::Returned => "returned to you with a note",
+        SentState::PassedOn => "passed on as you wrote it",
+        SentState::PassedOnRedacted => "passed on, with some details removed",
+        SentState::NotPassedOn => "not passed on",
     }
 }
 

@@ -4,10 +4,10 @@
 use anyhow::{Context, Result, bail};
 use ferry_crypto::actions::{Escalate, KeyVerification, Note, Return, Withhold, WithholdReason};
 use ferry_crypto::seal::{self, Expect, OpenedMessage};
-use ferry_crypto::{FORMAT_VERSION, Id, KeyCard, MessageKind, Role, Sha256Hash};
+use ferry_crypto::{FORMAT_VERSION, Id, KeyCard, Role, Sha256Hash};
 use ferry_protocol::{
-    Accepted, CaseView, DecisionRequest, DeliverySummary, MessageDetail, MessageSummary,
-    WithholdRequest,
+    Accepted, CaseView, DecisionRequest, DeliveryKind, DeliveryState, DeliverySummary,
+    MessageDetail, MessageSummary, WithholdRequest,
 };
 
 use super::review_files::{self, ReviewFile};
@@ -27,7 +27,7 @@ impl Inbox {
     pub fn run(self, env: &Env, profile: Option<&str>, out: &mut Out<'_>) -> Result<()> {
         let account = Account::open(env, profile)?;
         let me = account.me()?;
-        let facilitates = me.cases.iter().any(|c| c.role == "facilitator");
+        let facilitates = me.cases.iter().any(|c| c.role == Role::Facilitator);
         let review: Vec<MessageSummary> = if facilitates {
             account.client.get("/v1/review")?
         } else {
@@ -45,10 +45,10 @@ impl Inbox {
                     vec![
                         m.message_id.clone(),
                         m.case_id.clone(),
-                        m.kind.clone(),
+                        m.kind.to_string(),
                         format!("{} ({})", m.author_name, m.author_role),
-                        m.recipient_role.clone(),
-                        m.state.clone(),
+                        m.recipient_role.to_string(),
+                        m.state.to_string(),
                         time(m.created_at),
                     ]
                 })
@@ -66,17 +66,17 @@ impl Inbox {
         let rows = delivered
             .iter()
             .map(|d| {
-                let what = match d.kind.as_str() {
-                    "return" => format!("{} returned to you", d.message_kind),
-                    _ => d.message_kind.clone(),
+                let what = match d.kind {
+                    DeliveryKind::Return => format!("{} returned to you", d.message_kind),
+                    DeliveryKind::Forward => d.message_kind.to_string(),
                 };
                 vec![
                     d.message_id.clone(),
                     d.case_id.clone(),
                     what,
-                    match d.state.as_str() {
-                        "released" => "new".to_owned(),
-                        other => other.to_owned(),
+                    match d.state {
+                        DeliveryState::Released => "new".to_owned(),
+                        other => other.to_string(),
                     },
                     time(d.created_at),
                 ]
@@ -125,8 +125,8 @@ pub fn open_message(
 ) -> Result<(OpenedMessage, KeyCard)> {
     let author = account.card(&detail.summary.author)?;
     let message_id = Id::try_from(detail.summary.message_id.as_str())?;
-    let kind: MessageKind = detail.summary.kind.parse()?;
-    let role: Role = detail.summary.recipient_role.parse()?;
+    let kind = detail.summary.kind;
+    let role = detail.summary.recipient_role;
     let opened = seal::open(
         &account.identity,
         &detail.envelope,
@@ -345,7 +345,7 @@ pub(crate) fn show_review(
     out.line(format!(
         "  kind      {} for the {}",
         s.kind,
-        crate::output::person(&s.recipient_role)
+        s.recipient_role.person()
     ))?;
     if let Some(q) = &s.in_reply_to {
         out.line(format!("  answers   {q}"))?;
@@ -426,7 +426,7 @@ pub(crate) fn co_facilitators(
     view.members
         .iter()
         .filter(|m| {
-            m.role == "facilitator" && m.account_id != account.identity.account_id().as_str()
+            m.role == Role::Facilitator && m.account_id != account.identity.account_id().as_str()
         })
         .map(|m| Ok(account.card(&m.account_id)?.recipient().clone()))
         .collect()

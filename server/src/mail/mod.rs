@@ -13,32 +13,7 @@ use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 /// What a mail is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    /// An invitation with its enrolment code.
-    Invitation,
-    /// Something was delivered to the person.
-    NewMessage,
-    /// A message waits for a facilitator's review.
-    ReviewWaiting,
-    /// A case needs a coordinator's attention (escalation, withdrawal).
-    CaseAttention,
-    /// The daily digest.
-    Digest,
-}
-
-impl Kind {
-    /// Stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Invitation => "invitation",
-            Kind::NewMessage => "new_message",
-            Kind::ReviewWaiting => "review_waiting",
-            Kind::CaseAttention => "case_attention",
-            Kind::Digest => "digest",
-        }
-    }
-}
+pub use ferry_protocol::MailKind as Kind;
 
 /// Checks an e-mail address.
 pub fn valid_address(address: &str) -> bool {

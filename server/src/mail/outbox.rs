@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use ferry_protocol::{ErrorCode, MailState, Notifications, Role};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -10,7 +11,6 @@ use super::{Kind, Mailer, templates};
 use crate::db::Tx;
 use crate::error::{ApiError, ApiResult};
 use crate::{AppState, Config, now};
-use ferry_protocol::ErrorCode;
 
 /// A queued mail.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -39,8 +39,8 @@ struct Outgoing<'a> {
     case_id: Option<&'a str>,
     /// Borrowed: one rendering serves every mail of the same text.
     rendered: &'a templates::Rendered,
-    /// `pending` (sent at once) or `digest` (folded into the daily digest).
-    state: &'static str,
+    /// `Pending` (sent at once) or `Digest` (folded into the daily digest).
+    state: MailState,
 }
 
 /// Mails queued per statement.
@@ -67,7 +67,7 @@ async fn queue(tx: &mut AnyConnection, mails: &[Outgoing<'_>], now: i64) -> ApiR
                 .bind(m.rendered.subject.as_str())
                 .bind(m.rendered.text.as_str())
                 .bind(m.rendered.html.as_str())
-                .bind(m.state)
+                .bind(m.state.as_str())
                 .bind(now)
                 .bind(now);
         }
@@ -77,10 +77,10 @@ async fn queue(tx: &mut AnyConnection, mails: &[Outgoing<'_>], now: i64) -> ApiR
 }
 
 /// The state a notification is queued in for a notification preference, if any is sent.
-fn queued_state(preference: &str) -> Option<&'static str> {
-    match preference {
-        "immediate" => Some("pending"),
-        "daily" => Some("digest"),
+fn queued_state(preference: &str) -> Option<MailState> {
+    match preference.parse() {
+        Ok(Notifications::Immediate) => Some(MailState::Pending),
+        Ok(Notifications::Daily) => Some(MailState::Digest),
         _ => None,
     }
 }
@@ -114,7 +114,7 @@ pub async fn invitation(
         kind: Kind::Invitation,
         case_id,
         rendered: &rendered,
-        state: "pending",
+        state: MailState::Pending,
     };
     queue(tx, &[mail], now).await?;
     Ok(true)
@@ -122,7 +122,7 @@ pub async fn invitation(
 
 /// Someone who wants to hear of something: their account, their address, and the state
 /// their notices are queued in (as their preference says).
-type Listener = (String, String, &'static str);
+type Listener = (String, String, MailState);
 
 /// The listener in `row`'s columns `at`, `at + 1` and `at + 2` (account, address,
 /// preference); `None` for someone who wants no notices.
@@ -146,7 +146,7 @@ fn notices<'a>(
         kind,
         case_id: Some(case_id),
         rendered,
-        state,
+        state: *state,
     })
 }
 
@@ -182,7 +182,7 @@ pub async fn notify_role(
     tx: &mut Tx<'_>,
     config: &Config,
     case_id: &str,
-    role: &str,
+    role: Role,
     kind: Kind,
     now: i64,
 ) -> ApiResult<()> {
@@ -196,7 +196,7 @@ pub async fn notify_roles(
     tx: &mut AnyConnection,
     config: &Config,
     cases: &[&str],
-    role: &str,
+    role: Role,
     kind: Kind,
     now: i64,
 ) -> ApiResult<()> {
@@ -218,7 +218,7 @@ pub async fn notify_roles(
             crate::db::marks(2, wanted.len())
         ),
     );
-    let mut query = sqlx::query(&sql).bind(role);
+    let mut query = sqlx::query(&sql).bind(role.as_str());
     for case in crate::db::pad(&wanted) {
         query = query.bind(case);
     }
@@ -327,7 +327,7 @@ async fn record(
                  text_body = CASE WHEN $4 = 'scrub' THEN '' ELSE text_body END, \
                  html_body = CASE WHEN $4 = 'scrub' THEN '' ELSE html_body END WHERE id = $5",
             )
-            .bind(if failed { "failed" } else { "pending" })
+            .bind(if failed { MailState::Failed } else { MailState::Pending }.as_str())
             .bind(now + delay)
             .bind(error)
             .bind(if scrub { "scrub" } else { "keep" })
@@ -371,7 +371,7 @@ async fn fold_digests(app: &AppState, now: i64) -> ApiResult<()> {
                 kind: Kind::Digest,
                 case_id: None,
                 rendered: &templates::digest(folded as usize),
-                state: "pending",
+                state: MailState::Pending,
             };
             queue(&mut tx, &[digest], now).await?;
             sqlx::query("UPDATE contacts SET last_digest_at = $1 WHERE account_id = $2")
@@ -412,7 +412,7 @@ pub async fn run(app: AppState, mailer: Mailer) {
 /// The outbox as a coordinator sees it (addresses partly hidden, no text).
 pub async fn list(
     app: &AppState,
-    state: Option<&str>,
+    state: Option<MailState>,
 ) -> ApiResult<Vec<ferry_protocol::OutboxEntry>> {
     let rows = sqlx::query(
         "SELECT id, kind, case_id, email, state, attempts, last_error, created_at, sent_at FROM outbox \
@@ -424,10 +424,10 @@ pub async fn list(
     for r in rows {
         let entry = ferry_protocol::OutboxEntry {
             id: r.try_get(0)?,
-            kind: r.try_get(1)?,
+            kind: crate::db::parsed(&r, 1)?,
             case_id: r.try_get(2)?,
             to: mask(&r.try_get::<String, _>(3)?),
-            state: r.try_get(4)?,
+            state: crate::db::parsed(&r, 4)?,
             attempts: r.try_get::<i64, _>(5)? as u64,
             last_error: r.try_get(6)?,
             created_at: r.try_get(7)?,
@@ -448,14 +448,12 @@ fn mask(email: &str) -> String {
     }
 }
 
-/// Checks a notification preference.
-pub fn check_preference(p: &str) -> ApiResult<()> {
-    if matches!(p, "immediate" | "daily" | "none") {
-        Ok(())
-    } else {
-        Err(ApiError::new(
+/// Reads a notification preference.
+pub fn check_preference(p: &str) -> ApiResult<Notifications> {
+    p.parse().map_err(|_| {
+        ApiError::new(
             ErrorCode::InvalidField,
             "notifications are immediate, daily or none",
-        ))
-    }
+        )
+    })
 }

@@ -6,12 +6,13 @@ use ferry_crypto::{AccountId, Role};
 use sqlx::Row;
 
 use crate::auth::Caller;
+use crate::db::parsed;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Body;
 use crate::{AppState, cases};
-use ferry_protocol::ErrorCode;
 use ferry_protocol::{
-    KeyCardResponse, KeyCards, Me, Membership, NotificationsRequest, OutboxEntry, StaffMember,
+    ErrorCode, KeyCardResponse, KeyCards, Me, Membership, Notifications, NotificationsRequest,
+    OutboxEntry, StaffMember, StaffRole,
 };
 
 /// The caller's account, roles and next sequence number.
@@ -34,24 +35,24 @@ pub async fn me(State(app): State<AppState>, caller: Caller) -> ApiResult<Json<M
             .map(|r| {
                 Ok(Membership {
                     case_id: r.try_get(0)?,
-                    role: r.try_get(1)?,
+                    role: parsed(&r, 1)?,
                 })
             })
-            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+            .collect::<ApiResult<Vec<_>>>()?;
     let contact = sqlx::query("SELECT email, preference FROM contacts WHERE account_id = $1")
         .bind(caller.account_id.as_str())
         .fetch_optional(&app.pool)
         .await?;
     let (email, notifications) = match contact {
-        Some(c) => (Some(c.try_get::<String, _>(0)?), c.try_get::<String, _>(1)?),
-        None => (None, "none".to_owned()),
+        Some(c) => (Some(c.try_get::<String, _>(0)?), parsed(&c, 1)?),
+        None => (None, Notifications::None),
     };
     Ok(Json(Me {
         email,
         notifications,
         account_id: caller.account_id.to_string(),
         display_name: row.try_get(0)?,
-        staff_role: row.try_get(1)?,
+        staff_role: caller.staff_role,
         accreditations: accreditations
             .split(',')
             .filter(|s| !s.is_empty())
@@ -70,7 +71,7 @@ pub async fn staff(
     State(app): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<Vec<StaffMember>>> {
-    caller.require_staff("coordinator")?;
+    caller.require_staff(StaffRole::Coordinator)?;
     let rows = sqlx::query(
         "SELECT a.account_id, a.display_name, a.staff_role, a.accreditations, \
          (SELECT COUNT(*) FROM members m JOIN cases c ON c.case_id = m.case_id \
@@ -87,7 +88,7 @@ pub async fn staff(
             Ok(StaffMember {
                 account_id: r.try_get(0)?,
                 display_name: r.try_get(1)?,
-                role: r.try_get(2)?,
+                role: parsed(r, 2)?,
                 accreditations: accreditations
                     .split(',')
                     .filter(|s| !s.is_empty())
@@ -96,7 +97,7 @@ pub async fn staff(
                 open_cases: r.try_get::<i64, _>(4)? as u64,
             })
         })
-        .collect::<Result<_, sqlx::Error>>()?;
+        .collect::<ApiResult<_>>()?;
     Ok(Json(staff))
 }
 
@@ -170,7 +171,7 @@ pub async fn set_notifications(
     caller: Caller,
     Body(req): Body<NotificationsRequest>,
 ) -> ApiResult<Json<Me>> {
-    crate::mail::outbox::check_preference(&req.preference)?;
+    let preference = crate::mail::outbox::check_preference(&req.preference)?;
     if let Some(email) = &req.email
         && !crate::mail::valid_address(email)
     {
@@ -188,18 +189,18 @@ pub async fn set_notifications(
             )
             .bind(caller.account_id.as_str())
             .bind(email)
-            .bind(&req.preference)
+            .bind(preference.as_str())
             .execute(&mut *tx)
             .await?;
         }
         None => {
             let updated = sqlx::query("UPDATE contacts SET preference = $1 WHERE account_id = $2")
-                .bind(&req.preference)
+                .bind(preference.as_str())
                 .bind(caller.account_id.as_str())
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-            if updated == 0 && req.preference != "none" {
+            if updated == 0 && preference != Notifications::None {
                 return Err(ApiError::new(
                     ErrorCode::NoEmail,
                     "Ferry has no e-mail address for you: give one with --email",
@@ -227,8 +228,15 @@ pub async fn outbox(
     caller: Caller,
     axum::extract::Query(q): axum::extract::Query<OutboxQuery>,
 ) -> ApiResult<Json<Vec<OutboxEntry>>> {
-    caller.require_staff("coordinator")?;
-    Ok(Json(
-        crate::mail::outbox::list(&app, q.state.as_deref()).await?,
-    ))
+    caller.require_staff(StaffRole::Coordinator)?;
+    let state = match q.state.as_deref() {
+        None => None,
+        Some(s) => Some(s.parse().map_err(|_| {
+            ApiError::new(
+                ErrorCode::InvalidField,
+                "a mail's state is pending, sending, sent or failed",
+            )
+        })?),
+    };
+    Ok(Json(crate::mail::outbox::list(&app, state).await?))
 }

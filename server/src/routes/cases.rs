@@ -4,9 +4,9 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use ferry_crypto::actions::{
-    Allocation, CaseAction, CaseOpen, CaseState, Consent, Invitation, InvitationCode,
-    KeyVerification, RiskAssessment, RiskOutcome, Withdrawal, invitation_hash,
-    plausible_invitation_code,
+    Allocation, CaseAction, CaseOpen, CaseState as StateChange, Consent as ConsentGiven,
+    Invitation, InvitationCode, KeyVerification, RiskAssessment, RiskOutcome, Withdrawal,
+    invitation_hash, plausible_invitation_code,
 };
 use ferry_crypto::{AccountId, Role, SignedStatement};
 use sqlx::Row;
@@ -17,8 +17,10 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::Body;
 use crate::intake::accept;
 use crate::{AppState, cases, now, trail};
-use ferry_protocol::ErrorCode;
-use ferry_protocol::{Accepted, CaseView, InvitationRequest, StatementRequest};
+use ferry_protocol::{
+    Accepted, CaseState, CaseView, Consent, ErrorCode, InvitationRequest, StaffRole,
+    StatementRequest,
+};
 
 /// Longest an invitation may stay open, in seconds.
 const MAX_INVITATION_SECONDS: i64 = 30 * 24 * 3600;
@@ -75,7 +77,7 @@ macro_rules! case_act {
     };
 }
 
-case_act!(Allocation, RiskAssessment, CaseState);
+case_act!(Allocation, RiskAssessment, StateChange);
 
 /// Begins a coordinator's action on a case: the caller is a coordinator, the statement is
 /// theirs, signed, in sequence and about this case, and the case is not closed.
@@ -85,12 +87,12 @@ async fn begin_case_act<T: CaseAct>(
     case_id: &str,
     statement: &SignedStatement,
 ) -> ApiResult<(Tx<'static>, T, cases::CaseRow)> {
-    caller.require_staff("coordinator")?;
+    caller.require_staff(StaffRole::Coordinator)?;
     let mut tx = db::begin_write(&app.pool).await?;
     let act: T = accept(&mut tx, caller, statement).await?;
     same_case(case_id, act.case_id())?;
     let case = cases::load(&mut *tx, case_id).await?;
-    if case.state == "closed" {
+    if case.state == CaseState::Closed {
         return Err(ApiError::new(ErrorCode::CaseClosed, "this case is closed"));
     }
     Ok((tx, act, case))
@@ -99,8 +101,10 @@ async fn begin_case_act<T: CaseAct>(
 /// Fails unless the caller is a coordinator or service-wide auditor, or a member of the case;
 /// says whether they see it as a participant.
 async fn require_view(app: &AppState, caller: &Caller, case_id: &str) -> ApiResult<bool> {
-    match caller.staff_role.as_deref() {
-        Some("coordinator" | "auditor") => cases::load(&app.pool, case_id).await.map(|_| false),
+    match caller.staff_role {
+        Some(StaffRole::Coordinator | StaffRole::Auditor) => {
+            cases::load(&app.pool, case_id).await.map(|_| false)
+        }
         _ => cases::require_member(&app.pool, case_id, &caller.account_id, ANY_MEMBER)
             .await
             .map(|m| m.role.is_participant()),
@@ -116,8 +120,8 @@ pub async fn list_cases(
     caller: Caller,
 ) -> ApiResult<Json<Vec<CaseView>>> {
     let sees_all = matches!(
-        caller.staff_role.as_deref(),
-        Some("coordinator" | "auditor")
+        caller.staff_role,
+        Some(StaffRole::Coordinator | StaffRole::Auditor)
     );
     let ids: Vec<(String, String)> = if sees_all {
         sqlx::query("SELECT case_id, 'staff' FROM cases ORDER BY created_at, case_id")
@@ -158,7 +162,7 @@ pub async fn open_case(
     caller: Caller,
     Body(req): Body<StatementRequest>,
 ) -> ApiResult<Json<Accepted>> {
-    caller.require_staff("coordinator")?;
+    caller.require_staff(StaffRole::Coordinator)?;
     let now = now();
     let mut tx = db::begin_write(&app.pool).await?;
     let open: CaseOpen = accept(&mut tx, &caller, &req.statement).await?;
@@ -227,7 +231,7 @@ pub async fn allocate(
         .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(|| ApiError::not_found("facilitator"))?;
-    if row.try_get::<Option<String>, _>(0)?.as_deref() != Some("facilitator") {
+    if row.try_get::<Option<String>, _>(0)?.as_deref() != Some(StaffRole::Facilitator.as_str()) {
         return Err(ApiError::new(
             ErrorCode::NotAFacilitator,
             "that account is not a facilitator",
@@ -269,8 +273,8 @@ pub async fn allocate(
         }
         err => err,
     })?;
-    if case.state == "referred" {
-        cases::set_state(&mut tx, &case_id, "preparing", now).await?;
+    if case.state == CaseState::Referred {
+        cases::set_state(&mut tx, &case_id, CaseState::Preparing, now).await?;
     }
     finish(&app.config, tx, Some(&case_id), &req.statement, now).await
 }
@@ -353,7 +357,7 @@ pub async fn invite_to_case(
     Path(case_id): Path<String>,
     Body(req): Body<InvitationRequest>,
 ) -> ApiResult<Json<Accepted>> {
-    caller.require_staff("coordinator")?;
+    caller.require_staff(StaffRole::Coordinator)?;
     let now = now();
     let mut tx = db::begin_write(&app.pool).await?;
     let inv: Invitation = accept(&mut tx, &caller, &req.statement).await?;
@@ -370,7 +374,7 @@ pub async fn invite_to_case(
             "a case invitation is for a harmed, responsible or supporting person, or an auditor",
         ));
     }
-    if cases::load(&mut *tx, &case_id).await?.state == "closed" {
+    if cases::load(&mut *tx, &case_id).await?.state == CaseState::Closed {
         return Err(ApiError::new(ErrorCode::CaseClosed, "this case is closed"));
     }
     let mailed =
@@ -390,7 +394,7 @@ pub async fn invite_staff(
     caller: Caller,
     Body(req): Body<InvitationRequest>,
 ) -> ApiResult<Json<Accepted>> {
-    caller.require_staff("coordinator")?;
+    caller.require_staff(StaffRole::Coordinator)?;
     let now = now();
     let mut tx = db::begin_write(&app.pool).await?;
     let inv: Invitation = accept(&mut tx, &caller, &req.statement).await?;
@@ -435,8 +439,8 @@ pub async fn risk_assessment(
         .bind(&case_id)
         .execute(&mut *tx)
         .await?;
-    if risk.outcome == RiskOutcome::DoNotProceed && case.state == "active" {
-        cases::set_state(&mut tx, &case_id, "paused", now).await?;
+    if risk.outcome == RiskOutcome::DoNotProceed && case.state == CaseState::Active {
+        cases::set_state(&mut tx, &case_id, CaseState::Paused, now).await?;
     }
     finish(&app.config, tx, Some(&case_id), &req.statement, now).await
 }
@@ -453,28 +457,28 @@ pub async fn change_state(
     Body(req): Body<StatementRequest>,
 ) -> ApiResult<Json<Accepted>> {
     let now = now();
-    let (mut tx, change, case): (_, CaseState, _) =
+    let (mut tx, change, case): (_, StateChange, _) =
         begin_case_act(&app, &caller, &case_id, &req.statement).await?;
-    match (change.action, case.state.as_str()) {
-        (CaseAction::Pause, "active" | "preparing") => {
-            cases::set_state(&mut tx, &case_id, "paused", now).await?;
+    match (change.action, case.state) {
+        (CaseAction::Pause, CaseState::Active | CaseState::Preparing) => {
+            cases::set_state(&mut tx, &case_id, CaseState::Paused, now).await?;
         }
-        (CaseAction::Resume, "paused") => {
+        (CaseAction::Resume, CaseState::Paused) => {
             let waiting = cases::waiting_for(&mut tx, &case, app.config.require_key_checks).await?;
             if !waiting.is_empty() {
                 return Err(ApiError::new(
                     ErrorCode::NotReady,
                     format!(
                         "the case cannot resume yet; it is waiting for: {}",
-                        waiting.join(", ")
+                        cases::in_words(&waiting).join(", ")
                     ),
                 ));
             }
-            cases::set_state(&mut tx, &case_id, "active", now).await?;
+            cases::set_state(&mut tx, &case_id, CaseState::Active, now).await?;
             cases::release_held(&mut tx, &app.config, &case_id, now).await?;
         }
         (CaseAction::Close, _) => {
-            cases::set_state(&mut tx, &case_id, "closed", now).await?;
+            cases::set_state(&mut tx, &case_id, CaseState::Closed, now).await?;
             sqlx::query("UPDATE deliveries SET state = 'cancelled' WHERE case_id = $1 AND state IN ('held', 'uploading')")
                 .bind(&case_id)
                 .execute(&mut *tx)
@@ -485,11 +489,11 @@ pub async fn change_state(
                 ErrorCode::WrongState,
                 format!(
                     "{} case cannot be {}",
-                    ferry_crypto::with_article(state),
+                    ferry_crypto::with_article(state.as_str()),
                     match action {
-                        CaseAction::Pause => "paused",
+                        CaseAction::Pause => CaseState::Paused.as_str(),
                         CaseAction::Resume => "resumed",
-                        CaseAction::Close => "closed",
+                        CaseAction::Close => CaseState::Closed.as_str(),
                     }
                 ),
             ));
@@ -508,7 +512,7 @@ pub async fn consent(
     Path(case_id): Path<String>,
     Body(req): Body<StatementRequest>,
 ) -> ApiResult<Json<Accepted>> {
-    participant_choice::<Consent>(&app, &caller, &case_id, &req.statement).await
+    participant_choice::<ConsentGiven>(&app, &caller, &case_id, &req.statement).await
 }
 
 /// Records a participant's withdrawal: the case pauses at once and nothing more is
@@ -527,20 +531,20 @@ pub async fn withdraw(
 
 /// A participant's consent or withdrawal.
 trait Choice: ferry_crypto::Statement + ferry_crypto::actions::Sequenced {
-    /// `given` or `withdrawn`.
-    const CONSENT: &'static str;
+    /// The consent it records.
+    const CONSENT: Consent;
     fn case_id(&self) -> &ferry_crypto::Id;
 }
 
-impl Choice for Consent {
-    const CONSENT: &'static str = "given";
+impl Choice for ConsentGiven {
+    const CONSENT: Consent = Consent::Given;
     fn case_id(&self) -> &ferry_crypto::Id {
         &self.case_id
     }
 }
 
 impl Choice for Withdrawal {
-    const CONSENT: &'static str = "withdrawn";
+    const CONSENT: Consent = Consent::Withdrawn;
     fn case_id(&self) -> &ferry_crypto::Id {
         &self.case_id
     }
@@ -559,16 +563,16 @@ async fn participant_choice<T: Choice>(
     let choice: T = accept(&mut tx, caller, statement).await?;
     same_case(case_id, choice.case_id())?;
     let case = cases::load(&mut *tx, case_id).await?;
-    if case.state == "closed" {
+    if case.state == CaseState::Closed {
         return Err(ApiError::new(ErrorCode::CaseClosed, "this case is closed"));
     }
     set_consent(&mut tx, case_id, &caller.account_id, T::CONSENT).await?;
     // A withdrawal takes effect at once.
-    if T::CONSENT == "withdrawn" {
+    if T::CONSENT == Consent::Withdrawn {
         crate::mail::outbox::notify_coordinators(&mut tx, &app.config, case_id, now).await?;
     }
-    if T::CONSENT == "withdrawn" && case.state == "active" {
-        cases::set_state(&mut tx, case_id, "paused", now).await?;
+    if T::CONSENT == Consent::Withdrawn && case.state == CaseState::Active {
+        cases::set_state(&mut tx, case_id, CaseState::Paused, now).await?;
     }
     finish(&app.config, tx, Some(case_id), statement, now).await
 }
@@ -577,10 +581,10 @@ async fn set_consent(
     tx: &mut Tx<'_>,
     case_id: &str,
     account: &AccountId,
-    consent: &str,
+    consent: Consent,
 ) -> ApiResult<()> {
     sqlx::query("UPDATE members SET consent = $1 WHERE case_id = $2 AND account_id = $3")
-        .bind(consent)
+        .bind(consent.as_str())
         .bind(case_id)
         .bind(account.as_str())
         .execute(&mut **tx)

@@ -15,27 +15,27 @@ use ferry_crypto::{AccountId, Role, SignedStatement};
 use sqlx::Row;
 
 use crate::auth::Caller;
-use crate::db;
+use crate::db::{self, parsed};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Body;
 use crate::intake::accept;
 use crate::routes::messages::{expected_blob, mark_stored};
 use crate::{AppState, blobs, cases, now};
-use ferry_protocol::ErrorCode;
 use ferry_protocol::{Accepted, DeliveryDetail, DeliverySummary, StatementRequest};
+use ferry_protocol::{CaseState, DeliveryKind, DeliveryState, ErrorCode};
 
 const SUMMARY_SQL: &str = "SELECT d.delivery_id, d.case_id, d.message_id, d.kind, m.kind, d.state, \
     d.recipient, d.created_at, d.statement, d.ciphertext, m.author, m.envelope \
     FROM deliveries d JOIN messages m ON m.message_id = d.message_id";
 
-fn summary(row: &sqlx::any::AnyRow) -> Result<DeliverySummary, sqlx::Error> {
+fn summary(row: &sqlx::any::AnyRow) -> ApiResult<DeliverySummary> {
     Ok(DeliverySummary {
         delivery_id: row.try_get(0)?,
         case_id: row.try_get(1)?,
         message_id: row.try_get(2)?,
-        kind: row.try_get(3)?,
-        message_kind: row.try_get(4)?,
-        state: row.try_get(5)?,
+        kind: parsed(row, 3)?,
+        message_kind: parsed(row, 4)?,
+        state: parsed(row, 5)?,
         recipient: row.try_get(6)?,
         created_at: row.try_get(7)?,
     })
@@ -73,13 +73,13 @@ async fn load_readable(
         .ok_or_else(|| ApiError::not_found("delivery"))?;
     let case_id: String = row.try_get(1)?;
     let recipient: String = row.try_get(6)?;
-    let state: String = row.try_get(5)?;
+    let state: DeliveryState = parsed(&row, 5)?;
     let member = cases::member(&app.pool, &case_id, &caller.account_id).await?;
     match member {
         Some(m) if m.role == Role::Facilitator => Ok(row),
         Some(_)
             if recipient == caller.account_id.as_str()
-                && matches!(state.as_str(), "released" | "read") =>
+                && matches!(state, DeliveryState::Released | DeliveryState::Read) =>
         {
             Ok(row)
         }
@@ -103,7 +103,7 @@ pub async fn get_delivery(
     let ciphertext: Vec<u8> = row.try_get(9)?;
     let author: String = row.try_get(10)?;
     let envelope: Vec<u8> = row.try_get(11)?;
-    let kind: String = row.try_get(3)?;
+    let kind: DeliveryKind = parsed(&row, 3)?;
     let facilitator_card = app
         .key_cards
         .load(&app.pool, &statement.signer)
@@ -121,7 +121,7 @@ pub async fn get_delivery(
         ciphertext: B64.encode(ciphertext),
         facilitator_card: facilitator_card.statement().clone(),
         author_card: author_card.statement().clone(),
-        original_envelope: if kind == "forward" {
+        original_envelope: if kind == DeliveryKind::Forward {
             Some(SignedStatement::from_json(&envelope).map_err(ApiError::internal)?)
         } else {
             None
@@ -182,7 +182,7 @@ pub async fn receipt(
         &req.statement,
         now,
         Some(delivery_id),
-        Some("read".into()),
+        Some(DeliveryState::Read.to_string()),
     )
     .await
 }
@@ -222,16 +222,16 @@ pub async fn upload_attachment(
     }
     let case_id: String = row.try_get(1)?;
     let case_state = cases::load(&mut *tx, &case_id).await?.state;
-    let next = if case_state == "active" {
-        "released"
+    let next = if case_state == CaseState::Active {
+        DeliveryState::Released
     } else {
-        "held"
+        DeliveryState::Held
     };
     sqlx::query(
         "UPDATE deliveries SET state = $1, released_at = CASE WHEN $1 = 'released' THEN $2 ELSE NULL END \
          WHERE delivery_id = $3 AND state = 'uploading' AND attachments_pending = 0",
     )
-    .bind(next)
+    .bind(next.as_str())
     .bind(now)
     .bind(&delivery_id)
     .execute(&mut *tx)

@@ -11,7 +11,7 @@ use sqlx::Row;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Body;
 use crate::{AppState, cases, db, now, trail};
-use ferry_protocol::ErrorCode;
+use ferry_protocol::{CaseState, ErrorCode};
 use ferry_protocol::{EnrolRequest, EnrolResponse};
 
 /// Enrols a new person (or an existing one into another case) with an invitation code.
@@ -116,7 +116,7 @@ pub async fn enrol(
         }
         Some(case) => {
             let state = cases::load(&mut *tx, case).await?.state;
-            if state == "closed" {
+            if state == CaseState::Closed {
                 return Err(ApiError::new(ErrorCode::CaseClosed, "this case is closed"));
             }
             sqlx::query(
@@ -159,7 +159,7 @@ pub async fn enrol(
     tx.commit().await?;
     Ok(Json(EnrolResponse {
         account_id: card.account_id().to_string(),
-        role: role.as_str().to_owned(),
+        role,
         case_id,
     }))
 }

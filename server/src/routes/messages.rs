@@ -13,15 +13,15 @@ use ferry_crypto::{Id, MAX_MESSAGE_BYTES, Role, SignedStatement};
 use sqlx::Row;
 
 use crate::auth::Caller;
-use crate::db::{self, Tx};
+use crate::db::{self, Tx, parsed};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Body;
 use crate::intake::accept;
 use crate::sql::{Value, Writes};
 use crate::{AppState, blobs, cases, now};
-use ferry_protocol::ErrorCode;
 use ferry_protocol::{
-    Accepted, DecisionRequest, MessageDetail, MessageSummary, StatementRequest, WithholdRequest,
+    Accepted, CaseState, Consent, DecisionRequest, DeliveryKind, DeliveryState, ErrorCode,
+    MessageDetail, MessageState, MessageSummary, StaffRole, StatementRequest, WithholdRequest,
 };
 
 /// Most attachments on one message.
@@ -50,17 +50,17 @@ const SUMMARY_COLUMNS: &str = "SELECT m.message_id, m.case_id, m.author, a.displ
 const SUMMARY_FROM: &str = "FROM messages m JOIN accounts a ON a.account_id = m.author \
     LEFT JOIN members mem ON mem.case_id = m.case_id AND mem.account_id = m.author";
 
-fn summary(row: &sqlx::any::AnyRow) -> Result<MessageSummary, sqlx::Error> {
+fn summary(row: &sqlx::any::AnyRow) -> ApiResult<MessageSummary> {
     Ok(MessageSummary {
         message_id: row.try_get(0)?,
         case_id: row.try_get(1)?,
         author: row.try_get(2)?,
         author_name: row.try_get(3)?,
-        author_role: row.try_get::<Option<String>, _>(4)?.unwrap_or_default(),
-        kind: row.try_get(5)?,
-        recipient_role: row.try_get(6)?,
+        author_role: parsed(row, 4)?,
+        kind: parsed(row, 5)?,
+        recipient_role: parsed(row, 6)?,
         in_reply_to: row.try_get(7)?,
-        state: row.try_get(8)?,
+        state: parsed(row, 8)?,
         created_at: row.try_get(9)?,
         attachments: row.try_get::<i64, _>(10)? as u64,
     })
@@ -140,7 +140,7 @@ pub async fn list_messages(
     caller: Caller,
     Path(case_id): Path<String>,
 ) -> ApiResult<Json<Vec<MessageSummary>>> {
-    let own_only = if caller.staff_role.as_deref() == Some("coordinator") {
+    let own_only = if caller.staff_role == Some(StaffRole::Coordinator) {
         cases::load(&app.pool, &case_id).await?;
         false
     } else {
@@ -258,18 +258,20 @@ pub async fn upload_attachment(
         .execute(&mut *tx)
         .await?;
     }
-    let state: String = sqlx::query("SELECT state FROM messages WHERE message_id = $1")
-        .bind(&message_id)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
-    if newly && state == "in_review" {
+    let state: MessageState = parsed(
+        &sqlx::query("SELECT state FROM messages WHERE message_id = $1")
+            .bind(&message_id)
+            .fetch_one(&mut *tx)
+            .await?,
+        0,
+    )?;
+    if newly && state == MessageState::InReview {
         let kind = crate::mail::Kind::ReviewWaiting;
         crate::mail::outbox::notify_role(
             &mut tx,
             &app.config,
             &case_id,
-            "facilitator",
+            Role::Facilitator,
             kind,
             now(),
         )
@@ -280,7 +282,7 @@ pub async fn upload_attachment(
         event: 0,
         case_state: None,
         id: Some(message_id),
-        state: Some(state),
+        state: Some(state.to_string()),
         mailed: false,
     }))
 }
@@ -381,9 +383,10 @@ async fn begin_decision<T: Decision>(
     Ok((tx, decision, stored))
 }
 
-fn require_undecided(stored: &Stored, also: &[&str]) -> ApiResult<()> {
-    let state = stored.summary.state.as_str();
-    if state == "in_review" || state == "escalated" || also.contains(&state) {
+fn require_undecided(stored: &Stored, also: &[MessageState]) -> ApiResult<()> {
+    let state = stored.summary.state;
+    if state == MessageState::InReview || state == MessageState::Escalated || also.contains(&state)
+    {
         Ok(())
     } else {
         Err(ApiError::new(
@@ -396,11 +399,11 @@ fn require_undecided(stored: &Stored, also: &[&str]) -> ApiResult<()> {
 async fn set_message_state(
     tx: &mut Tx<'_>,
     message_id: &str,
-    state: &str,
+    state: MessageState,
     now: i64,
 ) -> ApiResult<()> {
     sqlx::query("UPDATE messages SET state = $1, updated_at = $2 WHERE message_id = $3")
-        .bind(state)
+        .bind(state.as_str())
         .bind(now)
         .bind(message_id)
         .execute(&mut **tx)
@@ -416,23 +419,23 @@ async fn deliver(
     case_id: &str,
     message_id: &str,
     recipient: &str,
-    kind: &str,
+    kind: DeliveryKind,
     statement: &SignedStatement,
     ciphertext: Vec<u8>,
     attachments: &[AttachmentBlob],
     now: i64,
-) -> ApiResult<(String, String)> {
+) -> ApiResult<(String, DeliveryState)> {
     let case = cases::load(&mut **tx, case_id).await?;
-    let state = match (case.state.as_str(), attachments.is_empty()) {
-        ("active", true) => "released",
-        ("paused", true) => "held",
-        ("active" | "paused", false) => "uploading",
+    let state = match (case.state, attachments.is_empty()) {
+        (CaseState::Active, true) => DeliveryState::Released,
+        (CaseState::Paused, true) => DeliveryState::Held,
+        (CaseState::Active | CaseState::Paused, false) => DeliveryState::Uploading,
         (other, _) => {
             return Err(ApiError::new(
                 ErrorCode::CaseNotActive,
                 format!(
                     "nothing is delivered in {} case",
-                    ferry_crypto::with_article(other)
+                    ferry_crypto::with_article(other.as_str())
                 ),
             ));
         }
@@ -446,17 +449,17 @@ async fn deliver(
     .bind(case_id)
     .bind(message_id)
     .bind(recipient)
-    .bind(kind)
+    .bind(kind.as_str())
     .bind(statement.to_json())
     .bind(ciphertext)
-    .bind(state)
+    .bind(state.as_str())
     .bind(attachments.len() as i64)
     .bind(now)
-    .bind((state == "released").then_some(now))
+    .bind((state == DeliveryState::Released).then_some(now))
     .execute(&mut **tx)
     .await?;
     insert_blobs(tx, &delivery_id, attachments).await?;
-    if state == "released" {
+    if state == DeliveryState::Released {
         crate::mail::outbox::notify(
             tx,
             config,
@@ -467,7 +470,7 @@ async fn deliver(
         )
         .await?;
     }
-    Ok((delivery_id, state.to_owned()))
+    Ok((delivery_id, state))
 }
 
 /// Forwards a reviewed message to its recipient (facilitators of the case). While the case is
@@ -488,7 +491,7 @@ pub async fn forward(
     let now = now();
     let (mut tx, fwd, stored): (_, Forward, _) =
         begin_decision(&app, &caller, &case_id, &message_id, &req.statement).await?;
-    require_undecided(&stored, &["forwarded"])?;
+    require_undecided(&stored, &[MessageState::Forwarded])?;
     check_ciphertext(&ciphertext, &fwd.forwarded_sha256, fwd.forwarded_size)?;
     let to = cases::member(&mut *tx, &case_id, &fwd.recipient)
         .await?
@@ -498,7 +501,7 @@ pub async fn forward(
                 "the recipient is not in this case",
             )
         })?;
-    if to.role.as_str() != stored.summary.recipient_role || fwd.recipient_role != to.role {
+    if to.role != stored.summary.recipient_role || fwd.recipient_role != to.role {
         return Err(ApiError::new(
             ErrorCode::WrongRecipient,
             format!(
@@ -515,7 +518,7 @@ pub async fn forward(
     }
     // Someone who never consented gets nothing. After a withdrawal the case is paused, so the
     // forward is held, and released only if they consent again and the case resumes.
-    if to.consent == "none" {
+    if to.consent == Consent::None {
         return Err(ApiError::new(
             ErrorCode::NoConsent,
             "the recipient has not consented",
@@ -552,15 +555,16 @@ pub async fn forward(
         &case_id,
         &message_id,
         fwd.recipient.as_str(),
-        "forward",
+        DeliveryKind::Forward,
         &req.statement,
         ciphertext,
         &fwd.attachments,
         now,
     )
     .await?;
-    set_message_state(&mut tx, &message_id, "forwarded", now).await?;
-    super::record(tx, &case_id, &req.statement, now, Some(id), Some(state)).await
+    set_message_state(&mut tx, &message_id, MessageState::Forwarded, now).await?;
+    let state = Some(state.to_string());
+    super::record(tx, &case_id, &req.statement, now, Some(id), state).await
 }
 
 /// Returns a message to its author for changes, with a sealed note (facilitators).
@@ -588,15 +592,16 @@ pub async fn return_to_author(
         &case_id,
         &message_id,
         &author,
-        "return",
+        DeliveryKind::Return,
         &req.statement,
         note,
         &[],
         now,
     )
     .await?;
-    set_message_state(&mut tx, &message_id, "returned", now).await?;
-    super::record(tx, &case_id, &req.statement, now, Some(id), Some(state)).await
+    set_message_state(&mut tx, &message_id, MessageState::Returned, now).await?;
+    let state = Some(state.to_string());
+    super::record(tx, &case_id, &req.statement, now, Some(id), state).await
 }
 
 /// Withholds a message, with a reason category and an optional sealed note (facilitators).
@@ -630,19 +635,22 @@ pub async fn withhold(
             ));
         }
     }
-    sqlx::query("UPDATE messages SET state = 'withheld', decision_note = $1, updated_at = $2 WHERE message_id = $3")
-        .bind(note)
-        .bind(now)
-        .bind(&message_id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE messages SET state = $1, decision_note = $2, updated_at = $3 WHERE message_id = $4",
+    )
+    .bind(MessageState::Withheld.as_str())
+    .bind(note)
+    .bind(now)
+    .bind(&message_id)
+    .execute(&mut *tx)
+    .await?;
     super::record(
         tx,
         &case_id,
         &req.statement,
         now,
         Some(message_id),
-        Some("withheld".into()),
+        Some(MessageState::Withheld.to_string()),
     )
     .await
 }
@@ -662,13 +670,13 @@ pub async fn escalate(
     let now = now();
     let (mut tx, _, stored): (_, Escalate, _) =
         begin_decision(&app, &caller, &case_id, &message_id, &req.statement).await?;
-    if stored.summary.state != "in_review" {
+    if stored.summary.state != MessageState::InReview {
         return Err(ApiError::new(
             ErrorCode::AlreadyDecided,
             "only a message in review can be escalated",
         ));
     }
-    set_message_state(&mut tx, &message_id, "escalated", now).await?;
+    set_message_state(&mut tx, &message_id, MessageState::Escalated, now).await?;
     crate::mail::outbox::notify_coordinators(&mut tx, &app.config, &case_id, now).await?;
     super::record(
         tx,
@@ -676,7 +684,7 @@ pub async fn escalate(
         &req.statement,
         now,
         Some(message_id),
-        Some("escalated".into()),
+        Some(MessageState::Escalated.to_string()),
     )
     .await
 }

@@ -10,8 +10,9 @@ use sqlx::Row;
 
 use crate::AppState;
 use crate::auth::Caller;
+use crate::db::parsed;
 use crate::error::{ApiError, ApiResult};
-use ferry_protocol::SentMessage;
+use ferry_protocol::{MessageState, SentMessage, SentState};
 
 /// The caller's own messages in every case, newest last.
 #[utoipa::path(get, path = "/v1/sent", tag = "messages", security(("bearer" = [])),
@@ -31,38 +32,36 @@ pub async fn sent(
     .await?;
     let mut out = vec![];
     for r in rows {
-        let state: String = r.try_get(6)?;
         let forward: Option<Vec<u8>> = r.try_get(7)?;
         out.push(SentMessage {
             message_id: r.try_get(0)?,
             case_id: r.try_get(1)?,
-            kind: r.try_get(2)?,
-            recipient_role: r.try_get(3)?,
+            kind: parsed(&r, 2)?,
+            recipient_role: parsed(&r, 3)?,
             in_reply_to: r.try_get(4)?,
             created_at: r.try_get(5)?,
-            state: outcome(&state, forward.as_deref())?.to_owned(),
+            state: outcome(parsed(&r, 6)?, forward.as_deref())?,
         });
     }
     Ok(Json(out))
 }
 
 /// A message's state as its author is told it.
-fn outcome(state: &str, forward: Option<&[u8]>) -> ApiResult<&'static str> {
+fn outcome(state: MessageState, forward: Option<&[u8]>) -> ApiResult<SentState> {
     Ok(match (state, forward) {
-        ("uploading", _) => "uploading",
-        ("in_review" | "escalated", _) => "with_facilitator",
-        ("returned", _) => "returned",
-        ("withheld", _) => "not_passed_on",
-        ("forwarded", Some(bytes)) => {
+        (MessageState::Uploading, _) => SentState::Uploading,
+        (MessageState::InReview | MessageState::Escalated, _) => SentState::WithFacilitator,
+        (MessageState::Returned, _) => SentState::Returned,
+        (MessageState::Withheld, _) => SentState::NotPassedOn,
+        (MessageState::Forwarded, Some(bytes)) => {
             let st = SignedStatement::from_json(bytes).map_err(ApiError::internal)?;
             let fwd: Forward = serde_json::from_slice(&st.body).map_err(ApiError::internal)?;
             if fwd.redacted {
-                "passed_on_redacted"
+                SentState::PassedOnRedacted
             } else {
-                "passed_on"
+                SentState::PassedOn
             }
         }
-        ("forwarded", None) => "passed_on",
-        (other, _) => return Err(ApiError::internal(format!("unknown message state {other}"))),
+        (MessageState::Forwarded, None) => SentState::PassedOn,
     })
 }

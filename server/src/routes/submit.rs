@@ -20,8 +20,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::Body;
 use crate::sql::Value;
 use crate::{AppState, intake, now};
-use ferry_protocol::ErrorCode;
-use ferry_protocol::{Accepted, SubmitRequest};
+use ferry_protocol::{Accepted, CaseState, Consent, ErrorCode, MessageState, Role, SubmitRequest};
 
 /// Submits a sealed message (participants, while the case is active and they consent).
 #[utoipa::path(post, path = "/v1/cases/{case_id}/messages", tag = "messages", security(("bearer" = [])),
@@ -169,7 +168,7 @@ impl Submission {
 /// A member's standing in a case, read once per batch.
 struct Standing {
     member: Member,
-    case_state: String,
+    case_state: CaseState,
 }
 
 /// What the batch knows: the account of each live session among its tokens, each (case,
@@ -213,7 +212,7 @@ impl Batched for Submission {
         let waiting: Vec<&str> = accepted
             .iter()
             .map(|&i| &jobs[i])
-            .filter(|job| state_of(&job.env) == "in_review")
+            .filter(|job| state_of(&job.env) == MessageState::InReview)
             .map(|job| job.case_id.as_str())
             .collect();
         // Every job carries the same server state; the first one's will do.
@@ -222,7 +221,7 @@ impl Batched for Submission {
                 conn,
                 &job.app.config,
                 &waiting,
-                "facilitator",
+                Role::Facilitator,
                 crate::mail::Kind::ReviewWaiting,
                 now,
             )
@@ -246,7 +245,7 @@ impl Batched for Submission {
                 event,
                 case_state: None,
                 id: Some(job.env.message_id.to_string()),
-                state: Some(state.into()),
+                state: Some(state.to_string()),
                 mailed: false,
             }));
         }
@@ -254,11 +253,11 @@ impl Batched for Submission {
     }
 }
 
-fn state_of(env: &Envelope) -> &'static str {
+fn state_of(env: &Envelope) -> MessageState {
     if env.attachments.is_empty() {
-        "in_review"
+        MessageState::InReview
     } else {
-        "uploading"
+        MessageState::Uploading
     }
 }
 
@@ -348,9 +347,9 @@ async fn read_view(batch: &mut Batch<'_>, jobs: &[Submission], now: i64) -> ApiR
                     Standing {
                         member: Member {
                             role: role.parse().map_err(ApiError::internal)?,
-                            consent,
+                            consent: consent.parse().map_err(ApiError::internal)?,
                         },
-                        case_state,
+                        case_state: case_state.parse().map_err(ApiError::internal)?,
                     },
                 );
             }
@@ -396,13 +395,13 @@ async fn decide(batch: &mut Batch<'_>, job: &Submission, view: &View) -> ApiResu
     };
     let checks = (|| {
         let member = cases::check_role(s.member.clone(), PARTICIPANTS)?;
-        if member.consent != "given" {
+        if member.consent != Consent::Given {
             return Err(ApiError::new(
                 ErrorCode::NoConsent,
                 "record your consent before writing",
             ));
         }
-        if s.case_state != "active" {
+        if s.case_state != CaseState::Active {
             return Err(ApiError::new(
                 ErrorCode::CaseNotActive,
                 format!(
@@ -488,7 +487,7 @@ pub fn message_row(
         Value::text(env.kind.as_str()),
         Value::text(env.recipient_role.as_str()),
         Value::from(env.in_reply_to.as_ref().map(Id::as_str)),
-        Value::text(state_of(env)),
+        Value::text(state_of(env).as_str()),
         Value::from(envelope_json),
         Value::from(ciphertext),
         Value::from(env.attachments.len() as i64),

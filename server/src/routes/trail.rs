@@ -22,10 +22,9 @@ use crate::trail::{
     CHECKPOINT_INTERVAL_SECONDS, SignedCheckpoint, checkpoint, signed_within, with_hashes,
 };
 use crate::{AppState, cases, visibility};
-use ferry_protocol::ErrorCode;
 use ferry_protocol::{
-    AuditBundle, CASE_BUNDLE, CheckpointView, EventView, LEAVES_BINARY, LogLeaves,
-    PARTICIPANT_RECORD, Proof, ProvenEvent, RawLeaves,
+    AuditBundle, CASE_BUNDLE, CheckpointView, ErrorCode, EventView, LEAVES_BINARY, LogLeaves,
+    PARTICIPANT_RECORD, Proof, ProvenEvent, RawLeaves, StaffRole,
 };
 
 fn view(app: &AppState, c: &SignedCheckpoint) -> CheckpointView {
@@ -193,8 +192,8 @@ pub async fn leaves(
 /// Fails unless the caller may audit the whole log: coordinators and service-wide auditors.
 fn require_whole_log(caller: &Caller) -> ApiResult<()> {
     if matches!(
-        caller.staff_role.as_deref(),
-        Some("coordinator") | Some("auditor")
+        caller.staff_role,
+        Some(StaffRole::Coordinator) | Some(StaffRole::Auditor)
     ) {
         Ok(())
     } else {
@@ -208,8 +207,8 @@ fn require_whole_log(caller: &Caller) -> ApiResult<()> {
 /// Who may see a case's events: coordinators and service-wide auditors, and members. Says
 /// whether the caller sees them as a participant (only what concerns them).
 async fn require_case_access(app: &AppState, caller: &Caller, case_id: &str) -> ApiResult<bool> {
-    match caller.staff_role.as_deref() {
-        Some("coordinator") | Some("auditor") => {
+    match caller.staff_role {
+        Some(StaffRole::Coordinator) | Some(StaffRole::Auditor) => {
             cases::load(&app.pool, case_id).await.map(|_| false)
         }
         _ => cases::require_member(&app.pool, case_id, &caller.account_id, &Role::ALL)
