@@ -16,7 +16,7 @@ use ferry_protocol::{CaseStates, LEAVES_BINARY, RawLeaves, ServerInfo, StatesCur
 use serde::Serialize;
 
 use super::replay::Replayer;
-use super::signatures::{Checker, Unchecked};
+use super::signatures::{Checker, Found, Unchecked};
 use super::{Event, Link, Report};
 use crate::client::Client;
 use crate::pin::Pinned;
@@ -64,50 +64,8 @@ pub fn verify_log(client: &Client, server: &KeyCard, pinned: &Pinned) -> Result<
         order: vec![],
         replayer: Replayer::new(server.account_id().as_str(), false, info.require_key_checks),
     };
-    let found = std::thread::scope(|scope| -> Result<_> {
-        // Fetching runs ahead (two pages at most) on its own thread.
-        let (tx, rx) = sync_channel::<Result<Page>>(2);
-        scope.spawn(move || {
-            let mut start = 0;
-            while start < size {
-                let page = fetch(client, start, PAGE.min(size - start));
-                let next = page.as_ref().ok().map(|p| start + p.leaves.len() as u64);
-                if tx.send(page).is_err() {
-                    return;
-                }
-                match next {
-                    Some(next) => start = next,
-                    None => return,
-                }
-            }
-        });
-        let mut checker = Checker::start(scope);
-        for page in rx {
-            let page = page?;
-            for leaf in page.leaves {
-                audit.event(&page.bytes[leaf], &mut checker);
-            }
-        }
-        Ok(checker.finish())
-    })?;
-    if !found.complete {
-        audit.problem(
-            None,
-            "checking signatures failed on a worker thread: the audit is incomplete".into(),
-        );
-    }
-    for failed in found.failed {
-        let name = audit
-            .cards
-            .get(&failed.signer)
-            .map_or(failed.signer.as_str(), |c| c.display_name())
-            .to_owned();
-        let text = format!(
-            "event #{} ({}) by {name}: the signature does not verify (the event was altered)",
-            failed.idx, failed.kind
-        );
-        audit.problem(failed.case_id, text);
-    }
+    let found = read_log(client, size, &mut audit)?;
+    audit.signatures(found);
     if audit.tree.size() != size {
         bail!(
             "the server served {} of the {size} events its checkpoint covers",
@@ -137,21 +95,18 @@ pub fn verify_log(client: &Client, server: &KeyCard, pinned: &Pinned) -> Result<
             None => problems.push(problem),
         }
     }
-    let cases = audit
-        .order
-        .iter()
-        .map(|case_id| Report {
-            case_id: case_id.clone(),
-            own_record: false,
-            origin: pinned.origin.clone(),
-            checkpoint_size: size,
-            checkpoint_root: pinned.root.clone(),
-            events: audit.replayer.cases.get(case_id).map_or(0, |c| c.events),
-            timeline: vec![],
-            problems: by_case.remove(case_id).unwrap_or_default(),
-            notes: vec![],
-        })
-        .collect();
+    let case_report = |case_id: &String| Report {
+        case_id: case_id.clone(),
+        own_record: false,
+        origin: pinned.origin.clone(),
+        checkpoint_size: size,
+        checkpoint_root: pinned.root.clone(),
+        events: audit.replayer.cases.get(case_id).map_or(0, |c| c.events),
+        timeline: vec![],
+        problems: by_case.remove(case_id).unwrap_or_default(),
+        notes: vec![],
+    };
+    let cases = audit.order.iter().map(case_report).collect();
     // Nothing found is dropped, even for a case whose chain never showed.
     for (case, found) in by_case {
         problems.extend(found.into_iter().map(|p| format!("case {case}: {p}")));
@@ -164,6 +119,36 @@ pub fn verify_log(client: &Client, server: &KeyCard, pinned: &Pinned) -> Result<
         cases,
         problems,
         notes,
+    })
+}
+
+/// Reads the log's first `size` leaves in order into `audit`: fetching runs ahead on its own
+/// thread (two pages at most), signatures are checked on every core as they come.
+fn read_log(client: &Client, size: u64, audit: &mut Audit<'_>) -> Result<Found> {
+    std::thread::scope(|scope| -> Result<_> {
+        let (tx, rx) = sync_channel::<Result<Page>>(2);
+        scope.spawn(move || {
+            let mut start = 0;
+            while start < size {
+                let page = fetch(client, start, PAGE.min(size - start));
+                let next = page.as_ref().ok().map(|p| start + p.leaves.len() as u64);
+                if tx.send(page).is_err() {
+                    return;
+                }
+                match next {
+                    Some(next) => start = next,
+                    None => return,
+                }
+            }
+        });
+        let mut checker = Checker::start(scope);
+        for page in rx {
+            let page = page?;
+            for leaf in page.leaves {
+                audit.event(&page.bytes[leaf], &mut checker);
+            }
+        }
+        Ok(checker.finish())
     })
 }
 
@@ -387,6 +372,28 @@ impl Audit<'_> {
         link.next(leaf, hash, true, |p| {
             problems.push((Some(case_id.to_owned()), p))
         });
+    }
+
+    /// Reports what the signature checks found.
+    fn signatures(&mut self, found: Found) {
+        if !found.complete {
+            self.problem(
+                None,
+                "checking signatures failed on a worker thread: the audit is incomplete".into(),
+            );
+        }
+        for failed in found.failed {
+            let name = self
+                .cards
+                .get(&failed.signer)
+                .map_or(failed.signer.as_str(), |c| c.display_name())
+                .to_owned();
+            let text = format!(
+                "event #{} ({}) by {name}: the signature does not verify (the event was altered)",
+                failed.idx, failed.kind
+            );
+            self.problem(failed.case_id, text);
+        }
     }
 
     fn problem(&mut self, case: Option<String>, text: String) {

@@ -5,6 +5,7 @@
 
 mod log;
 mod replay;
+mod rules;
 mod signatures;
 mod states;
 
@@ -103,6 +104,67 @@ pub fn verify_bundle(bundle: &AuditBundle, trusted: Option<&TrustedKey>) -> Resu
     let server = KeyCard::verify(bundle.server_key_card.clone())
         .context("the bundle's server key card does not verify")?;
     let mut problems = vec![];
+    check_origin(bundle, &server, trusted, &mut problems);
+    let checkpoint = trail::verify_checkpoint(
+        bundle.checkpoint.as_bytes(),
+        &bundle.origin,
+        server.verifying_key(),
+    )
+    .context("the bundle's checkpoint is not signed by the server's key")?;
+    let (size, root) = (checkpoint.size(), *checkpoint.hash());
+
+    let chain = parse_all(&bundle.events, size, root, &mut problems);
+    let context = parse_all(&bundle.context, size, root, &mut problems);
+    let mut all: BTreeMap<u64, &Event> = BTreeMap::new();
+    for e in chain.iter().chain(context.iter()).flatten() {
+        if all.insert(e.leaf.idx, e).is_some() {
+            problems.push(format!("event #{} appears twice in the bundle", e.leaf.idx));
+        }
+    }
+    let cards = key_cards(&server, &all, &mut problems);
+    check_signatures(&all, &cards, &mut problems);
+    // A participant's record leaves out what does not concern them: its chain has gaps and the
+    // rules cannot be replayed over it.
+    if !own_record {
+        check_chain(&bundle.case_id, &chain, &mut problems);
+    }
+    let key_checks = bundle.states.as_ref().is_some_and(|s| s.require_key_checks);
+    let mut rules = vec![];
+    let replayed = replay::replay(
+        &bundle.case_id,
+        &all,
+        &cards,
+        server.account_id().as_str(),
+        key_checks,
+        &mut rules,
+    );
+    let mut notes = vec![];
+    if !own_record {
+        problems.extend(rules);
+        let last = chain.iter().flatten().last().map(|e| e.leaf.idx);
+        check_kept_states(bundle, last, replayed.as_ref(), &mut problems, &mut notes);
+    }
+    Ok(Report {
+        case_id: bundle.case_id.clone(),
+        own_record,
+        origin: bundle.origin.clone(),
+        checkpoint_size: size,
+        checkpoint_root: trail::hash_hex(&root),
+        events: chain.len(),
+        timeline: replayed.map(|c| c.timeline).unwrap_or_default(),
+        problems,
+        notes,
+    })
+}
+
+/// Reports a bundle made by a server other than the one the auditor trusts, or by any server
+/// when the auditor trusts none.
+fn check_origin(
+    bundle: &AuditBundle,
+    server: &KeyCard,
+    trusted: Option<&TrustedKey>,
+    problems: &mut Vec<String>,
+) {
     let theirs = server.fingerprint().key_code();
     match trusted {
         None => problems.push(
@@ -127,39 +189,39 @@ pub fn verify_bundle(bundle: &AuditBundle, trusted: Option<&TrustedKey>) -> Resu
             }
         }
     }
-    let checkpoint = trail::verify_checkpoint(
-        bundle.checkpoint.as_bytes(),
-        &bundle.origin,
-        server.verifying_key(),
-    )
-    .context("the bundle's checkpoint is not signed by the server's key")?;
-    let (size, root) = (checkpoint.size(), *checkpoint.hash());
+}
 
-    let chain = parse_all(&bundle.events, size, root, &mut problems);
-    let context = parse_all(&bundle.context, size, root, &mut problems);
-
-    // Key cards come from the log itself, never from anywhere else.
-    let mut cards: HashMap<String, KeyCard> = HashMap::new();
-    cards.insert(server.account_id().to_string(), server.clone());
-    let mut all: BTreeMap<u64, &Event> = BTreeMap::new();
-    for e in chain.iter().chain(context.iter()).flatten() {
-        if all.insert(e.leaf.idx, e).is_some() {
-            problems.push(format!("event #{} appears twice in the bundle", e.leaf.idx));
-        }
-    }
+/// The key cards in the bundle's events, by account, with the server's. Key cards come from
+/// the log itself, never from anywhere else.
+fn key_cards(
+    server: &KeyCard,
+    all: &BTreeMap<u64, &Event>,
+    problems: &mut Vec<String>,
+) -> HashMap<String, KeyCard> {
+    let mut cards = HashMap::from([(server.account_id().to_string(), server.clone())]);
     for e in all.values() {
-        if e.leaf.statement.kind == StatementKind::KeyCard {
-            match KeyCard::verify(e.leaf.statement.clone()) {
-                Ok(card) => {
-                    cards.entry(card.account_id().to_string()).or_insert(card);
-                }
-                Err(err) => problems.push(format!(
-                    "key card in event #{} does not verify: {err}",
-                    e.leaf.idx
-                )),
+        if e.leaf.statement.kind != StatementKind::KeyCard {
+            continue;
+        }
+        match KeyCard::verify(e.leaf.statement.clone()) {
+            Ok(card) => {
+                cards.entry(card.account_id().to_string()).or_insert(card);
             }
+            Err(err) => problems.push(format!(
+                "key card in event #{} does not verify: {err}",
+                e.leaf.idx
+            )),
         }
     }
+    cards
+}
+
+/// Reports each event not signed by its signer's key card.
+fn check_signatures(
+    all: &BTreeMap<u64, &Event>,
+    cards: &HashMap<String, KeyCard>,
+    problems: &mut Vec<String>,
+) {
     for e in all.values() {
         let st = &e.leaf.statement;
         match cards.get(st.signer.as_str()) {
@@ -179,50 +241,28 @@ pub fn verify_bundle(bundle: &AuditBundle, trusted: Option<&TrustedKey>) -> Resu
             }
         }
     }
-    // A participant's record leaves out what does not concern them: its chain has gaps and the
-    // rules cannot be replayed over it.
-    let mut rules = vec![];
-    if !own_record {
-        check_chain(&bundle.case_id, &chain, &mut problems);
-    }
-    let key_checks = bundle.states.as_ref().is_some_and(|s| s.require_key_checks);
-    let replayed = replay::replay(
-        &bundle.case_id,
-        &all,
-        &cards,
-        server.account_id().as_str(),
-        key_checks,
-        &mut rules,
-    );
-    let mut notes = vec![];
-    if !own_record {
-        problems.extend(rules);
-        let last = chain.iter().flatten().last().map(|e| e.leaf.idx);
-        match (&bundle.states, &replayed) {
-            (None, _) => notes.push(
-                "the bundle holds no states of the server to check against the events".into(),
-            ),
-            (Some(states), Some(replayed)) if states.last_event == last => {
-                problems.extend(states::compare(states, replayed));
-            }
-            (Some(_), _) => notes.push(
-                "the server's states were not checked: the case changed while the bundle was made"
-                    .into(),
-            ),
+}
+
+/// Compares the server's states in the bundle with the replay, when they describe the same
+/// moment (`last`: the chain's last event); otherwise says why they were not checked.
+fn check_kept_states(
+    bundle: &AuditBundle,
+    last: Option<u64>,
+    replayed: Option<&replay::CaseReplay>,
+    problems: &mut Vec<String>,
+    notes: &mut Vec<String>,
+) {
+    match (&bundle.states, replayed) {
+        (None, _) => notes
+            .push("the bundle holds no states of the server to check against the events".into()),
+        (Some(states), Some(replayed)) if states.last_event == last => {
+            problems.extend(states::compare(states, replayed));
         }
+        (Some(_), _) => notes.push(
+            "the server's states were not checked: the case changed while the bundle was made"
+                .into(),
+        ),
     }
-    let timeline = replayed.map(|c| c.timeline).unwrap_or_default();
-    Ok(Report {
-        case_id: bundle.case_id.clone(),
-        own_record,
-        origin: bundle.origin.clone(),
-        checkpoint_size: size,
-        checkpoint_root: trail::hash_hex(&root),
-        events: chain.len(),
-        timeline,
-        problems,
-        notes,
-    })
 }
 
 /// Each of a bundle's events, parsed (`None` when it cannot be read at all: it was altered).

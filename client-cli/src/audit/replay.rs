@@ -1,64 +1,65 @@
-//! The process rules, replayed from the log: who may do what, in which case state. The same
-//! lifecycle the server enforces, checked independently from signed events alone.
+//! The process, replayed from the log: each case's state as its signed events make it, and
+//! who is staff. The same lifecycle the server enforces, rebuilt independently from signed
+//! events alone; `rules.rs` holds the rule each kind of event must follow.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use ferry_crypto::actions::{
-    Allocation, CaseAction, CaseOpen, CaseState, Consent, Enrolment, Escalate, Invitation,
-    KeyVerification, ReadReceipt, Return, RiskAssessment, RiskOutcome, Withdrawal, Withhold,
-};
-use ferry_crypto::forward::Forward;
-use ferry_crypto::seal::Envelope;
+use ferry_crypto::actions::{Enrolment, Invitation, RiskOutcome};
 use ferry_crypto::{KeyCard, MessageKind, Role, Sha256Hash, StatementKind};
+use ferry_protocol::{CaseState, Consent, DeliveryKind, DeliveryState, MessageState};
 use serde::de::DeserializeOwned;
 
+use super::rules::{self, Cx};
 use super::{Event, TimelineEntry};
 
-pub(super) struct Member {
+/// A person in a case.
+pub(crate) struct Member {
     pub role: Role,
-    pub consent: &'static str,
+    pub consent: Consent,
 }
 
-pub(super) struct Message {
-    kind: MessageKind,
-    author: String,
-    recipient_role: Role,
-    sha: Sha256Hash,
-    attachments: usize,
-    /// undecided, forwarded, returned, withheld or escalated.
-    pub state: &'static str,
+/// A message of a case.
+pub(crate) struct Message {
+    pub kind: MessageKind,
+    pub author: String,
+    pub recipient_role: Role,
+    pub sha: Sha256Hash,
+    pub attachments: usize,
+    /// `InReview` until decided (the events cannot tell uploading from in review).
+    pub state: MessageState,
 }
 
-pub(super) struct Delivery {
+/// Something approved for a person: a forwarded message, or a returned one's note.
+pub(crate) struct Delivery {
     pub message_id: String,
-    /// forward or return.
-    pub kind: &'static str,
+    pub kind: DeliveryKind,
     pub recipient: String,
     pub hash: Sha256Hash,
-    /// held, released, read or cancelled.
-    pub status: &'static str,
+    /// Held, released, read or cancelled (the events cannot see uploads).
+    pub status: DeliveryState,
     /// Attachments it carries.
     pub attachments: usize,
 }
 
-struct Staff {
-    role: Role,
-    accreditations: Vec<String>,
+/// A member of staff.
+pub(crate) struct Staff {
+    pub role: Role,
+    pub accreditations: Vec<String>,
 }
 
 /// One case's state, as replayed so far.
-pub(super) struct State {
-    pub case_state: &'static str,
-    opened: bool,
-    sensitivity: String,
-    risk: Option<RiskOutcome>,
+pub(crate) struct State {
+    /// `None` until the case is opened.
+    pub case_state: Option<CaseState>,
+    pub sensitivity: String,
+    pub risk: Option<RiskOutcome>,
     /// Whether activation waits for every participant's key check (the service's setting).
-    key_checks: bool,
+    pub key_checks: bool,
     /// Whose keys a facilitator of the case checked.
-    verified: HashSet<String>,
+    pub verified: HashSet<String>,
     pub members: HashMap<String, Member>,
-    invitations: HashMap<Sha256Hash, Role>,
+    pub invitations: HashMap<Sha256Hash, Role>,
     pub messages: HashMap<String, Message>,
     pub deliveries: Vec<Delivery>,
 }
@@ -66,8 +67,7 @@ pub(super) struct State {
 impl State {
     fn new(key_checks: bool) -> Self {
         State {
-            case_state: "none",
-            opened: false,
+            case_state: None,
             sensitivity: String::new(),
             risk: None,
             key_checks,
@@ -78,43 +78,56 @@ impl State {
             deliveries: vec![],
         }
     }
-}
 
-impl State {
-    fn allocated(&self, account: &str) -> bool {
+    /// Whether `account` is a facilitator allocated to the case.
+    pub fn allocated(&self, account: &str) -> bool {
         self.members
             .get(account)
             .is_some_and(|m| m.role == Role::Facilitator)
     }
 
-    fn ready(&self) -> bool {
+    /// Whether the case is in `state`.
+    pub fn is(&self, state: CaseState) -> bool {
+        self.case_state == Some(state)
+    }
+
+    /// The case's state in words, for sentences.
+    pub fn state_name(&self) -> &'static str {
+        self.case_state.map_or("not opened", CaseState::as_str)
+    }
+
+    /// Whether everything the case needs to be active is in place, as the server requires.
+    pub fn ready(&self) -> bool {
         let mut participants = self.members.iter().filter(|(_, m)| m.role.is_participant());
         self.risk == Some(RiskOutcome::Proceed)
             && self.members.values().any(|m| m.role == Role::Facilitator)
             && self.members.values().any(|m| m.role == Role::Harmed)
             && self.members.values().any(|m| m.role == Role::Responsible)
             && participants.all(|(account, m)| {
-                m.consent == "given" && (!self.key_checks || self.verified.contains(account))
+                m.consent == Consent::Given && (!self.key_checks || self.verified.contains(account))
             })
     }
 }
 
 /// Who is staff, as established by the log so far (back to the server's bootstrap invitation).
 #[derive(Default)]
-struct StaffRoll {
-    staff: HashMap<String, Staff>,
+pub(crate) struct StaffRoll {
+    pub staff: HashMap<String, Staff>,
     invitations: HashMap<Sha256Hash, (Role, Vec<String>)>,
 }
 
 impl StaffRoll {
-    fn is(&self, account: &str, role: Role) -> bool {
+    /// Whether `account` holds the service-wide `role`.
+    pub fn is(&self, account: &str, role: Role) -> bool {
         self.staff.get(account).is_some_and(|s| s.role == role)
     }
 }
 
-type Problems = RefCell<Vec<String>>;
+/// Problems found while replaying one event.
+pub(crate) type Problems = RefCell<Vec<String>>;
 
-fn parse<T: DeserializeOwned>(e: &Event, problems: &Problems) -> Option<T> {
+/// The event's body as a `T`; a body that does not parse is a problem.
+pub(crate) fn parse<T: DeserializeOwned>(e: &Event, problems: &Problems) -> Option<T> {
     match serde_json::from_slice(&e.leaf.statement.body) {
         Ok(v) => Some(v),
         Err(err) => {
@@ -127,7 +140,8 @@ fn parse<T: DeserializeOwned>(e: &Event, problems: &Problems) -> Option<T> {
     }
 }
 
-fn short(s: &str) -> String {
+/// The first characters of an id or hash, for sentences.
+pub(crate) fn short(s: &str) -> String {
     s.chars().take(12).collect()
 }
 
@@ -180,66 +194,71 @@ impl<'a> Replayer<'a> {
         };
         match e.leaf.case_id.as_deref() {
             None => staff_event(e, &mut self.staff, self.server, &name, &found),
-            Some(case_id) => {
-                let key_checks = self.key_checks;
-                let case = self
-                    .cases
-                    .entry(case_id.to_owned())
-                    .or_insert_with(|| CaseReplay {
-                        state: State::new(key_checks),
-                        timeline: vec![],
-                        events: 0,
-                    });
-                let summary = rule(
-                    e,
-                    &mut case.state,
-                    &self.staff,
-                    &name,
-                    &found,
-                    self.timelines,
-                );
-                if case.state.case_state == "preparing" && case.state.ready() {
-                    case.state.case_state = "active";
-                }
-                case.events += 1;
-                if self.timelines {
-                    let st = &e.leaf.statement;
-                    let signer = st.signer.as_str();
-                    let role = case
-                        .state
-                        .members
-                        .get(signer)
-                        .map(|m| m.role.as_str().to_owned())
-                        .or_else(|| {
-                            self.staff
-                                .staff
-                                .get(signer)
-                                .map(|s| s.role.as_str().to_owned())
-                        })
-                        .unwrap_or_else(|| "-".into());
-                    case.timeline.push(TimelineEntry {
-                        seq: e.leaf.seq_in_case.unwrap_or_default(),
-                        idx: e.leaf.idx,
-                        time: e.leaf.server_time,
-                        actor: signer.to_owned(),
-                        actor_name: name(signer),
-                        role,
-                        kind: st.kind.as_str().to_owned(),
-                        summary,
-                    });
-                }
-            }
+            Some(case_id) => self.case_event(case_id, e, &name, &found),
         }
-        let found = found.into_inner();
-        if !found.is_empty() {
-            let case = &e.leaf.case_id;
-            self.problems
-                .extend(found.into_iter().map(|p| (case.clone(), p)));
+        let case = &e.leaf.case_id;
+        self.problems
+            .extend(found.into_inner().into_iter().map(|p| (case.clone(), p)));
+    }
+
+    /// A case's event: its rule, the case's activation, and its line of the timeline.
+    fn case_event(
+        &mut self,
+        case_id: &str,
+        e: &Event,
+        name: &dyn Fn(&str) -> String,
+        found: &Problems,
+    ) {
+        let key_checks = self.key_checks;
+        let case = self
+            .cases
+            .entry(case_id.to_owned())
+            .or_insert_with(|| CaseReplay {
+                state: State::new(key_checks),
+                timeline: vec![],
+                events: 0,
+            });
+        let mut cx = Cx {
+            event: e,
+            case: &mut case.state,
+            staff: &self.staff,
+            name,
+            problems: found,
+            describe: self.timelines,
+        };
+        let summary = rules::apply(&mut cx);
+        // A case becomes active by itself once everything is in place.
+        if case.state.is(CaseState::Preparing) && case.state.ready() {
+            case.state.case_state = Some(CaseState::Active);
         }
+        case.events += 1;
+        if !self.timelines {
+            return;
+        }
+        let st = &e.leaf.statement;
+        let signer = st.signer.as_str();
+        let role = case
+            .state
+            .members
+            .get(signer)
+            .map(|m| m.role)
+            .or_else(|| self.staff.staff.get(signer).map(|s| s.role))
+            .map_or_else(|| "-".to_owned(), |r| r.to_string());
+        case.timeline.push(TimelineEntry {
+            seq: e.leaf.seq_in_case.unwrap_or_default(),
+            idx: e.leaf.idx,
+            time: e.leaf.server_time,
+            actor: signer.to_owned(),
+            actor_name: name(signer),
+            role,
+            kind: st.kind.as_str().to_owned(),
+            summary,
+        });
     }
 }
 
-/// A staff event (outside any case): an invitation to a staff role, or its acceptance.
+/// A staff event (outside any case): an invitation to a staff role, signed by a coordinator
+/// (or, for the first coordinator, by the server), or its acceptance.
 fn staff_event(
     e: &Event,
     s: &mut StaffRoll,
@@ -247,45 +266,44 @@ fn staff_event(
     name: &dyn Fn(&str) -> String,
     found: &Problems,
 ) {
-    let st = &e.leaf.statement;
-    let signer = st.signer.as_str();
+    let signer = e.leaf.statement.signer.as_str();
     let idx = e.leaf.idx;
-    match st.kind {
+    match e.leaf.statement.kind {
         StatementKind::Invitation => {
-            if let Some(inv) = parse::<Invitation>(e, found) {
-                let allowed = if signer == server {
-                    inv.role == Role::Coordinator
-                } else {
-                    s.is(signer, Role::Coordinator)
-                };
-                if allowed {
-                    s.invitations
-                        .insert(inv.invitation, (inv.role, inv.accreditations));
-                } else {
-                    found.borrow_mut().push(format!(
-                        "staff invitation in event #{idx} was signed by {}, who is not a coordinator",
-                        name(signer)
-                    ));
-                }
+            let Some(inv) = parse::<Invitation>(e, found) else {
+                return;
+            };
+            let allowed = if signer == server {
+                inv.role == Role::Coordinator
+            } else {
+                s.is(signer, Role::Coordinator)
+            };
+            if allowed {
+                s.invitations
+                    .insert(inv.invitation, (inv.role, inv.accreditations));
+            } else {
+                found.borrow_mut().push(format!(
+                    "staff invitation in event #{idx} was signed by {}, who is not a coordinator",
+                    name(signer)
+                ));
             }
         }
         StatementKind::Enrolment => {
-            if let Some(en) = parse::<Enrolment>(e, found) {
-                match s.invitations.remove(&en.invitation) {
-                    Some((role, accreditations)) => {
-                        s.staff.insert(
-                            signer.to_owned(),
-                            Staff {
-                                role,
-                                accreditations,
-                            },
-                        );
-                    }
-                    None => found.borrow_mut().push(format!(
-                        "{} enrolled as staff in event #{idx} without a valid invitation",
-                        name(signer)
-                    )),
+            let Some(en) = parse::<Enrolment>(e, found) else {
+                return;
+            };
+            match s.invitations.remove(&en.invitation) {
+                Some((role, accreditations)) => {
+                    let staff = Staff {
+                        role,
+                        accreditations,
+                    };
+                    s.staff.insert(signer.to_owned(), staff);
                 }
+                None => found.borrow_mut().push(format!(
+                    "{} enrolled as staff in event #{idx} without a valid invitation",
+                    name(signer)
+                )),
             }
         }
         _ => {}
@@ -293,7 +311,8 @@ fn staff_event(
 }
 
 /// Replays a bundle's events (one case's chain and the staff events it relies on) in log
-/// order; returns the case's timeline and adds what is wrong to `problems`.
+/// order, with the service's key-check setting; returns the case as replayed and adds what is
+/// wrong to `problems`.
 pub(crate) fn replay(
     case_id: &str,
     all: &BTreeMap<u64, &Event>,
@@ -310,485 +329,4 @@ pub(crate) fn replay(
     }
     problems.extend(replayer.problems.into_iter().map(|(_, p)| p));
     replayer.cases.remove(case_id)
-}
-
-/// Checks one case event against the rules and applies it. Returns its timeline summary.
-fn rule(
-    e: &Event,
-    s: &mut State,
-    staff: &StaffRoll,
-    name: &dyn Fn(&str) -> String,
-    problems: &Problems,
-    describe: bool,
-) -> String {
-    // A timeline line, only written when timelines are kept (the whole-log audit skips them).
-    let line = |text: &dyn Fn() -> String| if describe { text() } else { String::new() };
-    let st = &e.leaf.statement;
-    let signer = st.signer.as_str();
-    let idx = e.leaf.idx;
-    let problem = |text: String| problems.borrow_mut().push(format!("event #{idx}: {text}"));
-    let coordinator = |what: &str| {
-        if !staff.is(signer, Role::Coordinator) {
-            problem(format!(
-                "{what} by {}, who is not a coordinator",
-                name(signer)
-            ));
-        }
-    };
-    match st.kind {
-        StatementKind::CaseOpen => {
-            let Some(o) = parse::<CaseOpen>(e, problems) else {
-                return String::new();
-            };
-            coordinator("case opened");
-            s.opened = true;
-            s.case_state = "referred";
-            s.sensitivity = o.sensitivity.clone();
-            format!(
-                "opened: {} ({}), reference {}",
-                o.category, o.sensitivity, o.reference
-            )
-        }
-        StatementKind::Allocation => {
-            let Some(a) = parse::<Allocation>(e, problems) else {
-                return String::new();
-            };
-            coordinator("allocation");
-            let fac = a.facilitator.as_str();
-            match staff.staff.get(fac) {
-                Some(st) if st.role == Role::Facilitator => {
-                    if s.sensitivity != "standard" && !st.accreditations.contains(&s.sensitivity) {
-                        problem(format!(
-                            "{} was allocated to {} case without that accreditation",
-                            name(fac),
-                            ferry_crypto::with_article(&s.sensitivity)
-                        ));
-                    }
-                }
-                _ => problem(format!(
-                    "{} was allocated but is not a facilitator",
-                    name(fac)
-                )),
-            }
-            s.members.insert(
-                fac.to_owned(),
-                Member {
-                    role: Role::Facilitator,
-                    consent: "none",
-                },
-            );
-            if s.case_state == "referred" {
-                s.case_state = "preparing";
-            }
-            format!("allocated facilitator {}", name(fac))
-        }
-        StatementKind::Invitation => {
-            let Some(i) = parse::<Invitation>(e, problems) else {
-                return String::new();
-            };
-            coordinator("invitation");
-            s.invitations.insert(i.invitation, i.role);
-            format!(
-                "invited {} (code hash {})",
-                i.role.a_person(),
-                short(&i.invitation.to_hex())
-            )
-        }
-        StatementKind::KeyCard => "key card registered".into(),
-        StatementKind::Enrolment => {
-            let Some(en) = parse::<Enrolment>(e, problems) else {
-                return String::new();
-            };
-            match s.invitations.remove(&en.invitation) {
-                Some(role) => {
-                    s.members.insert(
-                        signer.to_owned(),
-                        Member {
-                            role,
-                            consent: "none",
-                        },
-                    );
-                    format!("enrolled as {}", role.a_person())
-                }
-                None => {
-                    problem(format!(
-                        "{} enrolled without a valid invitation to this case",
-                        name(signer)
-                    ));
-                    "enrolled (no invitation)".into()
-                }
-            }
-        }
-        StatementKind::RiskAssessment => {
-            let Some(r) = parse::<RiskAssessment>(e, problems) else {
-                return String::new();
-            };
-            coordinator("risk assessment");
-            s.risk = Some(r.outcome);
-            if r.outcome == RiskOutcome::DoNotProceed && s.case_state == "active" {
-                s.case_state = "paused";
-            }
-            format!(
-                "risk assessment: {}",
-                if r.outcome == RiskOutcome::Proceed {
-                    "proceed"
-                } else {
-                    "do not proceed"
-                }
-            )
-        }
-        StatementKind::CaseState => {
-            let Some(c) = parse::<CaseState>(e, problems) else {
-                return String::new();
-            };
-            coordinator("case state change");
-            match (c.action, s.case_state) {
-                (_, "closed") => problem("a closed case was changed".into()),
-                (CaseAction::Pause, "active" | "preparing") => s.case_state = "paused",
-                (CaseAction::Resume, "paused") => {
-                    if !s.ready() {
-                        problem("the case was resumed without every participant's consent".into());
-                    }
-                    s.case_state = "active";
-                    for d in s.deliveries.iter_mut().filter(|d| d.status == "held") {
-                        d.status = "released";
-                    }
-                }
-                (CaseAction::Close, _) => {
-                    s.case_state = "closed";
-                    for d in s.deliveries.iter_mut().filter(|d| d.status == "held") {
-                        d.status = "cancelled";
-                    }
-                }
-                (action, state) => problem(format!(
-                    "{action:?} of {} case",
-                    ferry_crypto::with_article(state)
-                )),
-            }
-            format!("case {:?}", c.action).to_lowercase()
-        }
-        StatementKind::Consent | StatementKind::Withdrawal => {
-            let given = st.kind == StatementKind::Consent;
-            let ok = if given {
-                parse::<Consent>(e, problems).is_some()
-            } else {
-                parse::<Withdrawal>(e, problems).is_some()
-            };
-            if !ok {
-                return String::new();
-            }
-            match s.members.get_mut(signer) {
-                Some(m) if m.role.is_participant() => {
-                    m.consent = if given { "given" } else { "withdrawn" }
-                }
-                _ => problem(format!(
-                    "{} is not a participant of this case",
-                    name(signer)
-                )),
-            }
-            if !given && s.case_state == "active" {
-                s.case_state = "paused";
-            }
-            if given {
-                "consent given".into()
-            } else {
-                "consent withdrawn: the case pauses".into()
-            }
-        }
-        StatementKind::KeyVerification => {
-            let Some(k) = parse::<KeyVerification>(e, problems) else {
-                return String::new();
-            };
-            if s.allocated(signer) {
-                s.verified.insert(k.subject.to_string());
-            } else {
-                problem(format!(
-                    "key verification by {}, who is not a facilitator of this case",
-                    name(signer)
-                ));
-            }
-            format!(
-                "verified the key of {} (fingerprint {})",
-                name(k.subject.as_str()),
-                short(&k.fingerprint.to_hex())
-            )
-        }
-        StatementKind::Submission => {
-            let Some(env) = parse::<Envelope>(e, problems) else {
-                return String::new();
-            };
-            match s.members.get(signer) {
-                Some(m) if m.role.is_participant() => {
-                    if m.consent != "given" {
-                        problem(format!(
-                            "{} wrote before consenting (or after withdrawing)",
-                            name(signer)
-                        ));
-                    }
-                }
-                _ => problem(format!(
-                    "{} wrote a message but is not a participant",
-                    name(signer)
-                )),
-            }
-            if s.case_state != "active" {
-                problem(format!(
-                    "a message was submitted while the case was {}",
-                    s.case_state
-                ));
-            }
-            if env.kind == MessageKind::Answer {
-                let q = env
-                    .in_reply_to
-                    .as_ref()
-                    .map(|q| q.to_string())
-                    .unwrap_or_default();
-                let forwarded = s
-                    .messages
-                    .get(&q)
-                    .is_some_and(|m| m.kind == MessageKind::Question)
-                    && s.deliveries.iter().any(|d| {
-                        d.message_id == q
-                            && d.recipient == signer
-                            && d.status != "held"
-                            && d.status != "cancelled"
-                    });
-                if !forwarded {
-                    problem(format!(
-                        "answer {} refers to {}, which is not a question forwarded to its author",
-                        short(env.message_id.as_str()),
-                        short(&q)
-                    ));
-                }
-            }
-            let summary = line(&|| {
-                format!(
-                    "{} {} for the {} ({} bytes, sha256 {}){}",
-                    env.kind,
-                    short(env.message_id.as_str()),
-                    env.recipient_role,
-                    env.ciphertext_size,
-                    short(&env.ciphertext_sha256.to_hex()),
-                    env.in_reply_to
-                        .as_ref()
-                        .map(|q| format!(", answers {}", short(q.as_str())))
-                        .unwrap_or_default()
-                )
-            });
-            s.messages.insert(
-                env.message_id.into(),
-                Message {
-                    kind: env.kind,
-                    author: signer.to_owned(),
-                    recipient_role: env.recipient_role,
-                    sha: env.ciphertext_sha256,
-                    attachments: env.attachments.len(),
-                    state: "undecided",
-                },
-            );
-            summary
-        }
-        StatementKind::Forward => {
-            let Some(f) = parse::<Forward>(e, problems) else {
-                return String::new();
-            };
-            if !s.allocated(signer) {
-                problem(format!(
-                    "forward of {} approved by {}, who is not a facilitator allocated to this case",
-                    short(f.message_id.as_str()),
-                    name(signer)
-                ));
-            }
-            let recipient = f.recipient.as_str();
-            match s.messages.get(f.message_id.as_str()) {
-                None => problem(format!(
-                    "forward of {}, which was never submitted",
-                    short(f.message_id.as_str())
-                )),
-                Some(m) => {
-                    if m.sha != f.original_sha256 {
-                        problem(format!(
-                            "forward of {} names a different original",
-                            short(f.message_id.as_str())
-                        ));
-                    }
-                    if let Err(err) = f.check_decisions(Some(m.attachments)) {
-                        problem(format!(
-                            "forward of {} does not account for each of its {} attachment(s): {err}",
-                            short(f.message_id.as_str()),
-                            m.attachments
-                        ));
-                    }
-                    let to_role = s.members.get(recipient).map(|r| r.role);
-                    if to_role != Some(m.recipient_role) || m.author == recipient {
-                        problem(format!(
-                            "forward of {} to {}, who is not its addressee",
-                            short(f.message_id.as_str()),
-                            name(recipient)
-                        ));
-                    }
-                }
-            }
-            if s.members
-                .get(recipient)
-                .is_some_and(|m| m.consent == "none")
-            {
-                problem(format!(
-                    "forward to {}, who never consented",
-                    name(recipient)
-                ));
-            }
-            let status = match s.case_state {
-                "active" => "released",
-                "paused" => "held",
-                other => {
-                    problem(format!("forward while the case was {other}"));
-                    "released"
-                }
-            };
-            if let Some(m) = s.messages.get_mut(f.message_id.as_str()) {
-                m.state = "forwarded";
-            }
-            s.deliveries.push(Delivery {
-                message_id: f.message_id.to_string(),
-                kind: "forward",
-                recipient: recipient.to_owned(),
-                hash: f.forwarded_sha256,
-                status,
-                attachments: f.attachments.len(),
-            });
-            line(&|| {
-                let decisions: Vec<String> = f
-                    .attachment_decisions
-                    .iter()
-                    .enumerate()
-                    .map(|(i, d)| format!("#{i} {}", d.as_str()))
-                    .collect();
-                format!(
-                    "forwarded {} to {}{}{} (sha256 {}){}",
-                    short(f.message_id.as_str()),
-                    name(recipient),
-                    if f.redacted {
-                        ", redacted"
-                    } else {
-                        ", as written"
-                    },
-                    if status == "held" {
-                        ", held while paused"
-                    } else {
-                        ""
-                    },
-                    short(&f.forwarded_sha256.to_hex()),
-                    if decisions.is_empty() {
-                        String::new()
-                    } else {
-                        format!("; attachment {}", decisions.join(", "))
-                    }
-                )
-            })
-        }
-        StatementKind::Return | StatementKind::Withhold | StatementKind::Escalate => {
-            let (message, original, what, note, state) = match st.kind {
-                StatementKind::Return => {
-                    let Some(r) = parse::<Return>(e, problems) else {
-                        return String::new();
-                    };
-                    (
-                        r.message_id.to_string(),
-                        r.original_sha256,
-                        "returned to its author".to_owned(),
-                        Some(r.note_sha256),
-                        "returned",
-                    )
-                }
-                StatementKind::Withhold => {
-                    let Some(w) = parse::<Withhold>(e, problems) else {
-                        return String::new();
-                    };
-                    (
-                        w.message_id.to_string(),
-                        w.original_sha256,
-                        format!("withheld ({})", w.reason.as_str()),
-                        None,
-                        "withheld",
-                    )
-                }
-                _ => {
-                    let Some(x) = parse::<Escalate>(e, problems) else {
-                        return String::new();
-                    };
-                    (
-                        x.message_id.to_string(),
-                        x.original_sha256,
-                        format!("escalated ({})", x.reason.as_str()),
-                        None,
-                        "escalated",
-                    )
-                }
-            };
-            if !s.allocated(signer) {
-                problem(format!(
-                    "{} {what} by {}, who is not a facilitator of this case",
-                    short(&message),
-                    name(signer)
-                ));
-            }
-            let paused = s.case_state == "paused";
-            match s.messages.get_mut(&message) {
-                Some(m) if m.sha == original => {
-                    m.state = state;
-                    if let Some(hash) = note {
-                        let author = m.author.clone();
-                        s.deliveries.push(Delivery {
-                            message_id: message.clone(),
-                            kind: "return",
-                            recipient: author,
-                            hash,
-                            status: if paused { "held" } else { "released" },
-                            attachments: 0,
-                        });
-                    }
-                }
-                _ => problem(format!(
-                    "decision about {}, which is not a message of this case",
-                    short(&message)
-                )),
-            }
-            format!("{} {what}", short(&message))
-        }
-        StatementKind::ReadReceipt => {
-            let Some(r) = parse::<ReadReceipt>(e, problems) else {
-                return String::new();
-            };
-            let d = s
-                .deliveries
-                .iter_mut()
-                .find(|d| d.message_id == r.message_id.as_str() && d.hash == r.forwarded_sha256);
-            match d {
-                Some(d) if d.recipient == signer => {
-                    if d.status != "released" {
-                        problem(format!(
-                            "{} read {} while it was {}",
-                            name(signer),
-                            short(r.message_id.as_str()),
-                            d.status
-                        ));
-                    }
-                    d.status = "read";
-                }
-                _ => problem(format!(
-                    "read receipt by {} for {}, which was not delivered to them",
-                    name(signer),
-                    short(r.message_id.as_str())
-                )),
-            }
-            line(&|| format!("read {}", short(r.message_id.as_str())))
-        }
-        other => {
-            problem(format!(
-                "a {other} statement has no place in a case's record"
-            ));
-            other.as_str().to_owned()
-        }
-    }
 }
