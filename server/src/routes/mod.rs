@@ -108,18 +108,18 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(cases::consent))
         .routes(routes!(cases::withdraw))
         .routes(routes!(cases::verify_key))
-        .routes(routes!(submit::submit, messages::list_messages))
-        .routes(routes!(messages::get_message))
+        .routes(routes!(submit::submit, messages::listing::list_messages))
+        .routes(routes!(messages::listing::get_message))
         .routes(routes!(
-            messages::upload_attachment,
-            messages::download_attachment
+            messages::attachments::upload_attachment,
+            messages::attachments::download_attachment
         ))
-        .routes(routes!(messages::review_queue))
+        .routes(routes!(messages::listing::review_queue))
         .routes(routes!(sent::sent))
-        .routes(routes!(messages::forward))
-        .routes(routes!(messages::return_to_author))
-        .routes(routes!(messages::withhold))
-        .routes(routes!(messages::escalate))
+        .routes(routes!(messages::delivery::forward))
+        .routes(routes!(messages::delivery::return_to_author))
+        .routes(routes!(messages::decisions::withhold))
+        .routes(routes!(messages::decisions::escalate))
         .routes(routes!(trail::latest))
         .routes(routes!(trail::inclusion))
         .routes(routes!(trail::consistency))
