@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use ferry_crypto::KeyCard;
-use ferry_crypto::trail::{self, Checkpoint};
+use ferry_crypto::log_format::{self, Checkpoint};
 use ferry_protocol::{CheckpointView, Proof};
 use serde::{Deserialize, Serialize};
 
@@ -52,7 +52,7 @@ pub fn server_card(profile: &Profile) -> Result<KeyCard> {
 /// Verifies a checkpoint note with the profile's pinned server key.
 pub fn verify_note(profile: &Profile, origin: &str, note: &str) -> Result<Checkpoint> {
     let card = server_card(profile)?;
-    trail::verify_checkpoint(note.as_bytes(), origin, card.verifying_key()).map_err(|e| {
+    log_format::verify_checkpoint(note.as_bytes(), origin, card.verifying_key()).map_err(|e| {
         anyhow::anyhow!(
             "SECURITY WARNING: the server at {} sent a checkpoint that is not signed by the key you \
              enrolled with ({e}). Do not trust what it shows; tell your coordinator and auditor.",
@@ -74,7 +74,7 @@ pub fn sync(env: &Env, name: &str, profile: &Profile, client: &Client) -> Result
     let pinned = Pinned {
         origin,
         size: checkpoint.size(),
-        root: trail::hash_hex(checkpoint.hash()),
+        root: log_format::hash_hex(checkpoint.hash()),
         note: view.note,
     };
     if let Some(prev) = &previous
@@ -99,8 +99,8 @@ pub fn sync(env: &Env, name: &str, profile: &Profile, client: &Client) -> Result
 /// Checks that `new` extends `old` (same log, nothing removed or rewritten), fetching a
 /// consistency proof from the server when the sizes differ.
 pub fn check_extends(client: &Client, old: &Pinned, new: &Pinned) -> Result<()> {
-    let old_root = trail::hash_from_hex(&old.root)?;
-    let new_root = trail::hash_from_hex(&new.root)?;
+    let old_root = log_format::hash_from_hex(&old.root)?;
+    let new_root = log_format::hash_from_hex(&new.root)?;
     if new.size < old.size {
         bail!(
             "SECURITY WARNING: the Ferry log at {} was ROLLED BACK. You verified {} events before \
@@ -122,9 +122,9 @@ pub fn check_extends(client: &Client, old: &Pinned, new: &Pinned) -> Result<()> 
         let hashes = proof
             .proof
             .iter()
-            .map(|h| trail::hash_from_hex(h))
+            .map(|h| log_format::hash_from_hex(h))
             .collect::<Result<Vec<_>, _>>()?;
-        trail::check_consistency(&hashes, new.size, new_root, old.size, old_root).is_ok()
+        log_format::check_consistency(&hashes, new.size, new_root, old.size, old_root).is_ok()
     };
     if !consistent {
         bail!(

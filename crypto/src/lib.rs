@@ -19,9 +19,9 @@ pub mod identity;
 pub mod ids;
 pub mod keycard;
 pub mod keystore;
+pub mod log_format;
 pub mod seal;
 pub mod statement;
-pub mod trail;
 
 pub use age::secrecy::SecretString;
 pub use age::x25519::Recipient;

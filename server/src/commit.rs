@@ -19,8 +19,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::db::{self, Backend};
 use crate::error::{ApiError, ApiResult};
+use crate::log_store::{Appends, Kept};
 use crate::sql::{self, Value, Writes};
-use crate::trail::{Appends, Kept};
 use crate::wal::{Checkpoints, Syncer, Wal};
 use ferry_protocol::Accepted;
 use ferry_protocol::ErrorCode;

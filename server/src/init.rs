@@ -7,7 +7,7 @@ use ferry_crypto::actions::{Invitation, InvitationCode, invitation_hash, new_inv
 use ferry_crypto::{FORMAT_VERSION, Identity, KeyCard, Role};
 use sqlx::{AnyPool, Row};
 
-use crate::{db, now, trail};
+use crate::{db, log_store, now};
 
 /// Loads the server's key file, or creates it (mode 0600) if it does not exist.
 pub fn load_or_create_key(path: &Path) -> anyhow::Result<Identity> {
@@ -65,7 +65,7 @@ pub async fn register_server(pool: &AnyPool, identity: &Identity) -> anyhow::Res
     .bind(now())
     .execute(&mut *tx)
     .await?;
-    trail::append(&mut tx, None, card.statement(), now()).await?;
+    log_store::append(&mut tx, None, card.statement(), now()).await?;
     tx.commit().await?;
     Ok(card)
 }
@@ -109,7 +109,7 @@ pub async fn invite_coordinator(state: &crate::AppState) -> anyhow::Result<Strin
     .bind(invitation.expires_at)
     .execute(&mut *tx)
     .await?;
-    trail::append(&mut tx, None, &statement, now).await?;
+    log_store::append(&mut tx, None, &statement, now).await?;
     tx.commit().await?;
     Ok(InvitationCode::new(&code, &state.server_card.fingerprint()).to_string())
 }

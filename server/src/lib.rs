@@ -15,11 +15,11 @@ pub mod extract;
 pub mod files;
 pub mod init;
 pub mod intake;
+pub mod log_store;
 pub mod mail;
 pub mod routes;
 pub mod sql;
 pub mod states;
-pub mod trail;
 pub mod visibility;
 pub mod wal;
 
@@ -108,7 +108,7 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let signer = tokio::spawn(trail::checkpoint_loop(state.clone()));
+    let signer = tokio::spawn(log_store::checkpoint_loop(state.clone()));
     let mailer = match mail::Mailer::from_config(&state.config) {
         Ok(Some(mailer)) => Some(tokio::spawn(mail::outbox::run(state.clone(), mailer))),
         Ok(None) => None,

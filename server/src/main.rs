@@ -78,7 +78,7 @@ async fn run() -> anyhow::Result<()> {
             );
             println!(
                 "Server verifier key (for auditors' --server-key): {}",
-                ferry_crypto::trail::verifier_key(
+                ferry_crypto::log_format::verifier_key(
                     &state.config.log_origin,
                     state.server_card.verifying_key()
                 )

@@ -293,7 +293,7 @@ impl TestServer {
             let mut tx = ferry_server::db::begin_write(&self.state.pool)
                 .await
                 .unwrap();
-            ferry_server::trail::append(&mut tx, Some(case), statement, ferry_server::now())
+            ferry_server::log_store::append(&mut tx, Some(case), statement, ferry_server::now())
                 .await
                 .unwrap();
             tx.commit().await.unwrap();
@@ -310,7 +310,7 @@ impl TestServer {
                     .await
                     .unwrap();
                 for _ in 0..batch {
-                    ferry_server::trail::append(&mut tx, None, statement, 0)
+                    ferry_server::log_store::append(&mut tx, None, statement, 0)
                         .await
                         .unwrap();
                 }
@@ -324,7 +324,7 @@ impl TestServer {
     pub fn checkpoint(&self) -> (u64, Vec<u8>) {
         let c = self
             .rt()
-            .block_on(ferry_server::trail::checkpoint(&self.state))
+            .block_on(ferry_server::log_store::checkpoint(&self.state))
             .unwrap();
         (c.size, c.note)
     }

@@ -6,7 +6,7 @@ use crate::harness::{TestServer, World, field};
 
 /// The verifier key `ferry-server init` prints for a server.
 fn verifier_key(server: &TestServer) -> String {
-    ferry_crypto::trail::verifier_key(
+    ferry_crypto::log_format::verifier_key(
         &server.state.config.log_origin,
         &server.state.server_identity.verifying_key(),
     )

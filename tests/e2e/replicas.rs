@@ -317,7 +317,7 @@ fn two_replicas_keep_one_ordered_log_under_load_and_a_killed_one_loses_nothing()
             .get(&format!("/v1/cases/{case}/audit"))
             .unwrap();
         for e in &bundle.events {
-            let leaf = ferry_crypto::trail::Leaf::parse(&b64(&e.leaf).unwrap()).unwrap();
+            let leaf = ferry_crypto::log_format::Leaf::parse(&b64(&e.leaf).unwrap()).unwrap();
             let body: serde_json::Value = serde_json::from_slice(&leaf.statement.body).unwrap();
             let id = body["message_id"].as_str().unwrap_or_default().to_owned();
             match leaf.statement.kind.as_str() {

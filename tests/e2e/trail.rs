@@ -4,8 +4,8 @@
 
 use ferry_crypto::actions::ReadReceipt;
 use ferry_crypto::forward::Forward;
+use ferry_crypto::log_format::{self, TreeHash};
 use ferry_crypto::seal::{self, Letter};
-use ferry_crypto::trail::{self, TreeHash};
 use ferry_crypto::{AccountId, FORMAT_VERSION, Id, MessageKind, Role, Sha256Hash};
 use ferry_protocol::{AuditBundle, Proof};
 
@@ -85,7 +85,7 @@ fn a_clean_record_audits_clean_online_and_offline() {
     let auditor = w.auditor.account();
     let q = w.server.first_event(&w.case, "submission");
     let env: ferry_crypto::seal::Envelope = serde_json::from_slice(
-        &trail::Leaf::parse(&w.server.leaf(q.0))
+        &log_format::Leaf::parse(&w.server.leaf(q.0))
             .unwrap()
             .statement
             .body,
@@ -103,10 +103,10 @@ fn a_clean_record_audits_clean_online_and_offline() {
         .event
         .proof
         .iter()
-        .map(|h| trail::hash_from_hex(h).unwrap())
+        .map(|h| log_format::hash_from_hex(h).unwrap())
         .collect();
-    let root = trail::hash_from_hex(&ev.checkpoint.root).unwrap();
-    trail::check_inclusion(&proof, ev.checkpoint.size, root, q.0 as u64, &leaf).unwrap();
+    let root = log_format::hash_from_hex(&ev.checkpoint.root).unwrap();
+    log_format::check_inclusion(&proof, ev.checkpoint.size, root, q.0 as u64, &leaf).unwrap();
 
     // Every case at once, with a saved checkpoint to continue from next time.
     let saved = w.auditor.env.home.join("last-checkpoint.json");
@@ -129,7 +129,7 @@ fn a_clean_record_audits_clean_online_and_offline() {
         .ok(&["audit", "export", "--case", &w.case, "-o", bundle_path]);
     // An auditor elsewhere, given the service's verifier key (as `ferry-server init` prints it).
     let stranger = w.server.person("offline-auditor");
-    let vkey = ferry_crypto::trail::verifier_key(
+    let vkey = ferry_crypto::log_format::verifier_key(
         &w.server.state.config.log_origin,
         &w.server.state.server_identity.verifying_key(),
     );
@@ -571,7 +571,7 @@ fn reference_root(leaves: &[TreeHash]) -> TreeHash {
 
 mod sha2_like {
     use ferry_crypto::Sha256Hash;
-    use ferry_crypto::trail::TreeHash;
+    use ferry_crypto::log_format::TreeHash;
 
     pub fn node(l: TreeHash, r: TreeHash) -> TreeHash {
         TreeHash(Sha256Hash::of_parts(&[&[1u8], &l.0, &r.0]).0)
@@ -612,7 +612,7 @@ fn a_log_of_100000_events_proves_correctly() {
     let leaves: Vec<TreeHash> = server
         .all_leaves()
         .iter()
-        .map(|l| trail::leaf_hash(l))
+        .map(|l| log_format::leaf_hash(l))
         .collect();
     assert_eq!(leaves.len(), 100_000);
     // The whole log is served in order and whole, at most 10,000 leaves and 8 MiB of base64 per
@@ -645,7 +645,7 @@ fn a_log_of_100000_events_proves_correctly() {
     .unwrap();
     let origin = server.state.config.log_origin.clone();
     for (size, note) in &checkpoints {
-        let cp = trail::verify_checkpoint(note, &origin, card.verifying_key()).unwrap();
+        let cp = log_format::verify_checkpoint(note, &origin, card.verifying_key()).unwrap();
         assert_eq!(cp.size(), *size);
         assert_eq!(
             *cp.hash(),
@@ -665,21 +665,27 @@ fn a_log_of_100000_events_proves_correctly() {
             let hashes: Vec<TreeHash> = p
                 .proof
                 .iter()
-                .map(|h| trail::hash_from_hex(h).unwrap())
+                .map(|h| log_format::hash_from_hex(h).unwrap())
                 .collect();
             assert!(
                 hashes.len() <= 17,
                 "an inclusion proof of {} hashes at {size}",
                 hashes.len()
             );
-            trail::check_inclusion(&hashes, size, root, index, &leaf_bytes[index as usize])
+            log_format::check_inclusion(&hashes, size, root, index, &leaf_bytes[index as usize])
                 .unwrap();
             // The same proof does not prove another leaf.
             let other = (index + 1) % size;
             if other != index {
                 assert!(
-                    trail::check_inclusion(&hashes, size, root, index, &leaf_bytes[other as usize])
-                        .is_err()
+                    log_format::check_inclusion(
+                        &hashes,
+                        size,
+                        root,
+                        index,
+                        &leaf_bytes[other as usize]
+                    )
+                    .is_err()
                 );
             }
         }
@@ -691,13 +697,13 @@ fn a_log_of_100000_events_proves_correctly() {
             let hashes: Vec<TreeHash> = p
                 .proof
                 .iter()
-                .map(|h| trail::hash_from_hex(h).unwrap())
+                .map(|h| log_format::hash_from_hex(h).unwrap())
                 .collect();
             let old_root = reference_root(&leaves[..old as usize]);
-            trail::check_consistency(&hashes, size, root, old, old_root).unwrap();
+            log_format::check_consistency(&hashes, size, root, old, old_root).unwrap();
             if old < size {
                 assert!(
-                    trail::check_consistency(&hashes, size, root, old, leaves[0]).is_err()
+                    log_format::check_consistency(&hashes, size, root, old, leaves[0]).is_err()
                         || old == 1
                 );
             }

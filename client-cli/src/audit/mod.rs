@@ -3,18 +3,18 @@
 //! functions over the bundle: `ferry audit verify` fetches bundles, `ferry audit
 //! verify-bundle` reads one from a file, and both use the same code.
 
-mod log;
 mod replay;
 mod rules;
 mod signatures;
 mod states;
+mod whole_log;
 
-pub use log::{LogReport, verify_log};
+pub use whole_log::{LogReport, verify_log};
 
 use std::collections::{BTreeMap, HashMap};
 
 use anyhow::{Context, Result, bail};
-use ferry_crypto::trail::{self, Leaf, TreeHash};
+use ferry_crypto::log_format::{self, Leaf, TreeHash};
 use ferry_crypto::{KeyCard, StatementKind, VerifyingKey};
 use ferry_protocol::{AuditBundle, CASE_BUNDLE, PARTICIPANT_RECORD, ProvenEvent};
 use serde::Serialize;
@@ -105,7 +105,7 @@ pub fn verify_bundle(bundle: &AuditBundle, trusted: Option<&TrustedKey>) -> Resu
         .context("the bundle's server key card does not verify")?;
     let mut problems = vec![];
     check_origin(bundle, &server, trusted, &mut problems);
-    let checkpoint = trail::verify_checkpoint(
+    let checkpoint = log_format::verify_checkpoint(
         bundle.checkpoint.as_bytes(),
         &bundle.origin,
         server.verifying_key(),
@@ -149,7 +149,7 @@ pub fn verify_bundle(bundle: &AuditBundle, trusted: Option<&TrustedKey>) -> Resu
         own_record,
         origin: bundle.origin.clone(),
         checkpoint_size: size,
-        checkpoint_root: trail::hash_hex(&root),
+        checkpoint_root: log_format::hash_hex(&root),
         events: chain.len(),
         timeline: replayed.map(|c| c.timeline).unwrap_or_default(),
         problems,
@@ -291,11 +291,16 @@ fn parse_all(
                 continue;
             }
         };
-        let proof: Result<Vec<TreeHash>, _> =
-            e.proof.iter().map(|h| trail::hash_from_hex(h)).collect();
-        let included = proof
-            .map_err(anyhow::Error::from)
-            .and_then(|p| Ok(trail::check_inclusion(&p, size, root, leaf.idx, &bytes)?));
+        let proof: Result<Vec<TreeHash>, _> = e
+            .proof
+            .iter()
+            .map(|h| log_format::hash_from_hex(h))
+            .collect();
+        let included = proof.map_err(anyhow::Error::from).and_then(|p| {
+            Ok(log_format::check_inclusion(
+                &p, size, root, leaf.idx, &bytes,
+            )?)
+        });
         if included.is_err() {
             problems.push(format!(
                 "event #{}{}: not included in the signed log at that position (it was altered, inserted or moved)",
@@ -328,7 +333,7 @@ fn check_chain(case_id: &str, chain: &[Option<Event>], problems: &mut Vec<String
             ));
             continue;
         }
-        link.next(&e.leaf, trail::event_hash(&e.bytes), e.intact, |p| {
+        link.next(&e.leaf, log_format::event_hash(&e.bytes), e.intact, |p| {
             problems.push(p)
         });
     }
@@ -340,7 +345,7 @@ fn check_chain(case_id: &str, chain: &[Option<Event>], problems: &mut Vec<String
 pub(crate) struct Link {
     /// The sequence number due next.
     next_seq: u64,
-    /// The last event's log position and [`trail::event_hash`].
+    /// The last event's log position and [`log_format::event_hash`].
     last: Option<(u64, ferry_crypto::Sha256Hash)>,
     /// The event before the next one was altered: what it was is unknown.
     after_altered: bool,

@@ -168,7 +168,7 @@ impl AuditCmd {
                 })?;
                 let trusted = match server_key {
                     Some(vkey) => {
-                        let (origin, key) = ferry_crypto::trail::parse_verifier_key(&vkey)
+                        let (origin, key) = ferry_crypto::log_format::parse_verifier_key(&vkey)
                             .map_err(|e| anyhow::anyhow!("--server-key: {e}"))?;
                         Some(TrustedKey {
                             key,
@@ -236,7 +236,7 @@ fn fetch_bundle(account: &Account, pinned: &Pinned, case: &str) -> Result<(Audit
     let theirs = Pinned {
         origin: pinned.origin.clone(),
         size: checkpoint.size(),
-        root: ferry_crypto::trail::hash_hex(checkpoint.hash()),
+        root: ferry_crypto::log_format::hash_hex(checkpoint.hash()),
         note: bundle.checkpoint.clone(),
     };
     pin::check_extends(&account.client, pinned, &theirs)?;
@@ -250,7 +250,7 @@ fn read_checkpoint(account: &Account, file: &PathBuf) -> Result<Pinned> {
     let checkpoint = pin::verify_note(&account.profile, &saved.origin, &saved.note)?;
     anyhow::ensure!(
         checkpoint.size() == saved.size
-            && ferry_crypto::trail::hash_hex(checkpoint.hash()) == saved.root,
+            && ferry_crypto::log_format::hash_hex(checkpoint.hash()) == saved.root,
         "the saved checkpoint's size or root does not match its signed note"
     );
     Ok(saved)

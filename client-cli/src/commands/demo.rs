@@ -161,7 +161,7 @@ impl Cmd {
         let result = self.play(out, &dir, &url, &code);
         let _ = stop.send(());
         let _ = runtime.block_on(server);
-        let events = runtime.block_on(ferry_server::trail::size(&state.pool))?;
+        let events = runtime.block_on(ferry_server::log_store::size(&state.pool))?;
         runtime.block_on(state.pool.close());
         result?;
         out.line("")?;

@@ -2,8 +2,8 @@
 //! tree, and batch verification names exactly the statements that do not verify.
 
 use ferry_crypto::actions::Consent;
+use ferry_crypto::log_format::{self, HashReader, TreeBuilder, TreeError, TreeHash};
 use ferry_crypto::statement::verify_batched;
-use ferry_crypto::trail::{self, HashReader, TreeBuilder, TreeError, TreeHash};
 use ferry_crypto::{FORMAT_VERSION, Id, Identity};
 
 struct Stored(Vec<TreeHash>);
@@ -20,18 +20,18 @@ fn the_streaming_root_matches_the_stored_tree_at_every_size() {
     let mut builder = TreeBuilder::default();
     assert_eq!(
         builder.root(),
-        trail::tree_hash(0, &stored).unwrap(),
+        log_format::tree_hash(0, &stored).unwrap(),
         "empty tree"
     );
     for n in 0..300u64 {
         let leaf = format!("leaf {n}").into_bytes();
-        let hashes = trail::stored_hashes(n, &leaf, &stored).unwrap();
+        let hashes = log_format::stored_hashes(n, &leaf, &stored).unwrap();
         stored.0.extend(hashes);
-        builder.push(trail::leaf_hash(&leaf));
+        builder.push(log_format::leaf_hash(&leaf));
         assert_eq!(builder.size(), n + 1);
         assert_eq!(
             builder.root(),
-            trail::tree_hash(n + 1, &stored).unwrap(),
+            log_format::tree_hash(n + 1, &stored).unwrap(),
             "size {}",
             n + 1
         );
@@ -98,7 +98,7 @@ fn a_leaf_made_around_a_serialized_statement_has_the_same_bytes() {
         (Some("case-1"), Some(0), None),
         (None, None, None),
     ] {
-        let leaf = trail::Leaf {
+        let leaf = log_format::Leaf {
             v: 1,
             idx: 41,
             case_id: case.map(str::to_owned),
@@ -107,7 +107,7 @@ fn a_leaf_made_around_a_serialized_statement_has_the_same_bytes() {
             server_time: 1_790_000_100,
             statement: statement.clone(),
         };
-        let head = trail::LeafHead {
+        let head = log_format::LeafHead {
             idx: 41,
             case_id: case,
             seq_in_case: seq,
@@ -117,9 +117,9 @@ fn a_leaf_made_around_a_serialized_statement_has_the_same_bytes() {
         let bytes = head.bytes_with(&statement.to_json()).unwrap();
         assert_eq!(bytes, leaf.to_bytes());
         assert_eq!(bytes, serde_json::to_vec(&leaf).unwrap());
-        assert_eq!(trail::Leaf::parse(&bytes).unwrap(), leaf);
+        assert_eq!(log_format::Leaf::parse(&bytes).unwrap(), leaf);
     }
-    let head = trail::LeafHead {
+    let head = log_format::LeafHead {
         idx: 0,
         case_id: None,
         seq_in_case: None,
@@ -132,12 +132,12 @@ fn a_leaf_made_around_a_serialized_statement_has_the_same_bytes() {
 #[test]
 fn a_verifier_key_reads_back_and_refuses_anything_else() {
     let server = Identity::generate("Ferry server").unwrap();
-    let vkey = trail::verifier_key("ferry/example", &server.verifying_key());
-    let (name, key) = trail::parse_verifier_key(&vkey).unwrap();
+    let vkey = log_format::verifier_key("ferry/example", &server.verifying_key());
+    let (name, key) = log_format::parse_verifier_key(&vkey).unwrap();
     assert_eq!(name, "ferry/example");
     assert_eq!(key, server.verifying_key());
     let other = Identity::generate("Other").unwrap();
-    let theirs = trail::verifier_key("ferry/example", &other.verifying_key());
+    let theirs = log_format::verifier_key("ferry/example", &other.verifying_key());
     // Another key under this key's id, another name, a cut key: all refused.
     let (head, _) = vkey.rsplit_once('+').unwrap();
     let (_, their_key) = theirs.rsplit_once('+').unwrap();
@@ -148,6 +148,6 @@ fn a_verifier_key_reads_back_and_refuses_anything_else() {
         "ferry/example".to_owned(),
         String::new(),
     ] {
-        assert!(trail::parse_verifier_key(&bad).is_err(), "{bad}");
+        assert!(log_format::parse_verifier_key(&bad).is_err(), "{bad}");
     }
 }

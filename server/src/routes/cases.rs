@@ -16,7 +16,7 @@ use crate::db::{self, Tx};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Body;
 use crate::intake::accept;
-use crate::{AppState, cases, now, trail};
+use crate::{AppState, cases, log_store, now};
 use ferry_protocol::{
     Accepted, CaseState, CaseView, Consent, ErrorCode, InvitationRequest, StaffRole,
     StatementRequest,
@@ -45,7 +45,7 @@ async fn finish(
     statement: &SignedStatement,
     now: i64,
 ) -> ApiResult<Json<Accepted>> {
-    let event = trail::append(&mut tx, case_id, statement, now).await?;
+    let event = log_store::append(&mut tx, case_id, statement, now).await?;
     let case_state = match case_id {
         Some(case) => {
             Some(cases::activate_if_ready(&mut tx, case, config.require_key_checks, now).await?)

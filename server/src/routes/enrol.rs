@@ -10,7 +10,7 @@ use sqlx::Row;
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Body;
-use crate::{AppState, cases, db, now, trail};
+use crate::{AppState, cases, db, log_store, now};
 use ferry_protocol::{CaseState, ErrorCode};
 use ferry_protocol::{EnrolRequest, EnrolResponse};
 
@@ -153,9 +153,9 @@ pub async fn enrol(
             .await?;
     }
     if is_new {
-        trail::append(&mut tx, case_id.as_deref(), card.statement(), now).await?;
+        log_store::append(&mut tx, case_id.as_deref(), card.statement(), now).await?;
     }
-    trail::append(&mut tx, case_id.as_deref(), &req.enrolment, now).await?;
+    log_store::append(&mut tx, case_id.as_deref(), &req.enrolment, now).await?;
     tx.commit().await?;
     Ok(Json(EnrolResponse {
         account_id: card.account_id().to_string(),

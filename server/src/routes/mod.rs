@@ -5,11 +5,11 @@ mod accounts;
 mod cases;
 mod deliveries;
 mod enrol;
+mod log;
 mod messages;
 mod meta;
 mod sent;
 pub mod submit;
-mod trail;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -120,13 +120,13 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(messages::delivery::return_to_author))
         .routes(routes!(messages::decisions::withhold))
         .routes(routes!(messages::decisions::escalate))
-        .routes(routes!(trail::latest))
-        .routes(routes!(trail::inclusion))
-        .routes(routes!(trail::consistency))
-        .routes(routes!(trail::event))
-        .routes(routes!(trail::audit_bundle))
-        .routes(routes!(trail::leaves))
-        .routes(routes!(trail::states))
+        .routes(routes!(log::latest))
+        .routes(routes!(log::inclusion))
+        .routes(routes!(log::consistency))
+        .routes(routes!(log::event))
+        .routes(routes!(log::audit_bundle))
+        .routes(routes!(log::leaves))
+        .routes(routes!(log::states))
         .routes(routes!(deliveries::inbox))
         .routes(routes!(deliveries::get_delivery))
         .routes(routes!(deliveries::receipt))
@@ -156,7 +156,7 @@ pub(crate) async fn record_in(
     id: Option<String>,
     state: Option<String>,
 ) -> ApiResult<Accepted> {
-    let event = crate::trail::append(tx, Some(case_id), statement, now).await?;
+    let event = crate::log_store::append(tx, Some(case_id), statement, now).await?;
     Ok(Accepted {
         event,
         case_state: None,

@@ -3,7 +3,7 @@
 //!
 //! The log is a real one: a server with enrolled people and active cases (made through the
 //! API), then message submissions signed by those participants and appended with the server's
-//! own append code ([`ferry_server::trail::Appends`]) in large transactions, which is much
+//! own append code ([`ferry_server::log_store::Appends`]) in large transactions, which is much
 //! quicker than posting a million messages and gives the same events.
 
 use std::collections::HashMap;
@@ -12,9 +12,9 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use ed25519_dalek::{Signature, VerifyingKey};
 use ferry_cli::account::Account;
+use ferry_crypto::log_format::Leaf;
 use ferry_crypto::seal::Envelope;
 use ferry_crypto::statement::signing_input;
-use ferry_crypto::trail::Leaf;
 use ferry_crypto::{FORMAT_VERSION, Id, Identity, KeyCard, MessageKind, Role, Sha256Hash};
 use ferry_crypto::{SignedStatement, StatementKind};
 use ferry_server::routes::submit::{MESSAGE_COLUMNS, MESSAGE_ROW, message_row};
@@ -59,7 +59,7 @@ pub fn run(quick: bool) -> Result<()> {
     fill(&served, &mut authors, events)?;
     served
         .runtime
-        .block_on(ferry_server::trail::checkpoint(&served.state))?;
+        .block_on(ferry_server::log_store::checkpoint(&served.state))?;
     println!(
         "    (built the log in {:.0} s)",
         built.elapsed().as_secs_f64()
@@ -121,7 +121,7 @@ fn fill(served: &Served, authors: &mut [Author], events: u64) -> Result<()> {
     loop {
         let size = served
             .runtime
-            .block_on(ferry_server::trail::size(&served.state.pool))?;
+            .block_on(ferry_server::log_store::size(&served.state.pool))?;
         if size >= events {
             return Ok(());
         }
@@ -160,7 +160,7 @@ fn fill(served: &Served, authors: &mut [Author], events: u64) -> Result<()> {
         rows.insert(MESSAGE_COLUMNS, MESSAGE_ROW, values);
         served.runtime.block_on(async {
             let mut tx = ferry_server::db::begin_write(&served.state.pool).await?;
-            let mut appends = ferry_server::trail::Appends::default();
+            let mut appends = ferry_server::log_store::Appends::default();
             for ((_, env), st) in envelopes.iter().zip(&signed) {
                 appends
                     .append(&mut tx, Some(env.case_id.as_str()), st, now)

@@ -15,7 +15,7 @@ mod cpu;
 mod submissions;
 use ferry_crypto::Identity;
 use ferry_crypto::attachment::{open_attachment, seal_attachment};
-use ferry_crypto::trail::{self, HashReader, TreeError, TreeHash};
+use ferry_crypto::log_format::{self, HashReader, TreeError, TreeHash};
 
 /// Ferry's benchmarks.
 #[derive(Parser)]
@@ -237,17 +237,17 @@ fn proofs(args: &Args) -> Result<()> {
     for &n in sizes {
         while built < n {
             let leaf = built.to_le_bytes();
-            let new = trail::stored_hashes(built, &leaf, &store)?;
+            let new = log_format::stored_hashes(built, &leaf, &store)?;
             store.hashes.extend(new);
             built += 1;
         }
-        let root = trail::tree_hash(n, &store)?;
+        let root = log_format::tree_hash(n, &store)?;
         let probes: Vec<u64> = (0..200).map(|i| (i * 7_919_993) % n).collect();
         store.reads.set(0);
         let t = Instant::now();
         for &i in &probes {
-            let p = trail::prove_inclusion(n, i, &store)?;
-            trail::check_inclusion(&p, n, root, i, &i.to_le_bytes())?;
+            let p = log_format::prove_inclusion(n, i, &store)?;
+            log_format::check_inclusion(&p, n, root, i, &i.to_le_bytes())?;
         }
         let inclusion = t.elapsed() / probes.len() as u32;
         let inclusion_reads = store.reads.get() / probes.len();
@@ -255,9 +255,9 @@ fn proofs(args: &Args) -> Result<()> {
         let t = Instant::now();
         for &old in &probes {
             let old = old.max(1);
-            let p = trail::prove_consistency(n, old, &store)?;
-            let old_root = trail::tree_hash(old, &store)?;
-            trail::check_consistency(&p, n, root, old, old_root)?;
+            let p = log_format::prove_consistency(n, old, &store)?;
+            let old_root = log_format::tree_hash(old, &store)?;
+            log_format::check_consistency(&p, n, root, old, old_root)?;
         }
         let consistency = t.elapsed() / probes.len() as u32;
         let consistency_reads = store.reads.get() / probes.len();

@@ -367,7 +367,7 @@ async fn raw_inserts(
         .fetch_one(pool)
         .await?
         .try_get(0)?;
-    let first_hash = ferry_crypto::trail::stored_index(first as u64) as i64;
+    let first_hash = ferry_crypto::log_format::stored_index(first as u64) as i64;
     let filters = [
         "1 = 1".to_owned(),
         "kind = 'submission'".to_owned(),

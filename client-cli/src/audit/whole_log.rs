@@ -10,7 +10,7 @@ use std::ops::Range;
 use std::sync::mpsc::sync_channel;
 
 use anyhow::{Context, Result, bail};
-use ferry_crypto::trail::{self, Leaf, TreeBuilder};
+use ferry_crypto::log_format::{self, Leaf, TreeBuilder};
 use ferry_crypto::{KeyCard, Sha256Hash, StatementKind};
 use ferry_protocol::{CaseStates, LEAVES_BINARY, RawLeaves, ServerInfo, StatesCursor, StatesPage};
 use serde::Serialize;
@@ -54,7 +54,7 @@ impl LogReport {
 /// and checked to extend every one seen before): fetches every leaf, recomputes the root, and
 /// checks every signature, chain and rule.
 pub fn verify_log(client: &Client, server: &KeyCard, pinned: &Pinned) -> Result<LogReport> {
-    let root = trail::hash_from_hex(&pinned.root)?;
+    let root = log_format::hash_from_hex(&pinned.root)?;
     let size = pinned.size;
     let info: ServerInfo = client.get("/v1/server")?;
     let mut audit = Audit {
@@ -291,7 +291,7 @@ impl Audit<'_> {
     /// Checks the next leaf in order and queues its signature to be checked.
     fn event(&mut self, bytes: &[u8], checker: &mut Checker<'_>) {
         let idx = self.tree.size();
-        self.tree.push(trail::leaf_hash(bytes));
+        self.tree.push(log_format::leaf_hash(bytes));
         let leaf = match Leaf::parse(bytes) {
             Ok(leaf) => leaf,
             Err(err) => {
@@ -309,7 +309,7 @@ impl Audit<'_> {
             );
         }
         if let Some(case_id) = &leaf.case_id {
-            self.chain(case_id, &leaf, trail::event_hash(bytes));
+            self.chain(case_id, &leaf, log_format::event_hash(bytes));
         }
         let st = &leaf.statement;
         if st.kind == StatementKind::KeyCard {

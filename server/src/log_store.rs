@@ -1,5 +1,5 @@
 //! The trail: every accepted signed action becomes an event, in the same transaction as the
-//! change it causes. Its leaf (`ferry_crypto::trail::Leaf`, stored as the exact bytes hashed)
+//! change it causes. Its leaf (`ferry_crypto::log_format::Leaf`, stored as the exact bytes hashed)
 //! is leaf `idx` of one global RFC 6962 Merkle log, whose interior hashes are stored in
 //! `tlog_hashes` so every proof needs O(log n) reads, and a link in its case's hash chain.
 //! Checkpoints are signed over committed (fsync'd) entries only, in batches, never per append.
@@ -7,7 +7,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use ferry_crypto::trail::{self as fmt, HashReader, LeafHead, TreeHash};
+use ferry_crypto::log_format::{self as fmt, HashReader, LeafHead, TreeHash};
 use ferry_crypto::{Sha256Hash, SignedStatement};
 use sqlx::{AnyConnection, Row};
 

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use ferry_crypto::actions::{Enrolment, Invitation};
-use ferry_crypto::trail::{self as fmt, hash_hex};
+use ferry_crypto::log_format::{self as fmt, hash_hex};
 use ferry_crypto::{Role, SignedStatement};
 use serde::Deserialize;
 use sqlx::Row;
@@ -18,7 +18,7 @@ use utoipa::IntoParams;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::trail::{
+use crate::log_store::{
     CHECKPOINT_INTERVAL_SECONDS, SignedCheckpoint, checkpoint, signed_within, with_hashes,
 };
 use crate::{AppState, cases, visibility};
@@ -67,7 +67,7 @@ pub struct ConsistencyQuery {
 
 /// Proofs are served for trees up to the log's current (committed) size.
 async fn require_within_log(app: &AppState, size: u64) -> ApiResult<()> {
-    let log = crate::trail::size(&app.pool).await?;
+    let log = crate::log_store::size(&app.pool).await?;
     if size > log {
         return Err(ApiError::new(
             ErrorCode::BeyondLog,
@@ -152,7 +152,7 @@ pub async fn leaves(
     Query(q): Query<LeavesQuery>,
 ) -> ApiResult<Response> {
     require_whole_log(&caller)?;
-    let log = crate::trail::size(&app.pool).await?;
+    let log = crate::log_store::size(&app.pool).await?;
     if q.start > log {
         return Err(ApiError::new(
             ErrorCode::BeyondLog,
@@ -163,7 +163,7 @@ pub async fn leaves(
         .start
         .saturating_add(q.count.min(MAX_LEAVES_PER_REQUEST))
         .min(log);
-    let run = crate::trail::leaf_run(
+    let run = crate::log_store::leaf_run(
         &app.pool,
         app.backend,
         q.start,
