@@ -1,5 +1,5 @@
-//! Server configuration: environment variables, optionally a TOML file, defaults that let the
-//! server start with no set-up at all.
+//! Server configuration, in layers: defaults that let the server start with no set-up at all,
+//! then a TOML file if one is given, then the command line and environment (read by clap).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -96,32 +96,182 @@ impl fmt::Debug for Config {
     }
 }
 
-/// The environment variables the server reads, with what each sets.
-pub const ENV_HELP: &str = "\
-Configuration (environment variables override the --config TOML file, which overrides defaults):
-  FERRY_LISTEN                address to listen on              [default: 127.0.0.1:8080]
-  FERRY_DATA_DIR              keep database, key and blobs here [default: the current directory]
-  FERRY_DATABASE_URL          sqlite://PATH or postgres://...   [default: sqlite://ferry.db]
-  FERRY_SERVER_KEY            the server's key file (0600)      [default: ferry-server.key]
-  FERRY_BLOB_DIR              encrypted attachments directory   [default: ferry-blobs]
-  FERRY_MAX_ATTACHMENT_BYTES  largest attachment accepted       [default: 4294967296]
-  FERRY_MAX_BODY_BYTES        largest JSON request body         [default: 4194304]
-  FERRY_SESSION_SECONDS       session token lifetime            [default: 900]
-  FERRY_LOG_ORIGIN            the log's name in its checkpoints [default: ferry/<server id>]
-  FERRY_PUBLIC_URL            this server's address, for e-mails [default: http://<listen>]
-  FERRY_SMTP_URL              smtp://host:port[?tls=required] or smtps://user:pass@host
-                              (no e-mail without it; codes are then handed over in person)
-  FERRY_MAIL_FROM             sender of e-mails                 [default: Ferry <ferry@localhost>]
-  FERRY_MAIL_RETRY_SECONDS    first retry delay, doubling       [default: 30]
-  FERRY_MAIL_MAX_ATTEMPTS     attempts before a mail is failed  [default: 8]
-  FERRY_REQUIRE_KEY_CHECKS    a case is active only once every  [default: true]
-                              participant's key was checked
-  FERRY_LOG                   log filter, e.g. info or debug    [default: info]
-TOML keys are the same names in lower case without the FERRY_ prefix.";
+/// The settings that can be given on the command line or in the environment (`FERRY_…`),
+/// each overriding the configuration file, which overrides the defaults. Clap reads and checks
+/// them, and lists them in `ferry-server --help`.
+#[derive(clap::Args, Default, Debug)]
+#[command(next_help_heading = "Settings (each overrides the --config file)")]
+pub struct Overrides {
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(
+        long,
+        env = "FERRY_LISTEN",
+        value_name = "ADDR",
+        global = true,
+        hide_env_values = true
+    )]
+    pub listen: Option<String>,
+    /// Keep the database, server key and attachments in this directory [default: the current
+    /// directory]
+    #[arg(
+        long,
+        env = "FERRY_DATA_DIR",
+        value_name = "DIR",
+        global = true,
+        hide_env_values = true
+    )]
+    pub data_dir: Option<PathBuf>,
+    /// sqlite://PATH or postgres://… [default: sqlite://ferry.db]
+    #[arg(
+        long,
+        env = "FERRY_DATABASE_URL",
+        value_name = "URL",
+        global = true,
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+    /// The server's key file, kept 0600 [default: ferry-server.key]
+    #[arg(
+        long,
+        env = "FERRY_SERVER_KEY",
+        value_name = "FILE",
+        global = true,
+        hide_env_values = true
+    )]
+    pub server_key: Option<PathBuf>,
+    /// Where encrypted attachments are kept [default: ferry-blobs]
+    #[arg(
+        long,
+        env = "FERRY_BLOB_DIR",
+        value_name = "DIR",
+        global = true,
+        hide_env_values = true
+    )]
+    pub blob_dir: Option<PathBuf>,
+    /// Largest encrypted attachment accepted [default: 4294967296]
+    #[arg(
+        long,
+        env = "FERRY_MAX_ATTACHMENT_BYTES",
+        value_name = "BYTES",
+        global = true,
+        hide_env_values = true
+    )]
+    pub max_attachment_bytes: Option<u64>,
+    /// Largest JSON request body [default: 4194304]
+    #[arg(
+        long,
+        env = "FERRY_MAX_BODY_BYTES",
+        value_name = "BYTES",
+        global = true,
+        hide_env_values = true
+    )]
+    pub max_body_bytes: Option<usize>,
+    /// Lifetime of a session token [default: 900]
+    #[arg(
+        long,
+        env = "FERRY_SESSION_SECONDS",
+        value_name = "SECONDS",
+        global = true,
+        hide_env_values = true
+    )]
+    pub session_seconds: Option<i64>,
+    /// The log's name in its checkpoints [default: ferry/<server account id>]
+    #[arg(
+        long,
+        env = "FERRY_LOG_ORIGIN",
+        value_name = "NAME",
+        global = true,
+        hide_env_values = true
+    )]
+    pub log_origin: Option<String>,
+    /// The address people reach this server at, for e-mails and join links [default:
+    /// http://<listen>]
+    #[arg(
+        long,
+        env = "FERRY_PUBLIC_URL",
+        value_name = "URL",
+        global = true,
+        hide_env_values = true
+    )]
+    pub public_url: Option<String>,
+    /// smtp://host:port[?tls=required] or smtps://user:password@host; without it no e-mail is
+    /// sent and codes are handed over in person
+    #[arg(
+        long,
+        env = "FERRY_SMTP_URL",
+        value_name = "URL",
+        global = true,
+        hide_env_values = true
+    )]
+    pub smtp_url: Option<String>,
+    /// Sender of e-mails [default: Ferry <ferry@localhost>]
+    #[arg(
+        long,
+        env = "FERRY_MAIL_FROM",
+        value_name = "ADDRESS",
+        global = true,
+        hide_env_values = true
+    )]
+    pub mail_from: Option<String>,
+    /// First retry delay after a failed send, doubling each time [default: 30]
+    #[arg(
+        long,
+        env = "FERRY_MAIL_RETRY_SECONDS",
+        value_name = "SECONDS",
+        global = true,
+        hide_env_values = true
+    )]
+    pub mail_retry_seconds: Option<i64>,
+    /// Attempts before a mail is marked failed [default: 8]
+    #[arg(
+        long,
+        env = "FERRY_MAIL_MAX_ATTEMPTS",
+        value_name = "N",
+        global = true,
+        hide_env_values = true
+    )]
+    pub mail_max_attempts: Option<i64>,
+    /// Whether a case becomes active only once every participant's key was checked
+    /// [default: true]
+    #[arg(long, env = "FERRY_REQUIRE_KEY_CHECKS", value_name = "BOOL", global = true, hide_env_values = true,
+        value_parser = clap::builder::BoolishValueParser::new())]
+    pub require_key_checks: Option<bool>,
+}
+
+impl Overrides {
+    /// Sets each setting given.
+    fn apply(self, c: &mut Config) {
+        fn set<T>(field: &mut T, value: Option<T>) {
+            if let Some(v) = value {
+                *field = v;
+            }
+        }
+        set(&mut c.listen, self.listen);
+        set(&mut c.data_dir, self.data_dir.map(Some));
+        set(&mut c.database_url, self.database_url);
+        set(&mut c.server_key, self.server_key);
+        set(&mut c.blob_dir, self.blob_dir);
+        set(&mut c.max_attachment_bytes, self.max_attachment_bytes);
+        set(&mut c.max_body_bytes, self.max_body_bytes);
+        set(&mut c.session_seconds, self.session_seconds);
+        set(&mut c.log_origin, self.log_origin);
+        set(&mut c.public_url, self.public_url.map(Some));
+        // An empty address turns e-mail off, whatever the file says.
+        set(
+            &mut c.smtp_url,
+            self.smtp_url.map(|v| Some(v).filter(|v| !v.is_empty())),
+        );
+        set(&mut c.mail_from, self.mail_from);
+        set(&mut c.mail_retry_seconds, self.mail_retry_seconds);
+        set(&mut c.mail_max_attempts, self.mail_max_attempts);
+        set(&mut c.require_key_checks, self.require_key_checks);
+    }
+}
 
 impl Config {
-    /// Defaults, then the TOML file if given, then environment variables.
-    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+    /// Defaults, then the TOML file if given, then `overrides` (the command line and the
+    /// environment).
+    pub fn load(file: Option<&Path>, overrides: Overrides) -> anyhow::Result<Self> {
         let mut config = match file {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
@@ -132,7 +282,8 @@ impl Config {
             }
             None => Config::default(),
         };
-        config.apply_env(|name| std::env::var(name).ok())?;
+        overrides.apply(&mut config);
+        config.apply_data_dir();
         Ok(config)
     }
 
@@ -162,65 +313,6 @@ impl Config {
             None => format!("http://{}", self.listen),
         }
     }
-
-    /// Overrides fields from environment variables (through `get`, for tests).
-    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
-        fn num<T: std::str::FromStr>(name: &str, value: String) -> anyhow::Result<T> {
-            value
-                .parse()
-                .map_err(|_| anyhow::anyhow!("{name} must be a number, not {value:?}"))
-        }
-        if let Some(v) = get("FERRY_LISTEN") {
-            self.listen = v;
-        }
-        if let Some(v) = get("FERRY_DATA_DIR") {
-            self.data_dir = Some(v.into());
-        }
-        if let Some(v) = get("FERRY_DATABASE_URL") {
-            self.database_url = v;
-        }
-        if let Some(v) = get("FERRY_SERVER_KEY") {
-            self.server_key = v.into();
-        }
-        if let Some(v) = get("FERRY_BLOB_DIR") {
-            self.blob_dir = v.into();
-        }
-        if let Some(v) = get("FERRY_MAX_ATTACHMENT_BYTES") {
-            self.max_attachment_bytes = num("FERRY_MAX_ATTACHMENT_BYTES", v)?;
-        }
-        if let Some(v) = get("FERRY_MAX_BODY_BYTES") {
-            self.max_body_bytes = num("FERRY_MAX_BODY_BYTES", v)?;
-        }
-        if let Some(v) = get("FERRY_LOG_ORIGIN") {
-            self.log_origin = v;
-        }
-        if let Some(v) = get("FERRY_PUBLIC_URL") {
-            self.public_url = Some(v);
-        }
-        if let Some(v) = get("FERRY_SMTP_URL") {
-            self.smtp_url = Some(v).filter(|v| !v.is_empty());
-        }
-        if let Some(v) = get("FERRY_MAIL_FROM") {
-            self.mail_from = v;
-        }
-        if let Some(v) = get("FERRY_MAIL_RETRY_SECONDS") {
-            self.mail_retry_seconds = num("FERRY_MAIL_RETRY_SECONDS", v)?;
-        }
-        if let Some(v) = get("FERRY_MAIL_MAX_ATTEMPTS") {
-            self.mail_max_attempts = num("FERRY_MAIL_MAX_ATTEMPTS", v)?;
-        }
-        if let Some(v) = get("FERRY_REQUIRE_KEY_CHECKS") {
-            self.require_key_checks = match v.as_str() {
-                "true" | "1" | "yes" => true,
-                "false" | "0" | "no" => false,
-                _ => anyhow::bail!("FERRY_REQUIRE_KEY_CHECKS must be true or false, not {v:?}"),
-            };
-        }
-        if let Some(v) = get("FERRY_SESSION_SECONDS") {
-            self.session_seconds = num("FERRY_SESSION_SECONDS", v)?;
-        }
-        Ok(())
-    }
 }
 
 /// A database URL with any password replaced, for logs.
@@ -241,7 +333,42 @@ pub fn redact_url(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::redact_url;
+    use super::{Config, Overrides, redact_url};
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        settings: Overrides,
+    }
+
+    #[test]
+    fn the_command_line_overrides_the_file_which_overrides_the_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("ferry.toml");
+        std::fs::write(
+            &file,
+            "listen = \"0.0.0.0:9000\"\nmax_body_bytes = 1000\nsmtp_url = \"smtp://h:25\"\n",
+        )
+        .unwrap();
+        let cli =
+            Cli::try_parse_from(["ferry-server", "--listen", "127.0.0.1:7", "--smtp-url", ""])
+                .unwrap();
+        let config = Config::load(Some(&file), cli.settings).unwrap();
+        assert_eq!(config.listen, "127.0.0.1:7");
+        assert_eq!(config.max_body_bytes, 1000);
+        assert_eq!(config.smtp_url, None, "an empty address turns e-mail off");
+        assert_eq!(config.session_seconds, Config::default().session_seconds);
+
+        std::fs::write(&file, "lisen = \"0.0.0.0:9000\"\n").unwrap();
+        let err = Config::load(Some(&file), Overrides::default()).unwrap_err();
+        assert!(
+            err.to_string().contains("is not valid configuration"),
+            "{err}"
+        );
+        let bad = Cli::try_parse_from(["ferry-server", "--require-key-checks", "perhaps"]);
+        assert!(bad.is_err());
+    }
 
     #[test]
     fn passwords_never_reach_the_logs() {

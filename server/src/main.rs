@@ -9,14 +9,19 @@ use ferry_server::{AppState, Config, config};
 
 /// Ferry's relay server. With no set-up it serves on 127.0.0.1:8080 with SQLite in ./ferry.db.
 #[derive(Parser)]
-#[command(version, about, after_help = config::ENV_HELP)]
+#[command(
+    version,
+    about,
+    after_help = "\
+TOML keys are the settings' long names with _ for -, e.g. listen = \"0.0.0.0:8443\".
+FERRY_LOG sets what the server logs, e.g. info or debug [default: info]."
+)]
 struct Args {
-    /// A TOML configuration file (keys as in the list below, lower case, without FERRY_).
-    #[arg(long, env = "FERRY_CONFIG", global = true)]
+    /// A TOML configuration file.
+    #[arg(long, env = "FERRY_CONFIG", value_name = "FILE", global = true)]
     config: Option<PathBuf>,
-    /// Keep the database, server key and attachments in this directory.
-    #[arg(long, global = true)]
-    data_dir: Option<PathBuf>,
+    #[command(flatten)]
+    settings: config::Overrides,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -61,11 +66,7 @@ async fn run() -> anyhow::Result<()> {
         );
         return Ok(());
     }
-    let mut config = Config::load(args.config.as_deref())?;
-    if args.data_dir.is_some() {
-        config.data_dir = args.data_dir;
-    }
-    config.apply_data_dir();
+    let config = Config::load(args.config.as_deref(), args.settings)?;
     tracing::info!(?config, "starting");
     let state = AppState::open(config.clone()).await?;
     match args.command {
