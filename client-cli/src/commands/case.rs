@@ -387,7 +387,10 @@ pub fn show(out: &mut Out<'_>, view: &CaseView) -> Result<()> {
     if !view.waiting_for.is_empty() {
         out.line(format!("  waiting for  {}", view.waiting_for.join(", ")))?;
     }
-    for m in &view.members {
+    // By role, then in the order they joined.
+    let mut members: Vec<_> = view.members.iter().collect();
+    members.sort_by_key(|m| Role::ALL.iter().position(|r| *r == m.role));
+    for m in members {
         let consent = match &m.consent {
             Some(c) => format!("  consent: {c}"),
             None => String::new(),
