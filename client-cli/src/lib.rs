@@ -38,7 +38,7 @@ pub struct Cli {
     #[arg(long, global = true)]
     profile: Option<String>,
     /// Reach the profile's server at this address instead (its key stays pinned).
-    #[arg(long, global = true, env = "FERRY_SERVER")]
+    #[arg(long, global = true, env = "FERRY_SERVER", hide_env_values = true)]
     server: Option<String>,
     #[command(subcommand)]
     command: Command,

@@ -18,7 +18,13 @@ FERRY_LOG sets what the server logs, e.g. info or debug [default: info]."
 )]
 struct Args {
     /// A TOML configuration file.
-    #[arg(long, env = "FERRY_CONFIG", value_name = "FILE", global = true)]
+    #[arg(
+        long,
+        env = "FERRY_CONFIG",
+        value_name = "FILE",
+        global = true,
+        hide_env_values = true
+    )]
     config: Option<PathBuf>,
     #[command(flatten)]
     settings: config::Overrides,
