@@ -101,7 +101,7 @@ impl Forward {
         }
         if !self.redacted && decisions.iter().any(|d| *d != AttachmentDecision::Kept) {
             return Err(CryptoError::invalid(
-                "forward",
+                StatementKind::Forward.as_str(),
                 "an attachment was dropped or replaced but the forward is not marked redacted",
             ));
         }

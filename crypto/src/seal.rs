@@ -321,7 +321,7 @@ pub(crate) fn check_letter_shape(
 ) -> Result<()> {
     if v != FORMAT_VERSION {
         return Err(CryptoError::invalid(
-            "letter",
+            StatementKind::Letter.as_str(),
             format!("unsupported version {v}"),
         ));
     }
@@ -334,13 +334,13 @@ pub(crate) fn check_letter_shape(
     }
     if !recipient_role.is_participant() {
         return Err(CryptoError::invalid(
-            "letter",
+            StatementKind::Letter.as_str(),
             format!("messages go to participants, not to the {recipient_role}"),
         ));
     }
     if kind == MessageKind::Answer && in_reply_to.is_none() {
         return Err(CryptoError::invalid(
-            "letter",
+            StatementKind::Letter.as_str(),
             "an answer must name the question it answers",
         ));
     }

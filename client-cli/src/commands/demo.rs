@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use ferry_crypto::{Role, SecretString};
+use ferry_crypto::{MessageKind, Role, SecretString};
 use ferry_server::{AppState, Config};
 use serde_json::Value;
 
@@ -291,7 +291,7 @@ impl Cmd {
         let v = quiet(
             out,
             &harmed,
-            &["write", "question", "--file", &q],
+            &["write", MessageKind::Question.as_str(), "--file", &q],
             "Harriet's question is sealed to Fiona and waiting for review.",
         )?;
         let qid = field(&v, &["message_id"])?;
@@ -313,7 +313,14 @@ impl Cmd {
         let v = quiet(
             out,
             &responsible,
-            &["write", "answer", "--in-reply-to", &qid, "--file", &a1],
+            &[
+                "write",
+                MessageKind::Answer.as_str(),
+                "--in-reply-to",
+                &qid,
+                "--file",
+                &a1,
+            ],
             "Rory's answer is sealed to Fiona and waiting for review.",
         )?;
         let aid = field(&v, &["message_id"])?;
@@ -339,7 +346,14 @@ impl Cmd {
         let v = quiet(
             out,
             &responsible,
-            &["write", "answer", "--in-reply-to", &qid, "--file", &a2],
+            &[
+                "write",
+                MessageKind::Answer.as_str(),
+                "--in-reply-to",
+                &qid,
+                "--file",
+                &a2,
+            ],
             "Rory's rephrased answer is waiting for review.",
         )?;
         let aid2 = field(&v, &["message_id"])?;

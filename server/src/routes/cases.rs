@@ -230,7 +230,7 @@ pub async fn allocate(
         .bind(alloc.facilitator.as_str())
         .fetch_optional(&mut *tx)
         .await?
-        .ok_or_else(|| ApiError::not_found("facilitator"))?;
+        .ok_or_else(|| ApiError::not_found(Role::Facilitator.as_str()))?;
     if row.try_get::<Option<String>, _>(0)?.as_deref() != Some(StaffRole::Facilitator.as_str()) {
         return Err(ApiError::new(
             ErrorCode::NotAFacilitator,
