@@ -1,6 +1,7 @@
 //! Storage: one portable query layer over sqlx's `Any` driver; SQLite (embedded default,
-//! WAL, `synchronous=FULL`) or PostgreSQL chosen by URL. Dialect differences live in
-//! `migrations/sqlite` and `migrations/postgres`.
+//! WAL, `synchronous=FULL`) or PostgreSQL chosen by URL. The schemas differ in
+//! `migrations/sqlite` and `migrations/postgres`; the few queries that differ choose by
+//! [`Backend`] where they are (see `migrations/README.md` for the list).
 
 use std::str::FromStr;
 
