@@ -1,0 +1,97 @@
+// Opening a sealed message as the Rust side does: the envelope signed by its author, the
+// expected case, the ciphertext's hash and size, then the age file, then the inner letter
+// signed by the same author, whose fields must equal the envelope's.
+
+import { Decrypter } from "age-encryption";
+import { sha256 } from "@noble/hashes/sha2.js";
+
+import { fromUtf8, toHex } from "./bytes.ts";
+import type { KeyCard } from "./keycard.ts";
+import { type SignedStatement, StatementError, open, parseStatement } from "./statement.ts";
+
+/** What the server sees of a message. */
+export interface Envelope {
+  v: number;
+  case_id: string;
+  message_id: string;
+  kind: string;
+  author: string;
+  recipient_role: string;
+  in_reply_to: string | null;
+  seq: number;
+  created_at: number;
+  ciphertext_sha256: string;
+  ciphertext_size: number;
+  attachments: unknown[];
+}
+
+/** The author's own letter, inside the age file. */
+export interface Letter {
+  v: number;
+  case_id: string;
+  message_id: string;
+  kind: string;
+  author: string;
+  recipient_role: string;
+  in_reply_to: string | null;
+  created_at: number;
+  body: string;
+  attachments: unknown[];
+}
+
+/** An opened message: its envelope and the letter, both verified. */
+export interface Opened {
+  envelope: Envelope;
+  letter: Letter;
+}
+
+/** Opens `ciphertext` for the holder of `ageSecret`, expecting a message of `caseId`. */
+export async function openSealed(
+  ageSecret: string,
+  envelope: SignedStatement,
+  ciphertext: Uint8Array,
+  author: KeyCard,
+  caseId: string,
+): Promise<Opened> {
+  if (envelope.signer !== author.accountId) {
+    throw new StatementError("the message is not signed by the author's key card");
+  }
+  const env = open<Envelope>(envelope, "submission", author.signingKey, "author");
+  if (env.case_id !== caseId) {
+    throw new StatementError("the message belongs to another case");
+  }
+  if (ciphertext.length !== env.ciphertext_size || toHex(sha256(ciphertext)) !== env.ciphertext_sha256) {
+    throw new StatementError("the sealed message is not the one its envelope signs");
+  }
+  const d = new Decrypter();
+  d.addIdentity(ageSecret);
+  let plaintext: Uint8Array;
+  try {
+    plaintext = await d.decrypt(ciphertext);
+  } catch {
+    throw new StatementError("the sealed message cannot be opened with your key");
+  }
+  const signed = parseStatement(fromUtf8(plaintext));
+  if (signed.signer !== author.accountId) {
+    throw new StatementError("the letter inside is not signed by the envelope's author");
+  }
+  const letter = open<Letter>(signed, "letter", author.signingKey, "author");
+  const fields = [
+    "case_id",
+    "message_id",
+    "kind",
+    "author",
+    "recipient_role",
+    "in_reply_to",
+    "created_at",
+  ] as const;
+  for (const f of fields) {
+    if (letter[f] !== env[f]) {
+      throw new StatementError(`the letter's ${f.replaceAll("_", " ")} differs from its envelope's`);
+    }
+  }
+  if (!Array.isArray(letter.attachments) || letter.attachments.length !== env.attachments.length) {
+    throw new StatementError("the letter's attachments differ from its envelope's");
+  }
+  return { envelope: env, letter };
+}
