@@ -5,6 +5,8 @@ use std::ops::Range;
 
 use ferry_crypto::SignedStatement;
 
+use crate::state::SignedStatementDoc;
+
 use crate::state::{
     CaseState, Consent, DeliveryKind, DeliveryState, MailKind, MailState, MessageKind,
     MessageState, Notifications, Role, SentState, StaffRole,
@@ -18,7 +20,7 @@ pub struct ServerInfo {
     /// Software version.
     pub version: String,
     /// The server's key card (signs the bootstrap invitation and, later, checkpoints).
-    #[schema(value_type = Object)]
+    #[schema(value_type = SignedStatementDoc)]
     pub key_card: SignedStatement,
     /// Whether a case becomes active only once every participant's key was checked.
     #[serde(default)]
@@ -31,10 +33,10 @@ pub struct EnrolRequest {
     /// The single-use invitation code.
     pub code: String,
     /// The new person's self-signed key card.
-    #[schema(value_type = Object)]
+    #[schema(value_type = SignedStatementDoc)]
     pub key_card: SignedStatement,
     /// The signed `enrolment` statement.
-    #[schema(value_type = Object)]
+    #[schema(value_type = SignedStatementDoc)]
     pub enrolment: SignedStatement,
 }
 
@@ -63,7 +65,7 @@ pub struct Challenge {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct SessionRequest {
     /// The signed `session` statement.
-    #[schema(value_type = Object)]
+    #[schema(value_type = SignedStatementDoc)]
     pub statement: SignedStatement,
 }
 
@@ -126,7 +128,7 @@ pub struct Membership {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct StatementRequest {
     /// The signed statement.
-    #[schema(value_type = Object)]
+    #[schema(value_type = SignedStatementDoc)]
     pub statement: SignedStatement,
 }
 
@@ -134,7 +136,7 @@ pub struct StatementRequest {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct InvitationRequest {
     /// The signed `invitation` statement, naming the code's hash.
-    #[schema(value_type = Object)]
+    #[schema(value_type = SignedStatementDoc)]
     pub statement: SignedStatement,
     /// The code; checked against the statement's hash, then forgotten (or e-mailed).
     pub code: String,
@@ -199,7 +201,7 @@ pub struct StateCount {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct SubmitRequest {
     /// The author's signed envelope.
-    #[schema(value_type = Object)]
+    #[schema(value_type = SignedStatementDoc)]
     pub envelope: SignedStatement,
     /// The age ciphertext, base64.
     pub ciphertext: String,
@@ -263,12 +265,12 @@ pub struct MessageDetail {
     /// The summary.
     pub summary: MessageSummary,
     /// The author's signed envelope.
-    #[schema(value_type = Object)]
+    #[schema(value_type = SignedStatementDoc)]
     pub envelope: SignedStatement,
     /// The age ciphertext, base64.
     pub ciphertext: String,
     /// The author's key card.
-    #[schema(value_type = Object)]
+    #[schema(value_type = SignedStatementDoc)]
     pub author_card: SignedStatement,
 }
 
@@ -277,7 +279,7 @@ pub struct MessageDetail {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct DecisionRequest {
     /// The facilitator's signed `forward` or `return` statement.
-    #[schema(value_type = Object)]
+    #[schema(value_type = SignedStatementDoc)]
     pub statement: SignedStatement,
     /// The sealed payload or note, base64.
     pub ciphertext: String,
@@ -287,7 +289,7 @@ pub struct DecisionRequest {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct WithholdRequest {
     /// The facilitator's signed `withhold` statement.
-    #[schema(value_type = Object)]
+    #[schema(value_type = SignedStatementDoc)]
     pub statement: SignedStatement,
     /// The sealed note, base64, if the statement names one.
     pub note: Option<String>,
@@ -321,18 +323,18 @@ pub struct DeliveryDetail {
     /// The summary.
     pub summary: DeliverySummary,
     /// The facilitator's signed statement.
-    #[schema(value_type = Object)]
+    #[schema(value_type = SignedStatementDoc)]
     pub statement: SignedStatement,
     /// The sealed payload, base64.
     pub ciphertext: String,
     /// The approving facilitator's key card.
-    #[schema(value_type = Object)]
+    #[schema(value_type = SignedStatementDoc)]
     pub facilitator_card: SignedStatement,
     /// The original author's key card.
-    #[schema(value_type = Object)]
+    #[schema(value_type = SignedStatementDoc)]
     pub author_card: SignedStatement,
     /// The original message's envelope (forwards only, for hashes and order).
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<SignedStatementDoc>)]
     pub original_envelope: Option<SignedStatement>,
 }
 
@@ -340,7 +342,7 @@ pub struct DeliveryDetail {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct KeyCardResponse {
     /// The self-signed key card.
-    #[schema(value_type = Object)]
+    #[schema(value_type = SignedStatementDoc)]
     pub key_card: SignedStatement,
 }
 
@@ -420,7 +422,7 @@ pub struct AuditBundle {
     /// The log's origin.
     pub origin: String,
     /// The server's self-signed key card (its Ed25519 key signs checkpoints).
-    #[schema(value_type = Object)]
+    #[schema(value_type = SignedStatementDoc)]
     pub server_key_card: SignedStatement,
     /// The signed checkpoint every proof is against.
     pub checkpoint: String,

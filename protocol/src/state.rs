@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-pub use ferry_crypto::{MessageKind, Role};
+pub use ferry_crypto::{MessageKind, Role, StatementKind};
 
 macro_rules! string_enum {
     ($(#[doc = $doc:literal])* $name:ident { $($(#[doc = $vdoc:literal])* $variant:ident => $text:literal,)* }) => {
@@ -207,6 +207,34 @@ string_enum! {
         /// Given up on after repeated failures.
         Failed => "failed",
     }
+}
+
+/// A signed statement as it travels (`ferry_crypto::SignedStatement`, described for the
+/// OpenAPI document). The signature is Ed25519 over `"ferry/v1/" || kind || "\0" || body`
+/// (the body's bytes): verify the exact bytes, then parse them.
+#[derive(ToSchema)]
+#[schema(as = SignedStatement)]
+#[allow(dead_code)]
+pub struct SignedStatementDoc {
+    /// What the statement is.
+    #[schema(schema_with = statement_kind_schema)]
+    kind: String,
+    /// The account that signed it.
+    signer: String,
+    /// Standard base64 of the exact JSON bytes signed.
+    #[schema(format = Byte)]
+    body: String,
+    /// Standard base64 of the 64-byte Ed25519 signature.
+    #[schema(format = Byte)]
+    sig: String,
+}
+
+/// The OpenAPI schema of a statement kind: one of [`StatementKind::ALL`].
+pub fn statement_kind_schema() -> utoipa::openapi::schema::Object {
+    text_enum(
+        "A kind of signed statement.",
+        StatementKind::ALL.iter().map(|k| k.as_str()),
+    )
 }
 
 /// The OpenAPI schema of a case role: one of [`Role::ALL`].

@@ -6,7 +6,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { concat, equalBytes, fromBase64, toHex, utf8 } from "./bytes.ts";
 import { type SignedStatement, StatementError, open, parseBody } from "./statement.ts";
 
-export const KIND = "key-card";
+export const KIND = "key-card" as const;
 
 /** A key card whose self-signature and account id were checked. */
 export interface KeyCard {

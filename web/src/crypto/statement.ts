@@ -4,17 +4,40 @@
 
 import { ed25519 } from "@noble/curves/ed25519.js";
 
+import type { components } from "../api.d.ts";
 import { concat, fromBase64, fromUtf8, toBase64, utf8 } from "./bytes.ts";
 
-/** A statement as it travels. */
-export interface SignedStatement {
-  kind: string;
-  signer: string;
-  /** base64 of the exact body bytes. */
-  body: string;
-  /** base64 of the 64-byte Ed25519 signature. */
-  sig: string;
-}
+/** A statement as it travels (the server's OpenAPI schema `SignedStatement`). */
+export type SignedStatement = components["schemas"]["SignedStatement"];
+
+/** Every kind of statement the server knows. */
+export type StatementKind = SignedStatement["kind"];
+
+const KINDS: Record<StatementKind, true> = {
+  "key-card": true,
+  "key-verification": true,
+  letter: true,
+  "redacted-letter": true,
+  submission: true,
+  forward: true,
+  return: true,
+  withhold: true,
+  escalate: true,
+  "read-receipt": true,
+  consent: true,
+  withdrawal: true,
+  "case-open": true,
+  allocation: true,
+  invitation: true,
+  enrolment: true,
+  "risk-assessment": true,
+  "case-state": true,
+  session: true,
+  note: true,
+};
+
+/** The kinds, as a set (the record above fails to compile when the server's list changes). */
+const STATEMENT_KINDS: ReadonlySet<string> = new Set(Object.keys(KINDS));
 
 /** Why a statement was not accepted. */
 export class StatementError extends Error {
@@ -22,13 +45,13 @@ export class StatementError extends Error {
 }
 
 /** The bytes a statement's signature covers. */
-export function signingInput(kind: string, body: Uint8Array): Uint8Array {
+export function signingInput(kind: StatementKind, body: Uint8Array): Uint8Array {
   return concat(utf8(`ferry/v1/${kind}`), new Uint8Array([0]), body);
 }
 
 /** Signs `body` (the exact JSON bytes) as a statement of `kind` by `signer`. */
 export function sign(
-  kind: string,
+  kind: StatementKind,
   signer: string,
   body: Uint8Array,
   secretKey: Uint8Array,
@@ -55,6 +78,9 @@ export function parseStatement(json: string): SignedStatement {
     throw new StatementError("the statement does not have kind, signer, body and sig");
   }
   const { kind, signer, body, sig } = value as SignedStatement;
+  if (!STATEMENT_KINDS.has(kind)) {
+    throw new StatementError("the statement is of a kind this page does not know");
+  }
   return { kind, signer, body, sig };
 }
 
@@ -65,7 +91,7 @@ export function parseStatement(json: string): SignedStatement {
  */
 export function open<T>(
   st: SignedStatement,
-  kind: string,
+  kind: StatementKind,
   publicKey: Uint8Array,
   signerField: string,
 ): T {
