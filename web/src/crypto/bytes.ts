@@ -55,8 +55,3 @@ export function concat(...parts: Uint8Array[]): Uint8Array {
   }
   return out;
 }
-
-/** Whether two byte strings are equal (not constant-time: for public values only). */
-export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
-}

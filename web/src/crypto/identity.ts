@@ -7,7 +7,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 
 import { concat, toBase64, toHex, utf8 } from "./bytes.ts";
 import { accountIdFor, type KeyCard, verifyKeyCard } from "./keycard.ts";
-import type { Identity } from "./keystore.ts";
+import { accountIdOf, type Identity } from "./keystore.ts";
 import { type SignedStatement, type StatementKind, sign } from "./statement.ts";
 
 /** Display names: 1–100 characters, no control characters, no space at either end. */
@@ -31,8 +31,7 @@ export async function newIdentity(label: string, displayName: string): Promise<I
 
 /** Signs `body` (serialised once, here) as `kind` by `identity`. */
 export function signBody(identity: Identity, kind: StatementKind, body: object): SignedStatement {
-  const account = accountIdFor(ed25519.getPublicKey(identity.signingSecret));
-  return sign(kind, account, utf8(JSON.stringify(body)), identity.signingSecret);
+  return sign(kind, accountIdOf(identity), utf8(JSON.stringify(body)), identity.signingSecret);
 }
 
 /** The person's self-signed key card. */
@@ -56,13 +55,17 @@ export function invitationHash(code: string): string {
 
 /** The signed acceptance of an invitation. */
 export function enrolment(identity: Identity, code: string, createdAt: number): SignedStatement {
-  const account = accountIdFor(ed25519.getPublicKey(identity.signingSecret));
-  const body = { v: 1, account_id: account, invitation: invitationHash(code), created_at: createdAt };
+  const body = {
+    v: 1,
+    account_id: accountIdOf(identity),
+    invitation: invitationHash(code),
+    created_at: createdAt,
+  };
   return signBody(identity, "enrolment", body);
 }
 
 /** A login: the server's challenge, signed. */
 export function session(identity: Identity, challenge: string, createdAt: number): SignedStatement {
-  const account = accountIdFor(ed25519.getPublicKey(identity.signingSecret));
-  return signBody(identity, "session", { v: 1, account_id: account, challenge, created_at: createdAt });
+  const body = { v: 1, account_id: accountIdOf(identity), challenge, created_at: createdAt };
+  return signBody(identity, "session", body);
 }

@@ -3,7 +3,7 @@
 
 import { sha256 } from "@noble/hashes/sha2.js";
 
-import { concat, equalBytes, fromBase64, toHex, utf8 } from "./bytes.ts";
+import { concat, fromBase64, toHex, utf8 } from "./bytes.ts";
 import { type SignedStatement, StatementError, open, parseBody } from "./statement.ts";
 
 export const KIND = "key-card" as const;
@@ -101,9 +101,4 @@ export function keyCode(fp: Uint8Array): string {
     symbols += CROCKFORD[(pair >> (11 - (bit % 8))) & 31];
   }
   return symbols.match(/.{5}/g)?.join("-") ?? "";
-}
-
-/** Whether two cards are the same statement. */
-export function sameCard(a: KeyCard, b: KeyCard): boolean {
-  return a.accountId === b.accountId && equalBytes(a.signingKey, b.signingKey);
 }
