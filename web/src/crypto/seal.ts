@@ -9,8 +9,8 @@ import { fromUtf8, toHex } from "./bytes.ts";
 import type { KeyCard } from "./keycard.ts";
 import { type SignedStatement, StatementError, open, parseStatement } from "./statement.ts";
 
-/** What the server sees of a message. */
-export interface Envelope {
+/** What the envelope and the letter inside both say of a message, and must agree on. */
+interface MessageHeader {
   v: number;
   case_id: string;
   message_id: string;
@@ -18,25 +18,20 @@ export interface Envelope {
   author: string;
   recipient_role: string;
   in_reply_to: string | null;
-  seq: number;
   created_at: number;
-  ciphertext_sha256: string;
-  ciphertext_size: number;
   attachments: unknown[];
 }
 
+/** What the server sees of a message. */
+export interface Envelope extends MessageHeader {
+  seq: number;
+  ciphertext_sha256: string;
+  ciphertext_size: number;
+}
+
 /** The author's own letter, inside the age file. */
-export interface Letter {
-  v: number;
-  case_id: string;
-  message_id: string;
-  kind: string;
-  author: string;
-  recipient_role: string;
-  in_reply_to: string | null;
-  created_at: number;
+export interface Letter extends MessageHeader {
   body: string;
-  attachments: unknown[];
 }
 
 /** An opened message: its envelope and the letter, both verified. */
