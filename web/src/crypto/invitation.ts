@@ -3,6 +3,8 @@
 
 const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
+const INCOMPLETE = "This code is not complete. Check it against the one you were given.";
+
 /** A handed-over invitation, read. */
 export interface InvitationCode {
   /** The one-time code (six groups). */
@@ -11,9 +13,22 @@ export interface InvitationCode {
   serverKey: string;
 }
 
-/** Reads an invitation, or says in words why it cannot be read. */
+/**
+ * Reads an invitation as typed or pasted (the code, or the whole link `…/join#CODE`; the page
+ * itself reads it from its URL's fragment, which never reaches the server), or says in words
+ * why it cannot be read.
+ */
 export function parseInvitation(text: string): InvitationCode | { problem: string } {
-  const groups = text
+  const hash = text.indexOf("#");
+  let code = text;
+  if (hash >= 0) {
+    try {
+      code = decodeURIComponent(text.slice(hash + 1));
+    } catch {
+      return { problem: INCOMPLETE };
+    }
+  }
+  const groups = code
     .split(/[-\s]+/)
     .filter((g) => g.length > 0)
     .map((g) =>
@@ -21,7 +36,7 @@ export function parseInvitation(text: string): InvitationCode | { problem: strin
     );
   const wellFormed = groups.every((g) => g.length === 5 && [...g].every((c) => CROCKFORD.includes(c)));
   if (!wellFormed || (groups.length !== 6 && groups.length !== 10)) {
-    return { problem: "This code is not complete. Check it against the one you were given." };
+    return { problem: INCOMPLETE };
   }
   if (groups.length === 6) {
     return {
