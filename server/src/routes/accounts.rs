@@ -20,12 +20,12 @@ use ferry_protocol::{
     responses((status = 200, body = Me), (status = 401, body = ferry_protocol::ErrorBody)))]
 pub async fn me(State(app): State<AppState>, caller: Caller) -> ApiResult<Json<Me>> {
     let row = sqlx::query(
-        "SELECT display_name, staff_role, accreditations, last_seq FROM accounts WHERE account_id = $1",
+        "SELECT display_name, accreditations, last_seq FROM accounts WHERE account_id = $1",
     )
     .bind(caller.account_id.as_str())
     .fetch_one(&app.pool)
     .await?;
-    let accreditations: String = row.try_get(2)?;
+    let accreditations: String = row.try_get(1)?;
     let cases =
         sqlx::query("SELECT case_id, role FROM members WHERE account_id = $1 ORDER BY joined_at")
             .bind(caller.account_id.as_str())
@@ -58,7 +58,7 @@ pub async fn me(State(app): State<AppState>, caller: Caller) -> ApiResult<Json<M
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
             .collect(),
-        next_seq: row.try_get::<i64, _>(3)? as u64 + 1,
+        next_seq: row.try_get::<i64, _>(2)? as u64 + 1,
         cases,
     }))
 }
