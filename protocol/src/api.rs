@@ -350,7 +350,7 @@ pub struct KeyCardResponse {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct KeyCards {
     /// Key cards.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<SignedStatementDoc>)]
     pub key_cards: Vec<SignedStatement>,
 }
 

@@ -1064,7 +1064,7 @@ export interface components {
         /** @description The public key cards of a case's facilitators, to seal messages to. */
         KeyCards: {
             /** @description Key cards. */
-            key_cards: Record<string, never>[];
+            key_cards: components["schemas"]["SignedStatement"][];
         };
         /**
          * @description A range of the log's leaves, in order, for an audit of the whole log (which recomputes the
