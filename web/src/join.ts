@@ -3,10 +3,11 @@
 // card (public keys) and the signed enrolment.
 
 import { ApiError, type Client, now, type Schemas } from "./api/client.ts";
-import { enrolment, keyCard, newIdentity } from "./crypto/identity.ts";
+import { enrolment, keyCard, newIdentity, signerOf } from "./crypto/identity.ts";
 import { parseInvitation } from "./crypto/invitation.ts";
 import { fingerprint, keyCode, type KeyCard, safetyNumber, verifyKeyCard } from "./crypto/keycard.ts";
 import type { Identity } from "./crypto/keystore.ts";
+import { sentence } from "./ui/problems.ts";
 
 /** A person who has joined: their keys, their card, what they joined as, their safety number. */
 export interface Joined {
@@ -35,7 +36,7 @@ export async function join(client: Client, invitation: string, displayName: stri
   }
   const identity = await newIdentity("default", displayName);
   const card = await keyCard(identity, now());
-  const request = { code: read.code, key_card: card.statement, enrolment: enrolment(identity, read.code, now()) };
+  const request = { code: read.code, key_card: card.statement, enrolment: await enrolment(signerOf(identity), read.code, now()) };
   let enrolled: Schemas["EnrolResponse"];
   try {
     enrolled = await client.post<Schemas["EnrolResponse"]>("/v1/enrol", request);
@@ -46,11 +47,4 @@ export async function join(client: Client, invitation: string, displayName: stri
     throw e;
   }
   return { identity, card, server, enrolled, safetyNumber: safetyNumber(fingerprint(card)) };
-}
-
-/** The server's sentence as a sentence: a capital first, a full stop last. */
-function sentence(text: string): string {
-  const s = text.trim();
-  const capital = s.charAt(0).toUpperCase() + s.slice(1);
-  return /[.!?]$/.test(capital) ? capital : `${capital}.`;
 }

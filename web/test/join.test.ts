@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, expect, it } from "vitest";
 
 import { Client, type Schemas } from "../src/api/client.ts";
+import { signerOf } from "../src/crypto/identity.ts";
 import { accountIdOf } from "../src/crypto/keystore.ts";
 import { JoinError, join } from "../src/join.ts";
 
@@ -76,7 +77,7 @@ it.runIf(available)("a person joins and logs in with keys made by the page", asy
   expect(joined.enrolled.account_id).toBe(accountIdOf(joined.identity));
   expect(joined.safetyNumber).toMatch(/^\d{5}( \d{5}){5}$/);
 
-  await client.login(joined.identity);
+  await client.login(signerOf(joined.identity));
   const me = await client.get<Schemas["Me"]>("/v1/me");
   expect(me.account_id).toBe(joined.card.accountId);
   expect(me.staff_role).toBe("coordinator");

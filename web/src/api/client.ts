@@ -2,8 +2,8 @@
 // server's code and sentence, the session token in memory only.
 
 import type { components } from "../api.d.ts";
-import type { Identity } from "../crypto/keystore.ts";
 import { session } from "../crypto/identity.ts";
+import type { Signer } from "../crypto/signer.ts";
 
 export type Schemas = components["schemas"];
 
@@ -40,10 +40,10 @@ export class Client {
     return this.#send<T>("POST", path, body);
   }
 
-  /** Logs in as `identity`: signs the server's challenge. */
-  async login(identity: Identity): Promise<void> {
+  /** Logs in as `signer`: signs the server's challenge. */
+  async login(signer: Signer): Promise<void> {
     const challenge = await this.post<Schemas["Challenge"]>("/v1/session/challenge", {});
-    const statement = session(identity, challenge.challenge, now());
+    const statement = await session(signer, challenge.challenge, now());
     const token = await this.post<Schemas["SessionToken"]>("/v1/session", { statement });
     this.#token = token.token;
   }
@@ -51,6 +51,40 @@ export class Client {
   /** Forgets the session (locking, leaving). */
   logout(): void {
     this.#token = null;
+  }
+
+  /** Uploads `data` with PUT, telling `progress` how many bytes have gone; reads JSON back. */
+  upload<T>(path: string, data: Blob, progress: (sent: number) => void): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open("PUT", this.base + path);
+      xhr.setRequestHeader("Content-Type", "application/octet-stream");
+      if (this.#token !== null) xhr.setRequestHeader("Authorization", `Bearer ${this.#token}`);
+      xhr.upload.onprogress = (e) => progress(e.loaded);
+      xhr.onerror = () => reject(unreachable());
+      xhr.onload = () => {
+        try {
+          resolve(answer<T>(xhr.status, xhr.responseText));
+        } catch (e) {
+          reject(e);
+        }
+      };
+      xhr.send(data);
+    });
+  }
+
+  /** Downloads bytes. */
+  async download(path: string): Promise<Uint8Array> {
+    const headers: Record<string, string> = {};
+    if (this.#token !== null) headers.Authorization = `Bearer ${this.#token}`;
+    let response: Response;
+    try {
+      response = await fetch(this.base + path, { headers, referrerPolicy: "no-referrer" });
+    } catch {
+      throw unreachable();
+    }
+    if (!response.ok) answer(response.status, await response.text());
+    return new Uint8Array(await response.arrayBuffer());
   }
 
   async #send<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -63,22 +97,30 @@ export class Client {
     try {
       response = await fetch(this.base + path, init);
     } catch {
-      throw new ApiError(0, "unreachable", "The service cannot be reached. Check your connection and try again.");
+      throw unreachable();
     }
-    const text = await response.text();
-    if (!response.ok) {
-      let error: Schemas["ErrorDetail"] | undefined;
-      try {
-        error = (JSON.parse(text) as Schemas["ErrorBody"]).error;
-      } catch {
-        error = undefined;
-      }
-      throw new ApiError(
-        response.status,
-        error?.code ?? "http_error",
-        error?.message ?? `The service answered ${response.status}.`,
-      );
+    return answer<T>(response.status, await response.text());
+  }
+}
+
+function unreachable(): ApiError {
+  return new ApiError(0, "unreachable", "The service cannot be reached. Check your connection and try again.");
+}
+
+/** The JSON of a success, or the server's error as an [`ApiError`]. */
+function answer<T>(status: number, text: string): T {
+  if (status < 200 || status > 299) {
+    let error: Schemas["ErrorDetail"] | undefined;
+    try {
+      error = (JSON.parse(text) as Schemas["ErrorBody"]).error;
+    } catch {
+      error = undefined;
     }
+    throw new ApiError(status, error?.code ?? "http_error", error?.message ?? `The service answered ${status}.`);
+  }
+  try {
     return JSON.parse(text) as T;
+  } catch {
+    throw new ApiError(status, "unreadable", "The service's answer could not be read.");
   }
 }

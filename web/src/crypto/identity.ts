@@ -8,7 +8,8 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { concat, toBase64, toHex, utf8 } from "./bytes.ts";
 import { accountIdFor, type KeyCard, verifyKeyCard } from "./keycard.ts";
 import { accountIdOf, type Identity } from "./keystore.ts";
-import { type SignedStatement, type StatementKind, sign } from "./statement.ts";
+import { bytesSigner, type Signer, signBody } from "./signer.ts";
+import type { SignedStatement } from "./statement.ts";
 
 /** Display names: 1–100 characters, no control characters, no space at either end. */
 export function checkDisplayName(name: string): string | null {
@@ -29,9 +30,9 @@ export async function newIdentity(label: string, displayName: string): Promise<I
   };
 }
 
-/** Signs `body` (serialised once, here) as `kind` by `identity`. */
-export function signBody(identity: Identity, kind: StatementKind, body: object): SignedStatement {
-  return sign(kind, accountIdOf(identity), utf8(JSON.stringify(body)), identity.signingSecret);
+/** A signer for an identity held in memory. */
+export function signerOf(identity: Identity): Signer {
+  return bytesSigner(accountIdOf(identity), identity.signingSecret);
 }
 
 /** The person's self-signed key card. */
@@ -45,7 +46,7 @@ export async function keyCard(identity: Identity, createdAt: number): Promise<Ke
     age_recipient: await identityToRecipient(identity.ageSecret),
     created_at: createdAt,
   };
-  return verifyKeyCard(signBody(identity, "key-card", body));
+  return verifyKeyCard(await signBody(signerOf(identity), "key-card", body));
 }
 
 /** The hash under which an invitation code is stored and named. */
@@ -54,18 +55,18 @@ export function invitationHash(code: string): string {
 }
 
 /** The signed acceptance of an invitation. */
-export function enrolment(identity: Identity, code: string, createdAt: number): SignedStatement {
+export function enrolment(signer: Signer, code: string, createdAt: number): Promise<SignedStatement> {
   const body = {
     v: 1,
-    account_id: accountIdOf(identity),
+    account_id: signer.accountId,
     invitation: invitationHash(code),
     created_at: createdAt,
   };
-  return signBody(identity, "enrolment", body);
+  return signBody(signer, "enrolment", body);
 }
 
 /** A login: the server's challenge, signed. */
-export function session(identity: Identity, challenge: string, createdAt: number): SignedStatement {
-  const body = { v: 1, account_id: accountIdOf(identity), challenge, created_at: createdAt };
-  return signBody(identity, "session", body);
+export function session(signer: Signer, challenge: string, createdAt: number): Promise<SignedStatement> {
+  const body = { v: 1, account_id: signer.accountId, challenge, created_at: createdAt };
+  return signBody(signer, "session", body);
 }

@@ -42,7 +42,7 @@ export interface Opened {
 
 /** Opens `ciphertext` for the holder of `ageSecret`, expecting a message of `caseId`. */
 export async function openSealed(
-  ageSecret: string,
+  ageSecret: string | CryptoKey,
   envelope: SignedStatement,
   ciphertext: Uint8Array,
   author: KeyCard,

@@ -45,7 +45,7 @@ export class StatementError extends Error {
 }
 
 /** The bytes a statement's signature covers. */
-export function signingInput(kind: StatementKind, body: Uint8Array): Uint8Array {
+export function signingInput(kind: StatementKind, body: Uint8Array): Uint8Array<ArrayBuffer> {
   return concat(utf8(`ferry/v1/${kind}`), new Uint8Array([0]), body);
 }
 

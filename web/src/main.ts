@@ -1,0 +1,43 @@
+// The participant page: reads the invitation from the link's fragment (and takes it out of
+// the address at once), then shows joining, or unlocking for the person who joined here.
+
+import "./style.css";
+
+import { load } from "./device/vault.ts";
+import { chooseLanguage, t } from "./strings/index.ts";
+import { App } from "./ui/app.ts";
+import { h } from "./ui/dom.ts";
+import { showJoin } from "./ui/join.ts";
+import { guard } from "./ui/safety.ts";
+import { showUnlock } from "./ui/unlock.ts";
+
+async function start(): Promise<void> {
+  const lang = chooseLanguage(navigator.languages);
+  document.documentElement.lang = lang;
+  const code = window.location.pathname === "/join" && window.location.hash.length > 1 ? window.location.hash.slice(1) : null;
+  // The code never reaches the server; it should not stay in the address bar or history either.
+  if (window.location.hash !== "") history.replaceState(null, "", window.location.pathname);
+
+  const leaveButton = h("button", { type: "button", class: "leave" }, t("leave.button"));
+  const main = h("main", { id: "main" });
+  document.body.replaceChildren(
+    h(
+      "header",
+      {},
+      h("p", { class: "service" }, h("strong", {}, t("page.service")), " ", h("span", {}, t("page.tagline"))),
+      h("div", { class: "leave-box" }, leaveButton, h("p", { class: "hint" }, t("leave.hint"))),
+    ),
+    main,
+  );
+  const app = new App(main);
+  guard(app, leaveButton);
+  app.onLock = (why) => showUnlock(app, why);
+  app.stored = await load();
+  if (app.stored === undefined) {
+    showJoin(app, code === null ? null : decodeURIComponent(code));
+  } else {
+    showUnlock(app);
+  }
+}
+
+void start();

@@ -1,0 +1,49 @@
+// The page's frame: one person, their unlocked keys and session while open, and the screen
+// shown. Screens replace each other in place (no history entries), focus moves to each new
+// heading, and locking or leaving drops everything held in memory.
+
+import { Client } from "../api/client.ts";
+import type { Keys } from "../device/keys.ts";
+import type { Stored } from "../device/vault.ts";
+import { t } from "../strings/index.ts";
+import { h } from "./dom.ts";
+
+type Child = Node | string | null | undefined | false;
+
+export class App {
+  client = new Client();
+  stored: Stored | undefined;
+  keys: Keys | undefined;
+  /** Called to show the unlock screen after a lock. */
+  onLock: (why: "idle" | "asked") => void = () => {};
+
+  constructor(readonly main: HTMLElement) {}
+
+  /** Replaces the content with a screen titled `title`, and moves focus to its heading. */
+  show(title: string, ...content: Child[]): void {
+    const heading = h("h1", { tabindex: -1 }, title);
+    this.main.replaceChildren(heading, ...content.filter((c): c is Node | string => Boolean(c)));
+    document.title = `${title} · ${t("page.service")}`;
+    heading.focus();
+  }
+
+  /** The unlocked keys (a screen that needs them is only shown while unlocked). */
+  get me(): Keys {
+    if (this.keys === undefined) throw new Error("the page is locked");
+    return this.keys;
+  }
+
+  /** Forgets the keys and the session, clears the screen, and asks for the passphrase. */
+  lock(why: "idle" | "asked"): void {
+    this.forget();
+    this.onLock(why);
+  }
+
+  /** Drops everything held in memory. */
+  forget(): void {
+    this.keys = undefined;
+    this.client.logout();
+    this.client = new Client();
+    this.main.replaceChildren();
+  }
+}
