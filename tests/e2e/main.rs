@@ -13,6 +13,7 @@ mod interop;
 mod keys;
 mod lifecycle;
 mod mail;
+mod page;
 mod postgres;
 mod privacy;
 mod replicas;

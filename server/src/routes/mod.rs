@@ -8,6 +8,7 @@ mod enrol;
 mod log;
 mod messages;
 mod meta;
+mod page;
 mod sent;
 pub mod submit;
 
@@ -141,8 +142,10 @@ pub fn router(state: AppState) -> Router {
     let limit = state.config.max_body_bytes;
     let (router, _) = api_router().split_for_parts();
     router
+        .merge(page::routes())
         .fallback(|| async { ApiError::not_found("endpoint") })
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::map_response(page::security_headers))
         .with_state(state)
 }
 
