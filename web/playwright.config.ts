@@ -14,6 +14,8 @@ export default defineConfig({
   reporter: [["list"]],
   use: {
     headless: true,
+    actionTimeout: 30_000,
+    navigationTimeout: 30_000,
     locale: "en-GB",
     timezoneId: "Europe/London",
     launchOptions: {

@@ -25,17 +25,7 @@ const NOTE = "The part about the door reads as blaming. Could you say what you w
 test("a question and an answer travel through the facilitator, in the browser", async ({ browser }) => {
   const service = await Service.start();
   try {
-    // Staff, on the CLI.
-    service.cli("coordinator", ["enrol", service.url, service.coordinatorCode, "--name", "Chris Coordinator"]);
-    const fcode = service.json("coordinator", ["staff", "invite", "--role", "facilitator"]).code as string;
-    service.cli("facilitator", ["enrol", service.url, fcode, "--name", "Fiona"]);
-    const fid = (service.json("facilitator", ["whoami"]).me as { account_id: string }).account_id;
-    const caseId = service.json("coordinator", ["case", "open", "--reference", "RJ-1", "--category", "burglary"])
-      .case_id as string;
-    service.cli("coordinator", ["case", "allocate", caseId, fid]);
-    service.cli("coordinator", ["case", "risk", caseId, "proceed"]);
-    const hcode = service.json("coordinator", ["case", "invite", caseId, "--role", "harmed"]).code as string;
-    const rcode = service.json("coordinator", ["case", "invite", caseId, "--role", "responsible"]).code as string;
+    const { caseId, harmed: hcode, responsible: rcode } = service.openCase();
 
     const harriet = await Participant.open(browser, "Harriet");
     const rory = await Participant.open(browser, "Rory");
@@ -61,9 +51,9 @@ test("a question and an answer travel through the facilitator, in the browser", 
       await page.getByRole("button", { name: "Send to your facilitator" }).click();
       await expect(page.getByRole("heading", { level: 1 })).toHaveText(/^Sent\./);
       await checkState(page, "06-sent");
-      const review = service.json("facilitator", ["inbox"]).review as { message_id: string }[];
+      const review = service.toReview();
       expect(review).toHaveLength(1);
-      questionId = review[0]?.message_id ?? "";
+      questionId = review[0] ?? "";
     });
 
     await test.step("Fiona reviews, redacts and forwards it with the CLI", async () => {
@@ -97,8 +87,7 @@ test("a question and an answer travel through the facilitator, in the browser", 
       await page.getByLabel("Your message").fill(FIRST_ANSWER);
       await page.getByRole("button", { name: "Send to your facilitator" }).click();
       await expect(page.getByRole("heading", { level: 1 })).toHaveText(/^Sent\./);
-      const review = service.json("facilitator", ["inbox"]).review as { message_id: string }[];
-      answerId = review[0]?.message_id ?? "";
+      answerId = service.toReview()[0] ?? "";
       expect(answerId).not.toBe("");
     });
 
@@ -123,8 +112,7 @@ test("a question and an answer travel through the facilitator, in the browser", 
     });
 
     await test.step("Fiona forwards the new version as written; Harriet reads it", async () => {
-      const review = service.json("facilitator", ["inbox"]).review as { message_id: string }[];
-      const second = review.find((m) => m.message_id !== answerId)?.message_id ?? "";
+      const second = service.toReview().find((id) => id !== answerId) ?? "";
       service.cli("facilitator", ["review", second]);
       service.cli("facilitator", ["forward", second, "--yes"]);
       await harriet.visit(service);

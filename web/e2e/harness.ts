@@ -107,6 +107,29 @@ export class Service {
     return JSON.parse(this.cli(person, ["--json", ...args])) as Record<string, unknown>;
   }
 
+  /**
+   * Sets up a case as the staff do on the CLI: a coordinator and a facilitator (Fiona), a case
+   * allocated to her and assessed, and invitations for the harmed and responsible people.
+   */
+  openCase(): { caseId: string; harmed: string; responsible: string } {
+    this.cli("coordinator", ["enrol", this.url, this.coordinatorCode, "--name", "Chris Coordinator"]);
+    const fcode = this.json("coordinator", ["staff", "invite", "--role", "facilitator"]).code as string;
+    this.cli("facilitator", ["enrol", this.url, fcode, "--name", "Fiona"]);
+    const fid = (this.json("facilitator", ["whoami"]).me as { account_id: string }).account_id;
+    const caseId = this.json("coordinator", ["case", "open", "--reference", "RJ-1", "--category", "burglary"])
+      .case_id as string;
+    this.cli("coordinator", ["case", "allocate", caseId, fid]);
+    this.cli("coordinator", ["case", "risk", caseId, "proceed"]);
+    const harmed = this.json("coordinator", ["case", "invite", caseId, "--role", "harmed"]).code as string;
+    const responsible = this.json("coordinator", ["case", "invite", caseId, "--role", "responsible"]).code as string;
+    return { caseId, harmed, responsible };
+  }
+
+  /** The ids of the messages waiting for the facilitator's review. */
+  toReview(): string[] {
+    return (this.json("facilitator", ["inbox"]).review as { message_id: string }[]).map((m) => m.message_id);
+  }
+
   /** Every byte the server stored: its database files and blobs. */
   storedBytes(): Buffer {
     const parts: Buffer[] = [];

@@ -48,6 +48,15 @@ export class Participant {
     await expect(page.getByRole("heading", { level: 1 })).toHaveText("Your page");
   }
 
+  /** Writes a question (from their page) and sends it. */
+  async ask(text: string): Promise<void> {
+    const page = this.page;
+    await page.getByRole("button", { name: "Write a question" }).click();
+    await page.getByLabel("Your message").fill(text);
+    await page.getByRole("button", { name: "Send to your facilitator" }).click();
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText(/^Sent\./);
+  }
+
   /** Comes back to the page: a new visit, unlocked with the passphrase. */
   async visit(service: Service): Promise<void> {
     const page = this.page;
