@@ -25,7 +25,7 @@ import { axeViolations } from "./axe.ts";
 
 const target = fileURLToPath(new URL("../../target/debug/", import.meta.url));
 const SERVER = process.env.FERRY_SERVER_BIN ?? join(target, "ferry-server");
-const CLI = process.env.FERRY_CLI_BIN ?? join(target, "ferry");
+export const CLI = process.env.FERRY_CLI_BIN ?? join(target, "ferry");
 
 /** Fails loudly when the binaries are missing. */
 export function requireBinaries(): void {

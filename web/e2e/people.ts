@@ -2,7 +2,10 @@
 
 import { type Browser, type BrowserContext, type Page, expect } from "@playwright/test";
 
-import { type Service, checkState } from "./harness.ts";
+import { checkState } from "./harness.ts";
+
+/** Where the page is served. */
+type Site = { url: string };
 
 /** A participant with their own browser (their own IndexedDB). */
 export class Participant {
@@ -20,7 +23,7 @@ export class Participant {
   }
 
   /** Joins from the link the coordinator sent; returns the safety number shown. */
-  async join(service: Service, code: string, shots?: string): Promise<string> {
+  async join(service: Site, code: string, shots?: string): Promise<string> {
     const page = this.page;
     await page.goto(`${service.url}/join#${code}`);
     await expect(page.getByRole("heading", { level: 1 })).toHaveText("Join");
@@ -58,7 +61,7 @@ export class Participant {
   }
 
   /** Comes back to the page: a new visit, unlocked with the passphrase. */
-  async visit(service: Service): Promise<void> {
+  async visit(service: Site): Promise<void> {
     const page = this.page;
     await page.goto(service.url);
     await expect(page.getByRole("heading", { level: 1 })).toHaveText("Welcome back");

@@ -14,12 +14,16 @@ use crate::output::Out;
 /// The keystore passphrase every demo person uses.
 pub const DEMO_PASSPHRASE: &str = "ferry demo passphrase";
 
-/// `ferry demo [--keep DIR]`
+/// `ferry demo [--keep DIR] [--serve]`
 #[derive(clap::Args)]
 pub struct Cmd {
     /// Keep the database, keystores and server key in DIR for inspection.
     #[arg(long)]
     keep: Option<PathBuf>,
+    /// After the exchange, keep the server running with a fresh case and print join links,
+    /// so you can take part from your own browser (Ctrl-C stops it).
+    #[arg(long)]
+    serve: bool,
 }
 
 /// A person in the demo: their own FERRY_HOME.
@@ -117,6 +121,69 @@ fn field(v: &Value, path: &[&str]) -> Result<String> {
         .with_context(|| format!("demo: {path:?} is not text"))
 }
 
+/// Opens a fresh case with the demo's staff and prints what a newcomer needs to take part
+/// from their own browser, with the facilitator driven from the printed CLI commands.
+fn serve_fresh_case(out: &mut Out<'_>, dir: &Path, url: &str) -> Result<()> {
+    let coordinator = Person::new(dir, Role::Coordinator.as_str());
+    let facilitator = Person::new(dir, Role::Facilitator.as_str());
+    let me = quiet(out, &facilitator, &["whoami"], "(Fiona's account id)")?;
+    let fid = field(&me, &["me", "account_id"])?;
+    let v = quiet(
+        out,
+        &coordinator,
+        &[
+            "case",
+            "open",
+            "--reference",
+            "RJ-2026-0143",
+            "--category",
+            "burglary",
+        ],
+        "Opened a fresh case for you.",
+    )?;
+    let case = field(&v, &["case_id"])?;
+    show(out, &coordinator, &["case", "allocate", &case, &fid])?;
+    show(out, &coordinator, &["case", "risk", &case, "proceed"])?;
+    let mut links = vec![];
+    for role in [Role::Harmed, Role::Responsible] {
+        let v = quiet(
+            out,
+            &coordinator,
+            &["case", "invite", &case, "--role", role.as_str()],
+            &format!("(an invitation for the {})", role.person()),
+        )?;
+        links.push((role, format!("{url}/join#{}", field(&v, &["code"])?)));
+    }
+    let ferry = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| "ferry".to_owned());
+    let home = facilitator.env.home.display().to_string();
+    let lines = [
+        String::new(),
+        format!("The server keeps running at {url}. Ctrl-C stops it."),
+        String::new(),
+        "Take part from your own browser. Each person needs their own browser profile (open the"
+            .to_owned(),
+        "second link in a private window or another browser):".to_owned(),
+        format!("  the harmed person:      {}", links[0].1),
+        format!("  the responsible person: {}", links[1].1),
+        String::new(),
+        "Then be Fiona, the facilitator, in another terminal:".to_owned(),
+        format!("  export FERRY_HOME='{home}' FERRY_PASSPHRASE='{DEMO_PASSPHRASE}'"),
+        format!(
+            "  {ferry} verify-key NAME --case {case}   # check each safety number, once both joined"
+        ),
+        format!("  {ferry} inbox                     # what waits for review"),
+        format!("  {ferry} review MESSAGE --redact-detected"),
+        format!("  {ferry} forward MESSAGE --yes     # or: return MESSAGE --note '...'"),
+        format!("  {ferry} audit verify --case {case}"),
+    ];
+    for line in lines {
+        out.line(line)?;
+    }
+    Ok(())
+}
+
 impl Cmd {
     /// Plays the exchange.
     pub fn run(self, out: &mut Out<'_>) -> Result<()> {
@@ -158,7 +225,14 @@ impl Cmd {
         }));
         let code = runtime.block_on(ferry_server::init::invite_coordinator(&state))?;
 
-        let result = self.play(out, &dir, &url, &code);
+        let mut result = self.play(out, &dir, &url, &code);
+        if self.serve && result.is_ok() {
+            result = serve_fresh_case(out, &dir, &url).and_then(|()| {
+                runtime.block_on(tokio::signal::ctrl_c())?;
+                out.line("Stopping the server.")?;
+                Ok(())
+            });
+        }
         let _ = stop.send(());
         let _ = runtime.block_on(server);
         let events = runtime.block_on(ferry_server::log_store::size(&state.pool))?;
