@@ -26,6 +26,10 @@ struct Args {
     /// Only these figures (1 to 5; repeatable). All of them when not given.
     #[arg(long = "figure", value_name = "N", value_parser = clap::value_parser!(u8).range(1..=5))]
     figures: Vec<u8>,
+    /// Only time sealing FILE as `ferry write --attach` does (best of three), and print the
+    /// seconds; the web page's benchmark (`web/bench`) compares the browser against it.
+    #[arg(long, value_name = "FILE")]
+    seal_file: Option<std::path::PathBuf>,
 }
 
 impl Args {
@@ -36,6 +40,9 @@ impl Args {
 
 fn main() -> Result<()> {
     let args = Args::parse();
+    if let Some(file) = &args.seal_file {
+        return seal_file(file);
+    }
     println!(
         "Ferry benchmarks{} — each figure against its ceiling, measured in this run",
         if args.quick { " (quick)" } else { "" }
@@ -68,6 +75,29 @@ fn main() -> Result<()> {
     if args.wants(5) {
         proofs(&args)?;
     }
+    Ok(())
+}
+
+/// Times sealing `path` to a facilitator and the author, as `ferry write --attach` does.
+fn seal_file(path: &std::path::Path) -> Result<()> {
+    let author = Identity::generate("author")?;
+    let facilitator = Identity::generate("facilitator")?.recipient();
+    let (took, sealed) = best(3, || -> Result<_> {
+        let file = std::io::BufReader::new(std::fs::File::open(path)?);
+        Ok(seal_attachment(
+            &author,
+            std::slice::from_ref(&facilitator),
+            "file",
+            file,
+            std::io::sink(),
+        )?)
+    });
+    let sealed = sealed?;
+    println!(
+        "sealed {} bytes in {:.3} s",
+        sealed.plaintext.size,
+        took.as_secs_f64()
+    );
     Ok(())
 }
 
