@@ -56,7 +56,7 @@ Roles and their commands:
   coordinator   case open|allocate|invite|risk|pause|resume|close|show|list, staff invite|list,
                 admin outbox
   facilitator   inbox, review, forward, return, withhold, escalate, verify-key
-  participant   consent, withdraw, write, inbox, read, sent
+  participant   consent, withdraw, hold, write, inbox, read, sent
   auditor       audit verify, audit export, audit verify-bundle
   anyone        enrol, whoami, notifications, demo, self-check";
 
@@ -90,6 +90,8 @@ enum Command {
     Consent(commands::participant::ConsentCmd),
     /// Participants: withdraws your consent; the case pauses at once.
     Withdraw(commands::participant::WithdrawCmd),
+    /// Participants: holds anything new for you until you say (`--off` lets it through).
+    Hold(commands::participant::HoldCmd),
     /// Participants: writes a question, letter or answer, sealed to the facilitators.
     Write(commands::participant::Write),
     /// Reads something delivered to you, verifying every signature.
@@ -143,6 +145,7 @@ where
         Command::VerifyKey(cmd) => cmd.run(env, profile, &mut out),
         Command::Consent(cmd) => cmd.run(env, profile, &mut out, true),
         Command::Withdraw(cmd) => cmd.run(env, profile, &mut out),
+        Command::Hold(cmd) => cmd.run(env, profile, &mut out),
         Command::Write(cmd) => cmd.run(env, profile, &mut out),
         Command::Read(cmd) => cmd.run(env, profile, &mut out),
         Command::Sent(cmd) => cmd.run(env, profile, &mut out),

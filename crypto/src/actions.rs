@@ -313,6 +313,27 @@ pub struct Withdrawal {
 }
 signed_by!(Withdrawal, Withdrawal, participant);
 
+/// A participant pausing what reaches them: while `hold` is true, anything passed on to them
+/// in the case is held; with `hold` false, what was held is let through (if the case is
+/// active). Their consent, and the case, are unchanged.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Hold {
+    /// Format version.
+    pub v: u32,
+    /// The participant.
+    pub participant: AccountId,
+    /// The case.
+    pub case_id: Id,
+    /// Hold (true) or let through (false).
+    pub hold: bool,
+    /// The participant's sequence number.
+    pub seq: u64,
+    /// When (Unix seconds).
+    pub created_at: i64,
+}
+signed_by!(Hold, Hold, participant);
+
 /// A facilitator returning a message to its author for changes, with a sealed note.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -523,6 +544,7 @@ sequenced!(
     CaseState,
     Consent,
     Withdrawal,
+    Hold,
     Return,
     Withhold,
     Escalate,

@@ -52,6 +52,7 @@ statement_kinds! {
     ReadReceipt => "read-receipt", "A recipient's receipt for a forwarded message.";
     Consent => "consent", "A participant's consent to take part.";
     Withdrawal => "withdrawal", "A participant's withdrawal of consent.";
+    Hold => "hold", "A participant asking that anything new for them be held until they say, or letting it through again.";
     CaseOpen => "case-open", "A coordinator opening a case.";
     Allocation => "allocation", "A coordinator allocating a facilitator to a case.";
     Invitation => "invitation", "A coordinator inviting a person to a role in a case.";

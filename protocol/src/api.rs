@@ -122,6 +122,10 @@ pub struct Membership {
     /// The role.
     #[schema(schema_with = crate::state::role_schema)]
     pub role: Role,
+    /// Whether the caller asked that what is passed on to them in the case be held until they
+    /// let it through.
+    #[serde(default)]
+    pub holding: bool,
 }
 
 /// Any signed action posted on its own.
@@ -465,6 +469,9 @@ pub struct KeptMember {
     pub role: String,
     /// none, given or withdrawn.
     pub consent: String,
+    /// Whether they hold what is passed on to them.
+    #[serde(default)]
+    pub holding: bool,
 }
 
 /// A message's state, as the server keeps it.

@@ -306,16 +306,25 @@ pub async fn activate_if_ready(
     Ok(case.state)
 }
 
-/// Releases forwards held while the case was paused, and tells their recipients.
+/// Releases what was held while the case was paused (to everyone not holding their own
+/// deliveries), or, for `only` one recipient, what was held while they held it; and tells the
+/// recipients.
 pub async fn release_held(
     tx: &mut Tx<'_>,
     config: &crate::Config,
     case_id: &str,
+    only: Option<&str>,
     now: i64,
 ) -> ApiResult<()> {
-    let recipients: Vec<String> = sqlx::query(
-        "SELECT DISTINCT recipient FROM deliveries WHERE case_id = $1 AND state = 'held' AND attachments_pending = 0",
-    )
+    // Held, complete, and for someone who is not holding what reaches them.
+    let which = "case_id = $1 AND state = 'held' AND attachments_pending = 0 AND ($2 = '' OR recipient = $2) \
+                 AND recipient NOT IN (SELECT account_id FROM members WHERE case_id = $3 AND holding = 1)";
+    let recipient = only.unwrap_or("");
+    let recipients: Vec<String> = sqlx::query(&format!(
+        "SELECT DISTINCT recipient FROM deliveries WHERE {which}"
+    ))
+    .bind(case_id)
+    .bind(recipient)
     .bind(case_id)
     .fetch_all(&mut **tx)
     .await?
@@ -326,15 +335,32 @@ pub async fn release_held(
         crate::mail::outbox::notify(tx, config, r, crate::mail::Kind::NewMessage, case_id, now)
             .await?;
     }
-    sqlx::query(
-        "UPDATE deliveries SET state = 'released', released_at = $1 \
-         WHERE case_id = $2 AND state = 'held' AND attachments_pending = 0",
-    )
-    .bind(now)
+    sqlx::query(&format!(
+        "UPDATE deliveries SET state = 'released', released_at = $4 WHERE {which}"
+    ))
     .bind(case_id)
+    .bind(recipient)
+    .bind(case_id)
+    .bind(now)
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// Whether `account` asked that what is passed on to them in the case be held.
+pub async fn is_holding<'e, E>(db: E, case_id: &str, account: &str) -> ApiResult<bool>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let holding: Option<i64> =
+        sqlx::query("SELECT holding FROM members WHERE case_id = $1 AND account_id = $2")
+            .bind(case_id)
+            .bind(account)
+            .fetch_optional(db)
+            .await?
+            .map(|r| r.try_get(0))
+            .transpose()?;
+    Ok(holding.unwrap_or(0) != 0)
 }
 
 /// Who is looking at a case: staff and facilitators see all of its metadata; a participant

@@ -145,11 +145,11 @@ async fn read_part(
         let limit = i64::try_from(budget.saturating_add(1)).unwrap_or(i64::MAX);
         let (keys, taken) = match section {
             0 => {
-                let mut rows: Vec<(String, String, String)> = json_page(
+                let mut rows: Vec<(String, String, String, i64)> = json_page(
                     conn,
-                    "SELECT account_id, role, consent FROM members \
+                    "SELECT account_id, role, consent, holding FROM members \
                      WHERE case_id = $1 AND account_id > $2 ORDER BY account_id LIMIT $3",
-                    &["account_id", "role", "consent"],
+                    &["account_id", "role", "consent", "holding"],
                     (case_id, after, limit),
                 )
                 .await?;
@@ -158,10 +158,11 @@ async fn read_part(
                 let keys: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
                 let fits = rows.len().min(*budget);
                 states.members.extend(rows.into_iter().take(fits).map(
-                    |(account_id, role, consent)| KeptMember {
+                    |(account_id, role, consent, holding)| KeptMember {
                         account_id,
                         role,
                         consent,
+                        holding: holding != 0,
                     },
                 ));
                 (keys, fits)

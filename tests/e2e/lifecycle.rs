@@ -10,7 +10,7 @@ fn forwards_while_paused_wait_for_resume() {
     let q = w.question("What was going through your head?");
     w.coordinator.ok(&["case", "pause", &w.case]);
     let out = w.forward(&q, &[]);
-    assert!(out.contains("held until the case resumes"), "{out}");
+    assert!(out.contains("held (the case is paused"), "{out}");
     assert!(w.delivered(&w.responsible).is_empty());
     let show = w.coordinator.ok(&["case", "show", &w.case]);
     assert!(show.contains("1 forward(s) waiting"), "{show}");
@@ -75,6 +75,61 @@ fn a_withdrawal_pauses_at_once_holds_what_is_new_and_keeps_what_was_delivered() 
     );
     w.coordinator.ok(&["case", "resume", &w.case]);
     assert_eq!(w.delivered(&w.responsible).len(), 2);
+}
+
+#[test]
+fn a_participant_holds_what_is_new_until_they_say() {
+    let w = World::new();
+    let q1 = w.question("First question");
+    w.forward(&q1, &[]);
+    assert_eq!(w.delivered(&w.responsible).len(), 1);
+
+    let out = w.responsible.ok(&["hold"]);
+    assert!(
+        out.contains("held until you run `ferry hold --off`"),
+        "{out}"
+    );
+    // The case goes on: the other party still writes, the facilitator still forwards.
+    let q2 = w.question("Second question");
+    let out = w.forward(&q2, &[]);
+    assert!(out.contains("asked to hold anything new"), "{out}");
+    assert_eq!(w.delivered(&w.responsible).len(), 1, "held, not delivered");
+    let me: serde_json::Value =
+        serde_json::from_str(&w.responsible.ok(&["--json", "whoami"])).unwrap();
+    assert_eq!(me["me"]["cases"][0]["holding"], true, "{me}");
+    // Only they can hold what reaches them: the other party's hold is their own.
+    let a = w
+        .server
+        .scalar("SELECT COUNT(*) FROM members WHERE holding = 1");
+    assert_eq!(a, 1);
+    // The whole-log audit sees the hold and the held delivery, and finds them explained.
+    let audit = w.coordinator.ok(&["audit", "verify", "--case", &w.case]);
+    assert!(audit.contains("CLEAN"), "{audit}");
+
+    w.responsible.ok(&["hold", "--off"]);
+    let delivered = w.delivered(&w.responsible);
+    assert_eq!(delivered.len(), 2);
+    let read = w
+        .responsible
+        .ok(&["read", &field(&delivered[1], "delivery_id")]);
+    assert!(read.contains("Second question"), "{read}");
+    let audit = w.coordinator.ok(&["audit", "verify"]);
+    assert!(audit.contains("CLEAN"), "{audit}");
+}
+
+#[test]
+fn a_hold_by_someone_outside_the_participants_is_refused() {
+    let w = World::new();
+    let err = w
+        .facilitator
+        .ferry(&["hold", "--case", &w.case])
+        .unwrap_err();
+    assert_eq!(code(&err), "wrong_role");
+    assert_eq!(
+        w.server
+            .scalar("SELECT COUNT(*) FROM members WHERE holding = 1"),
+        0
+    );
 }
 
 #[test]

@@ -787,7 +787,7 @@ type Edit = dyn Fn(&World, &str) -> String;
 /// no event, and both audits (one case, and the whole log) report it.
 #[test]
 fn states_written_around_the_api_are_reported() {
-    let edits: [(&str, &Edit, &str); 6] = [
+    let edits: [(&str, &Edit, &str); 7] = [
         (
             "a message hidden from its facilitator's queue",
             &|w, q| {
@@ -812,6 +812,16 @@ fn states_written_around_the_api_are_reported() {
                 )
             },
             "consent is kept as withdrawn, but their events make it given",
+        ),
+        (
+            "deliveries held for someone who never asked",
+            &|w, _| {
+                format!(
+                    "UPDATE members SET holding = 1 WHERE case_id = '{}' AND role = 'responsible'",
+                    w.case
+                )
+            },
+            "is kept as holding what is passed on to them, but their events say otherwise",
         ),
         (
             "the case paused without a statement",

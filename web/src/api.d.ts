@@ -150,6 +150,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/cases/{case_id}/hold": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Holds what is passed on to the caller in the case until they say (`hold: true`), or lets
+         *     it through again (`hold: false`: what was held is released if the case is active). Their
+         *     consent and the case's state do not change.
+         */
+        post: operations["hold"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/cases/{case_id}/invitations": {
         parameters: {
             query?: never;
@@ -1046,6 +1067,8 @@ export interface components {
             account_id: string;
             /** @description none, given or withdrawn. */
             consent: string;
+            /** @description Whether they hold what is passed on to them. */
+            holding?: boolean;
             /** @description Role. */
             role: string;
         };
@@ -1127,6 +1150,11 @@ export interface components {
         Membership: {
             /** @description The case. */
             case_id: string;
+            /**
+             * @description Whether the caller asked that what is passed on to them in the case be held until they
+             *     let it through.
+             */
+            holding?: boolean;
             /**
              * @description A role in a case.
              * @enum {string}
@@ -1326,7 +1354,7 @@ export interface components {
              * @description A kind of signed statement.
              * @enum {string}
              */
-            kind: "key-card" | "key-verification" | "letter" | "redacted-letter" | "submission" | "forward" | "return" | "withhold" | "escalate" | "read-receipt" | "consent" | "withdrawal" | "case-open" | "allocation" | "invitation" | "enrolment" | "risk-assessment" | "case-state" | "session" | "note";
+            kind: "key-card" | "key-verification" | "letter" | "redacted-letter" | "submission" | "forward" | "return" | "withhold" | "escalate" | "read-receipt" | "consent" | "withdrawal" | "hold" | "case-open" | "allocation" | "invitation" | "enrolment" | "risk-assessment" | "case-state" | "session" | "note";
             /**
              * Format: byte
              * @description Standard base64 of the 64-byte Ed25519 signature.
@@ -1763,6 +1791,57 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    hold: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Case id */
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StatementRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            /** @description No live session for the bearer token: missing, unknown or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

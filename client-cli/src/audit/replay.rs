@@ -17,6 +17,8 @@ use super::{Event, TimelineEntry};
 pub(crate) struct Member {
     pub role: Role,
     pub consent: Consent,
+    /// Whether they hold what is passed on to them.
+    pub holding: bool,
 }
 
 /// A message of a case.
@@ -89,6 +91,21 @@ impl State {
     /// Whether the case is in `state`.
     pub fn is(&self, state: CaseState) -> bool {
         self.case_state == Some(state)
+    }
+
+    /// Whether `account` holds what is passed on to them.
+    pub fn holding(&self, account: &str) -> bool {
+        self.members.get(account).is_some_and(|m| m.holding)
+    }
+
+    /// What a delivery to `recipient` becomes now: released while the case is active and they
+    /// do not hold, otherwise held.
+    pub fn delivery_status(&self, recipient: &str) -> DeliveryState {
+        if self.is(CaseState::Active) && !self.holding(recipient) {
+            DeliveryState::Released
+        } else {
+            DeliveryState::Held
+        }
     }
 
     /// The case's state in words, for sentences.

@@ -5,7 +5,7 @@
 
 use ferry_crypto::actions::{
     Allocation, CaseAction, CaseOpen, CaseState as StateChange, Consent as ConsentGiven, Enrolment,
-    Escalate, Invitation, KeyVerification, ReadReceipt, Return, RiskAssessment, RiskOutcome,
+    Escalate, Hold, Invitation, KeyVerification, ReadReceipt, Return, RiskAssessment, RiskOutcome,
     Withdrawal, Withhold,
 };
 use ferry_crypto::forward::Forward;
@@ -101,6 +101,7 @@ pub(super) fn apply(cx: &mut Cx) -> String {
         StatementKind::CaseState => cx.parse().map(|c| state_change(cx, c)),
         StatementKind::Consent => cx.parse::<ConsentGiven>().map(|_| consent(cx, true)),
         StatementKind::Withdrawal => cx.parse::<Withdrawal>().map(|_| consent(cx, false)),
+        StatementKind::Hold => cx.parse().map(|h| hold(cx, h)),
         StatementKind::KeyVerification => cx.parse().map(|k| key_verification(cx, k)),
         StatementKind::Submission => cx.parse().map(|env| submission(cx, env)),
         StatementKind::Forward => cx.parse().map(|f| forward(cx, f)),
@@ -180,6 +181,7 @@ fn allocation(cx: &mut Cx, a: Allocation) -> String {
     let member = Member {
         role: Role::Facilitator,
         consent: Consent::None,
+        holding: false,
     };
     cx.case.members.insert(fac.to_owned(), member);
     if cx.case.is(CaseState::Referred) {
@@ -206,6 +208,7 @@ fn enrolment(cx: &mut Cx, en: Enrolment) -> String {
             let member = Member {
                 role,
                 consent: Consent::None,
+                holding: false,
             };
             cx.case.members.insert(cx.signer().to_owned(), member);
             format!("enrolled as {}", role.a_person())
@@ -247,7 +250,7 @@ fn state_change(cx: &mut Cx, c: StateChange) -> String {
         (CaseAction::Resume, Some(CaseState::Paused)) => {
             let ready = s.ready();
             s.case_state = Some(CaseState::Active);
-            settle_held(s, DeliveryState::Released);
+            release_held(s, None);
             if !ready {
                 report.problem("the case was resumed without every participant's consent".into());
             }
@@ -271,6 +274,49 @@ fn settle_held(s: &mut State, to: DeliveryState) {
             d.status = to;
         }
     }
+}
+
+/// What is held is released, to everyone who does not hold their own (or to `only` one).
+fn release_held(s: &mut State, only: Option<&str>) {
+    let holding: Vec<String> = s
+        .members
+        .iter()
+        .filter(|(_, m)| m.holding)
+        .map(|(a, _)| a.clone())
+        .collect();
+    for d in s.deliveries.iter_mut() {
+        let chosen = only.is_none_or(|o| d.recipient == o);
+        if d.status == DeliveryState::Held && chosen && !holding.contains(&d.recipient) {
+            d.status = DeliveryState::Released;
+        }
+    }
+}
+
+/// Only a participant of the case holds what is passed on to them, or lets it through again;
+/// letting it through releases what was held for them if the case is active. A closed case
+/// never changes.
+fn hold(cx: &mut Cx, h: Hold) -> String {
+    let signer = cx.signer().to_owned();
+    if cx.case.is(CaseState::Closed) {
+        cx.problem(format!(
+            "{} held deliveries of a closed case",
+            (cx.name)(&signer)
+        ));
+    }
+    match cx.case.members.get_mut(&signer) {
+        Some(m) if m.role.is_participant() => m.holding = h.hold,
+        _ => cx.problem(format!(
+            "{} is not a participant of this case",
+            (cx.name)(&signer)
+        )),
+    }
+    if h.hold {
+        return "holds what is passed on to them".into();
+    }
+    if cx.case.is(CaseState::Active) {
+        release_held(cx.case, Some(&signer));
+    }
+    "lets what is passed on to them through again".into()
 }
 
 /// Only a participant of the case gives or withdraws consent; a withdrawal pauses an active
@@ -393,7 +439,8 @@ fn answers_forwarded_question(s: &State, question: &str, author: &str) -> bool {
 
 /// A facilitator allocated to the case forwards a submitted message, unchanged from what was
 /// submitted, with a decision for each of its attachments, to its addressee who has
-/// consented, while the case is active (released) or paused (held).
+/// consented, while the case is active (released, or held while the recipient holds what
+/// reaches them) or paused (held).
 fn forward(cx: &mut Cx, f: Forward) -> String {
     let id = short(f.message_id.as_str());
     if !cx.case.allocated(cx.signer()) {
@@ -419,8 +466,7 @@ fn forward(cx: &mut Cx, f: Forward) -> String {
         ));
     }
     let status = match cx.case.case_state {
-        Some(CaseState::Active) => DeliveryState::Released,
-        Some(CaseState::Paused) => DeliveryState::Held,
+        Some(CaseState::Active | CaseState::Paused) => cx.case.delivery_status(recipient),
         _ => {
             let state = cx.case.state_name();
             cx.problem(format!("forward while the case was {state}"));
@@ -506,7 +552,8 @@ struct Decision {
 }
 
 /// A facilitator allocated to the case returns, withholds or escalates a message of the case,
-/// as it was submitted; a return's note goes to its author (held while the case is paused).
+/// as it was submitted; a return's note goes to its author (held while the case is paused or
+/// the author holds what reaches them).
 fn decision(cx: &mut Cx, d: Decision) -> String {
     let id = short(&d.message);
     if !cx.case.allocated(cx.signer()) {
@@ -516,7 +563,6 @@ fn decision(cx: &mut Cx, d: Decision) -> String {
             cx.signer_name()
         ));
     }
-    let paused = cx.case.is(CaseState::Paused);
     let report = cx.report();
     let s = &mut *cx.case;
     match s.messages.get_mut(&d.message) {
@@ -524,16 +570,13 @@ fn decision(cx: &mut Cx, d: Decision) -> String {
             m.state = d.state;
             if let Some(hash) = d.note {
                 let author = m.author.clone();
+                let status = s.delivery_status(&author);
                 s.deliveries.push(Delivery {
                     message_id: d.message.clone(),
                     kind: DeliveryKind::Return,
                     recipient: author,
                     hash,
-                    status: if paused {
-                        DeliveryState::Held
-                    } else {
-                        DeliveryState::Released
-                    },
+                    status,
                     attachments: 0,
                 });
             }

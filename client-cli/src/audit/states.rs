@@ -1,4 +1,4 @@
-//! The server's own states (a case's lifecycle state, each person's consent, each message's
+//! The server's own states (a case's lifecycle state, each person's consent and hold, each message's
 //! and delivery's state) checked against what the signed events make of them. These states
 //! are columns the log does not cover; one written around the API (a message set to
 //! `withheld` in the database to hide it from its facilitator, say) is explained by no event,
@@ -51,6 +51,13 @@ fn members(server: &CaseStates, derived: &State, problems: &mut Vec<String>) {
             problems.push(format!(
                 "{}'s consent is kept as {}, but their events make it {}",
                 m.account_id, m.consent, d.consent
+            ));
+        }
+        if d.holding != m.holding {
+            let kept = if m.holding { "holding" } else { "not holding" };
+            problems.push(format!(
+                "{} is kept as {kept} what is passed on to them, but their events say otherwise",
+                m.account_id
             ));
         }
     }
@@ -153,7 +160,8 @@ fn deliveries(server: &CaseStates, derived: &State, problems: &mut Vec<String>) 
 
 /// Whether a delivery's kept state is the one its events give, or differs from it only by
 /// what the events cannot see: attachments still uploading (not yet released), and a forward
-/// whose uploads finished while the case was paused (held until it resumes) or closed.
+/// whose uploads finished while the case was paused or its recipient held what reaches them
+/// (held until it resumes, or they let it through), or while the case was closed.
 fn delivery_explained(derived: &State, d: &Delivery, s: &KeptDelivery) -> bool {
     use DeliveryState::{Cancelled, Held, Released, Uploading};
     let closed = derived.is(CaseState::Closed);
@@ -162,7 +170,9 @@ fn delivery_explained(derived: &State, d: &Delivery, s: &KeptDelivery) -> bool {
         (_, None) => false,
         (a, Some(b)) if a == b => true,
         (Held | Released, Some(Uploading)) => s.uploading,
-        (Released, Some(Held)) => s.uploading || (paused && d.attachments > 0),
+        (Released, Some(Held)) => {
+            s.uploading || ((paused || derived.holding(&d.recipient)) && d.attachments > 0)
+        }
         (Released, Some(Cancelled)) => closed && (s.uploading || d.attachments > 0),
         _ => false,
     }

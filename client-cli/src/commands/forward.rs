@@ -546,7 +546,9 @@ fn send(
             " as written"
         },
         match state.parse() {
-            Ok(DeliveryState::Held) => "held until the case resumes",
+            Ok(DeliveryState::Held) => {
+                "held (the case is paused, or the recipient asked to hold anything new)"
+            }
             Ok(DeliveryState::Released) => "delivered",
             _ => state.as_str(),
         }

@@ -5,7 +5,7 @@ use std::io::{BufReader, Seek};
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use ferry_crypto::actions::{Consent, Note, ReadReceipt, Withdrawal};
+use ferry_crypto::actions::{Consent, Hold, Note, ReadReceipt, Withdrawal};
 use ferry_crypto::attachment::{open_attachment, seal_attachment};
 use ferry_crypto::forward::{AttachmentDecision, Forward, open_forwarded};
 use ferry_crypto::seal::{self, Letter};
@@ -38,6 +38,44 @@ pub struct WithdrawCmd {
     /// Withdraw without being asked to confirm.
     #[arg(long)]
     yes: bool,
+}
+
+/// `ferry hold [--off]`
+#[derive(clap::Args)]
+pub struct HoldCmd {
+    /// The case (your only case if omitted).
+    #[arg(long)]
+    case: Option<String>,
+    /// Let through what was held, and anything new from now on.
+    #[arg(long)]
+    off: bool,
+}
+
+impl HoldCmd {
+    /// Signs the hold (or its end) and says what it means.
+    pub fn run(self, env: &Env, profile: Option<&str>, out: &mut Out<'_>) -> Result<()> {
+        let account = Account::open(env, profile)?;
+        let case = account.case(self.case.as_deref())?;
+        let a = account.post_signed(
+            &format!("/v1/cases/{case}/hold"),
+            &Hold {
+                v: FORMAT_VERSION,
+                participant: account.identity.account_id().clone(),
+                case_id: case.clone(),
+                hold: !self.off,
+                seq: account.next_seq()?,
+                created_at: now(),
+            },
+        )?;
+        out.json(&a)?;
+        out.line(if self.off {
+            "Anything held for you is passed on now: `ferry inbox` shows it."
+        } else {
+            "Anything new for you is held until you run `ferry hold --off`. You can still write, \
+             and your facilitator still reads what comes in."
+        })?;
+        Ok(())
+    }
 }
 
 /// What withdrawing does, said before it is done.

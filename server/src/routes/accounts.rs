@@ -26,19 +26,21 @@ pub async fn me(State(app): State<AppState>, caller: Caller) -> ApiResult<Json<M
     .fetch_one(&app.pool)
     .await?;
     let accreditations: String = row.try_get(1)?;
-    let cases =
-        sqlx::query("SELECT case_id, role FROM members WHERE account_id = $1 ORDER BY joined_at")
-            .bind(caller.account_id.as_str())
-            .fetch_all(&app.pool)
-            .await?
-            .into_iter()
-            .map(|r| {
-                Ok(Membership {
-                    case_id: r.try_get(0)?,
-                    role: parsed(&r, 1)?,
-                })
-            })
-            .collect::<ApiResult<Vec<_>>>()?;
+    let cases = sqlx::query(
+        "SELECT case_id, role, holding FROM members WHERE account_id = $1 ORDER BY joined_at",
+    )
+    .bind(caller.account_id.as_str())
+    .fetch_all(&app.pool)
+    .await?
+    .into_iter()
+    .map(|r| {
+        Ok(Membership {
+            case_id: r.try_get(0)?,
+            role: parsed(&r, 1)?,
+            holding: r.try_get::<i64, _>(2)? != 0,
+        })
+    })
+    .collect::<ApiResult<Vec<_>>>()?;
     let contact = sqlx::query("SELECT email, preference FROM contacts WHERE account_id = $1")
         .bind(caller.account_id.as_str())
         .fetch_optional(&app.pool)

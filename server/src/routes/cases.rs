@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use ferry_crypto::actions::{
-    Allocation, CaseAction, CaseOpen, CaseState as StateChange, Consent as ConsentGiven,
+    Allocation, CaseAction, CaseOpen, CaseState as StateChange, Consent as ConsentGiven, Hold,
     Invitation, InvitationCode, KeyVerification, RiskAssessment, RiskOutcome, Withdrawal,
     invitation_hash, plausible_invitation_code,
 };
@@ -475,7 +475,7 @@ pub async fn change_state(
                 ));
             }
             cases::set_state(&mut tx, &case_id, CaseState::Active, now).await?;
-            cases::release_held(&mut tx, &app.config, &case_id, now).await?;
+            cases::release_held(&mut tx, &app.config, &case_id, None, now).await?;
         }
         (CaseAction::Close, _) => {
             cases::set_state(&mut tx, &case_id, CaseState::Closed, now).await?;
@@ -575,6 +575,42 @@ async fn participant_choice<T: Choice>(
         cases::set_state(&mut tx, case_id, CaseState::Paused, now).await?;
     }
     finish(&app.config, tx, Some(case_id), statement, now).await
+}
+
+/// Holds what is passed on to the caller in the case until they say (`hold: true`), or lets
+/// it through again (`hold: false`: what was held is released if the case is active). Their
+/// consent and the case's state do not change.
+#[utoipa::path(post, path = "/v1/cases/{case_id}/hold", tag = "cases", security(("bearer" = [])),
+    params(("case_id" = String, Path, description = "Case id")), request_body = StatementRequest,
+    responses((status = 200, body = Accepted), (status = 403, body = ferry_protocol::ErrorBody),
+        (status = 409, body = ferry_protocol::ErrorBody)))]
+pub async fn hold(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(case_id): Path<String>,
+    Body(req): Body<StatementRequest>,
+) -> ApiResult<Json<Accepted>> {
+    let now = now();
+    let mut tx = db::begin_write(&app.pool).await?;
+    let participants = [Role::Harmed, Role::Responsible, Role::Supporter];
+    cases::require_member(&mut *tx, &case_id, &caller.account_id, &participants).await?;
+    let h: Hold = accept(&mut tx, &caller, &req.statement).await?;
+    same_case(&case_id, &h.case_id)?;
+    let case = cases::load(&mut *tx, &case_id).await?;
+    if case.state == CaseState::Closed {
+        return Err(ApiError::new(ErrorCode::CaseClosed, "this case is closed"));
+    }
+    sqlx::query("UPDATE members SET holding = $1 WHERE case_id = $2 AND account_id = $3")
+        .bind(i64::from(h.hold))
+        .bind(&case_id)
+        .bind(caller.account_id.as_str())
+        .execute(&mut *tx)
+        .await?;
+    if !h.hold && case.state == CaseState::Active {
+        let me = Some(caller.account_id.as_str());
+        cases::release_held(&mut tx, &app.config, &case_id, me, now).await?;
+    }
+    finish(&app.config, tx, Some(&case_id), &req.statement, now).await
 }
 
 async fn set_consent(

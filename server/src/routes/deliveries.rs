@@ -199,11 +199,12 @@ pub async fn upload_attachment(
     Path((delivery_id, idx)): Path<(String, u64)>,
     body: RawBody,
 ) -> ApiResult<Json<Accepted>> {
-    let row = sqlx::query("SELECT statement, case_id FROM deliveries WHERE delivery_id = $1")
-        .bind(&delivery_id)
-        .fetch_optional(&app.pool)
-        .await?
-        .ok_or_else(|| ApiError::not_found("delivery"))?;
+    let row =
+        sqlx::query("SELECT statement, case_id, recipient FROM deliveries WHERE delivery_id = $1")
+            .bind(&delivery_id)
+            .fetch_optional(&app.pool)
+            .await?
+            .ok_or_else(|| ApiError::not_found("delivery"))?;
     let statement: Vec<u8> = row.try_get(0)?;
     let statement = SignedStatement::from_json(&statement).map_err(ApiError::internal)?;
     if statement.signer != caller.account_id {
@@ -221,8 +222,10 @@ pub async fn upload_attachment(
             .await?;
     }
     let case_id: String = row.try_get(1)?;
+    let recipient: String = row.try_get(2)?;
     let case_state = cases::load(&mut *tx, &case_id).await?.state;
-    let next = if case_state == CaseState::Active {
+    let holding = cases::is_holding(&mut *tx, &case_id, &recipient).await?;
+    let next = if case_state == CaseState::Active && !holding {
         DeliveryState::Released
     } else {
         DeliveryState::Held

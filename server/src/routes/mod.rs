@@ -108,6 +108,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(cases::change_state))
         .routes(routes!(cases::consent))
         .routes(routes!(cases::withdraw))
+        .routes(routes!(cases::hold))
         .routes(routes!(cases::verify_key))
         .routes(routes!(submit::submit, messages::listing::list_messages))
         .routes(routes!(messages::listing::get_message))

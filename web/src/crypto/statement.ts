@@ -26,6 +26,7 @@ const KINDS: Record<StatementKind, true> = {
   "read-receipt": true,
   consent: true,
   withdrawal: true,
+  hold: true,
   "case-open": true,
   allocation: true,
   invitation: true,

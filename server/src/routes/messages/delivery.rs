@@ -21,7 +21,8 @@ use ferry_protocol::{
     MessageState,
 };
 
-/// Creates a delivery; it is released now if the case is active, held if paused.
+/// Creates a delivery; it is released now if the case is active, held if it is paused or the
+/// recipient asked to hold what reaches them.
 #[allow(clippy::too_many_arguments)]
 async fn deliver(
     tx: &mut Tx<'_>,
@@ -49,6 +50,14 @@ async fn deliver(
                 ),
             ));
         }
+    };
+    // A recipient who asked to hold what reaches them gets it when they let it through.
+    let state = if state == DeliveryState::Released
+        && cases::is_holding(&mut **tx, case_id, recipient).await?
+    {
+        DeliveryState::Held
+    } else {
+        state
     };
     let delivery_id = Id::random().to_string();
     sqlx::query(
