@@ -1,6 +1,7 @@
 // Safety on the page: leaving quickly (button, or Escape three times) swaps the page for a
 // neutral site and locks the keys; the page locks itself when left alone; everything works
-// with the keyboard alone; stopping takes two steps; the key backup opens with the passphrase.
+// with the keyboard alone; a pause holds anything new until the person says; stopping takes
+// two steps; the key backup opens with the passphrase.
 
 import { readFileSync } from "node:fs";
 
@@ -12,13 +13,13 @@ import { Participant } from "./people.ts";
 
 const NEUTRAL = "https://www.bbc.co.uk/weather";
 
-test("leaving quickly, locking, the keyboard alone, stopping and the key backup", async ({ browser }) => {
+test("leaving quickly, locking, the keyboard alone, pausing, stopping and the key backup", async ({ browser }) => {
   const service = await Service.start();
   try {
     const { caseId, harmed, responsible } = service.openCase();
 
+    const rory = await Participant.open(browser, "Rory");
     await test.step("Rory joins and consents with the keyboard alone", async () => {
-      const rory = await Participant.open(browser, "Rory");
       const page = rory.page;
       await page.goto(`${service.url}/join#${responsible}`);
       await expect(page.getByRole("heading", { level: 1 })).toBeFocused();
@@ -45,7 +46,6 @@ test("leaving quickly, locking, the keyboard alone, stopping and the key backup"
       await page.keyboard.press("Tab");
       await page.keyboard.press("Enter");
       await expect(page.getByRole("heading", { level: 1 })).toHaveText("Your page");
-      await rory.context.close();
     });
 
     const harriet = await Participant.open(browser, "Harriet");
@@ -80,6 +80,23 @@ test("leaving quickly, locking, the keyboard alone, stopping and the key backup"
       expect(identity && accountIdOf(identity)).toBe(me.accountId);
       // Chromium has Ed25519 and X25519: the keys the page uses cannot be read out.
       expect(me.extractable).toBe(false);
+    });
+
+    await test.step("a pause holds anything new until Harriet says", async () => {
+      await page.getByRole("button", { name: "Pause: hold anything new until I say" }).click();
+      await expect(page.getByText("You asked to hold anything new.")).toBeVisible();
+      await checkState(page, "34-home-holding");
+      await rory.visit(service);
+      await rory.ask("Is there anything you want to ask me?");
+      const [id] = service.toReview();
+      service.cli("facilitator", ["review", id ?? ""]);
+      expect(service.cli("facilitator", ["forward", id ?? "", "--yes"])).toContain("asked to hold anything new");
+      await harriet.visit(service);
+      await expect(page.getByText("Nothing is waiting for you.")).toBeVisible();
+      await page.getByRole("button", { name: "I am ready: let new messages reach me" }).click();
+      await expect(page.getByRole("button", { name: "Open when you are ready" })).toBeVisible();
+      await expect(page.getByText("You asked to hold anything new.")).toHaveCount(0);
+      expect(service.cli("coordinator", ["audit", "verify", "--case", caseId])).toContain("CLEAN");
     });
 
     await test.step("the button leaves for a neutral site and locks the keys", async () => {

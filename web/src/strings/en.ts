@@ -86,6 +86,12 @@ export const en = {
   "home.more.title": "More",
   "home.backup": "Save a copy of your keys",
   "home.withdraw": "Stop taking part",
+  "home.holding":
+    "You asked to hold anything new. Nothing new reaches you until you say. What your facilitator passes on meanwhile waits for you.",
+  "home.hold.on": "Pause: hold anything new until I say",
+  "home.hold.on.hint": "Use this if you need a break. You can still read what you already have, and write.",
+  "home.hold.off": "I am ready: let new messages reach me",
+  "home.hold.off.hint": "Anything that was held for you will be waiting here.",
   "home.consent-again": "Take part again",
 
   "sent.uploading": "still being sent",

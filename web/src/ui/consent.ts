@@ -1,4 +1,4 @@
-// Consent and withdrawal, each said plainly before it is signed here and sent.
+// Consent, withdrawal and holding what arrives: each said plainly, signed here and sent.
 
 import { now, type Schemas } from "../api/client.ts";
 import { consentBody } from "../crypto/letters.ts";
@@ -18,6 +18,23 @@ async function sign(app: App, caseId: string, kind: "consent" | "withdrawal"): P
   const me = await app.client.get<Schemas["Me"]>("/v1/me");
   const statement = await signBody(app.me.signer, kind, consentBody(app.me.accountId, caseId, me.next_seq, now()));
   await app.client.post<Schemas["Accepted"]>(`/v1/cases/${caseId}/${kind}`, { statement });
+}
+
+/** Holds anything new for the person until they say, or lets it through again. */
+export async function setHold(app: App, caseId: string, hold: boolean): Promise<void> {
+  try {
+    const me = await app.client.get<Schemas["Me"]>("/v1/me");
+    const body = { v: 1, participant: app.me.accountId, case_id: caseId, hold, seq: me.next_seq, created_at: now() };
+    const statement = await signBody(app.me.signer, "hold", body);
+    await app.client.post<Schemas["Accepted"]>(`/v1/cases/${caseId}/hold`, { statement });
+  } catch (e) {
+    const error = alertRegion();
+    say(error, explain(e));
+    const back = h("button", { type: "button", onclick: () => void showHome(app) }, t("back"));
+    app.show(t("home.title"), error, back);
+    return;
+  }
+  await showHome(app);
 }
 
 /** What taking part means, and the choice to take part. */

@@ -7,7 +7,7 @@ import type { MessageKind } from "../crypto/letters.ts";
 import { date, t } from "../strings/index.ts";
 import type { App } from "./app.ts";
 import { backupButton } from "./backup.ts";
-import { showConsent, showWithdraw } from "./consent.ts";
+import { setHold, showConsent, showWithdraw } from "./consent.ts";
 import { alertRegion, h, say } from "./dom.ts";
 import { explain } from "./problems.ts";
 import { showNote, showRead } from "./read.ts";
@@ -20,6 +20,8 @@ export interface MyCase {
   view: Schemas["CaseView"];
   role: string;
   consent: string;
+  /** Whether the person holds anything new passed on to them. */
+  holding: boolean;
 }
 
 /** Reads the person's cases. */
@@ -29,7 +31,7 @@ export async function myCases(app: App): Promise<MyCase[]> {
   for (const m of me.cases.filter((c) => PARTICIPANT.has(c.role))) {
     const view = await app.client.get<Schemas["CaseView"]>(`/v1/cases/${m.case_id}`);
     const mine = view.members.find((x) => x.account_id === me.account_id);
-    cases.push({ view, role: m.role, consent: mine?.consent ?? "none" });
+    cases.push({ view, role: m.role, consent: mine?.consent ?? "none", holding: m.holding ?? false });
   }
   return cases;
 }
@@ -104,6 +106,7 @@ function caseSection(
     "section",
     { class: "case", "aria-label": c.view.reference },
     caseStatus(c),
+    c.holding ? h("p", { class: "notice" }, t("home.holding")) : null,
     h("h2", {}, t("home.inbox.title")),
     forwards.length === 0
       ? h("p", {}, t("home.inbox.empty"))
@@ -173,11 +176,25 @@ function caseSection(
     c.view.state === "closed"
       ? null
       : h(
-          "p",
-          {},
-          withdrawn
-            ? h("button", { type: "button", class: "secondary", onclick: () => showConsent(app, id) }, t("home.consent-again"))
-            : h("button", { type: "button", class: "secondary", onclick: () => showWithdraw(app, id) }, t("home.withdraw")),
+          "ul",
+          { class: "actions" },
+          h(
+            "li",
+            {},
+            h(
+              "button",
+              { type: "button", class: "secondary", onclick: () => void setHold(app, id, !c.holding) },
+              t(c.holding ? "home.hold.off" : "home.hold.on"),
+            ),
+            h("p", { class: "hint" }, t(c.holding ? "home.hold.off.hint" : "home.hold.on.hint")),
+          ),
+          h(
+            "li",
+            {},
+            withdrawn
+              ? h("button", { type: "button", class: "secondary", onclick: () => showConsent(app, id) }, t("home.consent-again"))
+              : h("button", { type: "button", class: "secondary", onclick: () => showWithdraw(app, id) }, t("home.withdraw")),
+          ),
         ),
   );
 }
