@@ -41,6 +41,7 @@ export const CLI_PASSPHRASE = "cli passphrase for the tests";
 
 /** A running service. */
 export class Service {
+  private staffed = false;
   private constructor(
     readonly dir: string,
     readonly url: string,
@@ -112,9 +113,12 @@ export class Service {
    * allocated to her and assessed, and invitations for the harmed and responsible people.
    */
   openCase(): { caseId: string; harmed: string; responsible: string } {
-    this.cli("coordinator", ["enrol", this.url, this.coordinatorCode, "--name", "Chris Coordinator"]);
-    const fcode = this.json("coordinator", ["staff", "invite", "--role", "facilitator"]).code as string;
-    this.cli("facilitator", ["enrol", this.url, fcode, "--name", "Fiona"]);
+    if (!this.staffed) {
+      this.cli("coordinator", ["enrol", this.url, this.coordinatorCode, "--name", "Chris Coordinator"]);
+      const fcode = this.json("coordinator", ["staff", "invite", "--role", "facilitator"]).code as string;
+      this.cli("facilitator", ["enrol", this.url, fcode, "--name", "Fiona"]);
+      this.staffed = true;
+    }
     const fid = (this.json("facilitator", ["whoami"]).me as { account_id: string }).account_id;
     const caseId = this.json("coordinator", ["case", "open", "--reference", "RJ-1", "--category", "burglary"])
       .case_id as string;

@@ -139,6 +139,19 @@ test("leaving quickly, locking, the keyboard alone, pausing, stopping and the ke
       await harriet.consent();
     });
 
+    await test.step("a second invitation opened on the same device adds the case", async () => {
+      const second = service.openCase();
+      await page.goto(`${service.url}/join#${second.harmed}`);
+      await expect(page.getByText("This device already holds your keys.")).toBeVisible();
+      await checkState(page, "35-join-again");
+      await page.getByLabel("Your passphrase").fill(harriet.passphrase);
+      await page.getByRole("button", { name: "Open" }).click();
+      await expect(page.getByText("The invitation was used: the new case is on your page.")).toBeVisible();
+      await page.getByRole("button", { name: "Continue" }).click();
+      await harriet.consent();
+      await expect(page.locator("section.case")).toHaveCount(2);
+    });
+
     await test.step("the page locks itself when left alone", async () => {
       await page.clock.install();
       await harriet.visit(service);

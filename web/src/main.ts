@@ -33,10 +33,20 @@ async function start(): Promise<void> {
   guard(app, leaveButton);
   app.onLock = (why) => showUnlock(app, why);
   app.stored = await load();
+  const invitation = code === null ? null : decoded(code);
   if (app.stored === undefined) {
-    showJoin(app, code === null ? null : decodeURIComponent(code));
+    showJoin(app, invitation);
   } else {
-    showUnlock(app);
+    showUnlock(app, undefined, invitation ?? undefined);
+  }
+}
+
+/** The fragment as typed, or as it came when it is not valid percent-encoding. */
+function decoded(fragment: string): string {
+  try {
+    return decodeURIComponent(fragment);
+  } catch {
+    return fragment;
   }
 }
 

@@ -1,9 +1,9 @@
 // An invitation as it is handed over: six groups of the one-time code, then four of the
 // server key's code, read as typed (any case, dashes or spaces, O as 0, I and L as 1).
 
-const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+import { t } from "../strings/index.ts";
 
-const INCOMPLETE = "This code is not complete. Check it against the one you were given.";
+const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 /** A handed-over invitation, read. */
 export interface InvitationCode {
@@ -25,7 +25,7 @@ export function parseInvitation(text: string): InvitationCode | { problem: strin
     try {
       code = decodeURIComponent(text.slice(hash + 1));
     } catch {
-      return { problem: INCOMPLETE };
+      return { problem: t("join.code.incomplete") };
     }
   }
   const groups = code
@@ -36,12 +36,10 @@ export function parseInvitation(text: string): InvitationCode | { problem: strin
     );
   const wellFormed = groups.every((g) => g.length === 5 && [...g].every((c) => CROCKFORD.includes(c)));
   if (!wellFormed || (groups.length !== 6 && groups.length !== 10)) {
-    return { problem: INCOMPLETE };
+    return { problem: t("join.code.incomplete") };
   }
   if (groups.length === 6) {
-    return {
-      problem: "This code is missing its last four groups. Ask your coordinator for the whole code.",
-    };
+    return { problem: t("join.code.short") };
   }
   return { code: groups.slice(0, 6).join("-"), serverKey: groups.slice(6).join("-") };
 }

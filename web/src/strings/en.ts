@@ -20,6 +20,11 @@ export const en = {
   "join.code.label": "Your invitation code",
   "join.code.hint": "Ten groups of five letters and numbers. Capitals and dashes do not matter.",
   "join.code.from-link": "Your invitation code came with the link.",
+  "join.code.incomplete": "This code is not complete. Check it against the one you were given.",
+  "join.code.short": "This code is missing its last four groups. Ask your coordinator for the whole code.",
+  "join.other-service":
+    "This invitation is for a different service than this page. Nothing was sent. Please tell your coordinator.",
+  "join.refused": "{reason} Check the code, or ask your coordinator for a new one.",
   "join.name.label": "The name you want to be called",
   "join.name.hint": "Your facilitator and the other person will see this name. It can be a first name only.",
   "join.passphrase.label": "Choose a passphrase",
@@ -31,8 +36,10 @@ export const en = {
   "join.submit": "Join",
   "join.making": "Making your keys. This can take a few seconds…",
   "join.failed": "You have not joined yet. {reason}",
-  "join.already":
-    "This device already holds keys for someone. Open the page with your passphrase, or ask your coordinator for help.",
+  "join.again":
+    "This device already holds your keys. Type your passphrase: the invitation will add the new case to your page.",
+  "join.again.done": "The invitation was used: the new case is on your page.",
+  "join.again.failed": "The invitation could not be used. {reason}",
 
   "joined.title": "You have joined",
   "joined.safety.intro":

@@ -1,9 +1,11 @@
 // Opening the page again: the passphrase opens the keystore kept on this device, then the
 // page logs in and checks the log before anything else is shown.
 
+import { verifyKeyCard } from "../crypto/keycard.ts";
 import { openKeystore } from "../crypto/keystore.ts";
 import { keysFor } from "../device/keys.ts";
 import { update } from "../device/vault.ts";
+import { JoinError, joinAgain } from "../join.ts";
 import { LogError } from "../log/checkpoint.ts";
 import { checkLog } from "../log/pin.ts";
 import { t } from "../strings/index.ts";
@@ -12,8 +14,11 @@ import { alertRegion, field, h, say } from "./dom.ts";
 import { showHome } from "./home.ts";
 import { explain } from "./problems.ts";
 
-/** The unlock screen; `why` says the page locked itself when idle. */
-export function showUnlock(app: App, why?: "idle" | "asked"): void {
+/**
+ * The unlock screen; `why` says the page locked itself when idle; `invitation` is a join link's
+ * code opened on a device that already holds the person's keys (used once they unlock).
+ */
+export function showUnlock(app: App, why?: "idle" | "asked", invitation?: string): void {
   const error = alertRegion();
   const pass = field(
     t("unlock.passphrase.label"),
@@ -27,8 +32,8 @@ export function showUnlock(app: App, why?: "idle" | "asked"): void {
     say(error, "");
     submit.disabled = true;
     busy.textContent = t("unlock.opening");
-    unlock(app, pass.input.value)
-      .then(() => showHome(app))
+    unlock(app, pass.input.value, invitation)
+      .then((joined) => (joined === undefined ? showHome(app) : showJoinedAgain(app, joined)))
       .catch((e: unknown) => {
         submit.disabled = false;
         busy.textContent = "";
@@ -40,6 +45,7 @@ export function showUnlock(app: App, why?: "idle" | "asked"): void {
   app.show(
     t("unlock.title"),
     why === "idle" ? h("p", { class: "notice" }, t("unlock.locked")) : null,
+    invitation !== undefined ? h("p", { class: "notice" }, t("join.again")) : null,
     h("p", {}, t("unlock.intro")),
     form,
     h("p", { class: "hint" }, t("unlock.forgotten")),
@@ -48,7 +54,8 @@ export function showUnlock(app: App, why?: "idle" | "asked"): void {
 
 class WrongPassphrase extends Error {}
 
-async function unlock(app: App, passphrase: string): Promise<void> {
+/** Opens the keys, logs in, checks the log; then uses `invitation`, if any (its outcome). */
+async function unlock(app: App, passphrase: string, invitation?: string): Promise<string | undefined> {
   const stored = app.stored;
   if (stored === undefined) throw new Error("nothing is kept on this device");
   let identities;
@@ -65,6 +72,19 @@ async function unlock(app: App, passphrase: string): Promise<void> {
   stored.pinned = pinned;
   await update((s) => (s.pinned = pinned));
   app.keys = keys;
+  if (invitation === undefined) return undefined;
+  try {
+    await joinAgain(app.client, identity, verifyKeyCard(stored.serverCard), invitation);
+    return t("join.again.done");
+  } catch (e) {
+    return t("join.again.failed", { reason: e instanceof JoinError ? e.message : explain(e) });
+  }
+}
+
+/** What became of the invitation, then the person's page. */
+function showJoinedAgain(app: App, outcome: string): void {
+  const go = h("button", { type: "button", onclick: () => void showHome(app) }, t("joined.continue"));
+  app.show(t("unlock.title"), h("p", { role: "status", class: "notice" }, outcome), go);
 }
 
 /** The log did not check out: a plain warning, and nothing else. */
