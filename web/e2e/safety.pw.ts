@@ -80,6 +80,24 @@ test("leaving quickly, locking, the keyboard alone, pausing, stopping and the ke
       expect(identity && accountIdOf(identity)).toBe(me.accountId);
       // Chromium has Ed25519 and X25519: the keys the page uses cannot be read out.
       expect(me.extractable).toBe(false);
+
+      // On another device, the copy brings Harriet back, once she checked the service's code.
+      const elsewhere = await Participant.open(browser, "Harriet");
+      const other = elsewhere.page;
+      await other.goto(service.url);
+      await other.getByRole("button", { name: "Use a saved copy of your keys" }).click();
+      await other.getByLabel("Your saved keys").setInputFiles(await saved.path());
+      await other.getByLabel("Your passphrase").fill("not the passphrase at all");
+      await other.getByRole("button", { name: "Open my keys" }).click();
+      await expect(other.getByRole("alert")).toContainText("does not open with that passphrase");
+      await other.getByLabel("Your passphrase").fill(harriet.passphrase);
+      await other.getByRole("button", { name: "Open my keys" }).click();
+      await expect(other.locator(".safety-number")).toHaveText(harmed.split("-").slice(6).join("-"));
+      await checkState(other, "36-restore-check-service");
+      await other.getByRole("button", { name: "They are the same" }).click();
+      await expect(other.getByRole("heading", { level: 1 })).toHaveText("Your page");
+      await expect(other.getByText("Hello Harriet.")).toBeVisible();
+      await elsewhere.context.close();
     });
 
     await test.step("a pause holds anything new until Harriet says", async () => {

@@ -49,6 +49,21 @@ export const en = {
     "You can save a copy of your keys, locked with your passphrase. With it you can use another device later.",
   "joined.continue": "Continue",
 
+  "restore.question": "Already joined on another device?",
+  "restore.title": "Use a saved copy of your keys",
+  "restore.intro": "Choose the copy of your keys you saved, and type the passphrase you chose when you joined.",
+  "restore.file.label": "Your saved keys",
+  "restore.file.hint": "The file is called ferry-keys.age unless you renamed it.",
+  "restore.submit": "Open my keys",
+  "restore.no-file": "Please choose the file with your saved keys first.",
+  "restore.wrong": "This file does not open with that passphrase. Check both and try again.",
+  "restore.check.title": "Check the service",
+  "restore.check":
+    "Your invitation ended with four groups of letters and numbers. They should be the same as these. If they are not, this is not your service.",
+  "restore.matches": "They are the same",
+  "restore.differs": "They are different",
+  "restore.unknown": "This service does not know these keys. Please ask your coordinator for help.",
+
   "unlock.title": "Welcome back",
   "unlock.intro": "Type your passphrase to open your page.",
   "unlock.locked": "The page locked itself because nothing happened for a while. Your passphrase opens it again.",

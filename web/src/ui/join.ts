@@ -14,6 +14,7 @@ import type { App } from "./app.ts";
 import { backupButton } from "./backup.ts";
 import { alertRegion, field, h, say } from "./dom.ts";
 import { showHome } from "./home.ts";
+import { showRestore } from "./restore.ts";
 
 /** The scrypt work factor of the keystore (as the CLI's). */
 const WORK_FACTOR = 18;
@@ -67,7 +68,21 @@ export function showJoin(app: App, fromLink: string | null): void {
         say(error, t("join.failed", { reason: reason(e) }));
       });
   });
-  app.show(t("join.title"), h("p", {}, t("join.intro")), form);
+  app.show(
+    t("join.title"),
+    h("p", {}, t("join.intro")),
+    form,
+    h("h2", {}, t("restore.question")),
+    h(
+      "p",
+      {},
+      h(
+        "button",
+        { type: "button", class: "secondary", onclick: () => showRestore(app, () => showJoin(app, fromLink)) },
+        t("restore.title"),
+      ),
+    ),
+  );
 }
 
 /** Why joining failed, in words for the person. */
