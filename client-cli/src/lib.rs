@@ -58,12 +58,14 @@ Roles and their commands:
   facilitator   inbox, review, forward, return, withhold, escalate, verify-key
   participant   consent, withdraw, hold, write, inbox, read, sent
   auditor       audit verify, audit export, audit verify-bundle
-  anyone        enrol, whoami, notifications, demo, self-check";
+  anyone        enrol, import-keys, whoami, notifications, demo, self-check";
 
 #[derive(Subcommand)]
 enum Command {
     /// Enrol with an invitation code: makes your keys on this machine and registers them.
     Enrol(commands::enrol::Cmd),
+    /// Keeps a saved copy of your keys from the web page on this machine, as a new profile.
+    ImportKeys(commands::enrol::ImportKeys),
     /// Shows who you are on the server, your roles and your safety number.
     Whoami(commands::enrol::Whoami),
     /// Case management (coordinators); `case show` and `case list` for everyone.
@@ -133,6 +135,7 @@ where
     let profile = cli.profile.as_deref();
     match cli.command {
         Command::Enrol(cmd) => cmd.run(env, profile, &mut out),
+        Command::ImportKeys(cmd) => cmd.run(env, profile, &mut out),
         Command::Whoami(cmd) => cmd.run(env, profile, &mut out),
         Command::Case(cmd) => cmd.run(env, profile, &mut out),
         Command::Staff(cmd) => cmd.run(env, profile, &mut out),

@@ -102,24 +102,8 @@ impl InvitationCode {
     /// Reads a handed-over invitation as typed: any case, groups split by dashes or spaces,
     /// O read as 0 and I or L as 1.
     pub fn parse(text: &str) -> std::result::Result<Self, InvitationCodeError> {
-        let groups: Vec<String> = text
-            .split(|c: char| c == '-' || c.is_whitespace())
-            .filter(|g| !g.is_empty())
-            .map(|g| {
-                g.chars()
-                    .map(|c| match c.to_ascii_uppercase() {
-                        'O' => '0',
-                        'I' | 'L' => '1',
-                        other => other,
-                    })
-                    .collect()
-            })
-            .collect();
-        let well_formed = groups
-            .iter()
-            .all(|g| g.len() == 5 && g.bytes().all(|b| CROCKFORD.contains(&b)));
+        let groups = typed_groups(text).ok_or(InvitationCodeError::Malformed)?;
         match groups.len() {
-            _ if !well_formed => Err(InvitationCodeError::Malformed),
             CODE_GROUPS => Err(InvitationCodeError::NoServerKey),
             n if n == CODE_GROUPS + crate::keycard::KEY_CODE_GROUPS => Ok(Self {
                 code: groups[..CODE_GROUPS].join("-"),
@@ -128,6 +112,36 @@ impl InvitationCode {
             _ => Err(InvitationCodeError::Malformed),
         }
     }
+}
+
+/// A server key's code (the last four groups of an invitation) as typed, read as
+/// [`InvitationCode::parse`] reads groups; `None` unless it is four well-formed groups.
+pub fn parse_key_code(text: &str) -> Option<String> {
+    typed_groups(text)
+        .filter(|g| g.len() == crate::keycard::KEY_CODE_GROUPS)
+        .map(|g| g.join("-"))
+}
+
+/// Groups of five Crockford symbols as typed: any case, split by dashes or spaces, O read as
+/// 0 and I or L as 1; `None` if any group is not five such symbols.
+fn typed_groups(text: &str) -> Option<Vec<String>> {
+    let groups: Vec<String> = text
+        .split(|c: char| c == '-' || c.is_whitespace())
+        .filter(|g| !g.is_empty())
+        .map(|g| {
+            g.chars()
+                .map(|c| match c.to_ascii_uppercase() {
+                    'O' => '0',
+                    'I' | 'L' => '1',
+                    other => other,
+                })
+                .collect()
+        })
+        .collect();
+    groups
+        .iter()
+        .all(|g: &String| g.len() == 5 && g.bytes().all(|b| CROCKFORD.contains(&b)))
+        .then_some(groups)
 }
 
 impl std::fmt::Display for InvitationCode {

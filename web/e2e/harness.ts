@@ -85,8 +85,8 @@ export class Service {
     return service;
   }
 
-  /** Runs `ferry` as `person`; returns its output. */
-  cli(person: string, args: string[]): string {
+  /** Runs `ferry` as `person` (with `extra` environment); returns its output. */
+  cli(person: string, args: string[], extra: Record<string, string> = {}): string {
     const home = join(this.dir, "people", person);
     mkdirSync(home, { recursive: true });
     const env = cleanEnv({
@@ -94,6 +94,7 @@ export class Service {
       FERRY_PASSPHRASE: CLI_PASSPHRASE,
       FERRY_KEYSTORE_WORK_FACTOR: "10",
       NO_COLOR: "1",
+      ...extra,
     });
     try {
       return execFileSync(CLI, args, { env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });

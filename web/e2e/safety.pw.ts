@@ -81,6 +81,17 @@ test("leaving quickly, locking, the keyboard alone, pausing, stopping and the ke
       // Chromium has Ed25519 and X25519: the keys the page uses cannot be read out.
       expect(me.extractable).toBe(false);
 
+      // The CLI keeps the same keys from the copy (after checking the server's key code).
+      const key = harmed.split("-").slice(6).join("-");
+      const env = { FERRY_IMPORT_PASSPHRASE: harriet.passphrase };
+      const copy = await saved.path();
+      const wrongKey = ["import-keys", copy, service.url, "--server-key", "00000-00000-00000-00000"];
+      expect(() => service.cli("harriet-cli", wrongKey, env)).toThrow(/SECURITY WARNING/);
+      service.cli("harriet-cli", ["import-keys", copy, service.url, "--server-key", key.toLowerCase()], env);
+      const whoami = service.json("harriet-cli", ["whoami"]) as { me: { account_id: string; display_name: string } };
+      expect(whoami.me.account_id).toBe(me.accountId);
+      expect(whoami.me.display_name).toBe("Harriet");
+
       // On another device, the copy brings Harriet back, once she checked the service's code.
       const elsewhere = await Participant.open(browser, "Harriet");
       const other = elsewhere.page;

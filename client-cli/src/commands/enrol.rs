@@ -1,7 +1,10 @@
 //! `ferry enrol` and `ferry whoami`.
 
 use anyhow::{Context, Result, bail};
-use ferry_crypto::actions::{Enrolment, InvitationCode, InvitationCodeError, invitation_hash};
+use ferry_crypto::actions::{
+    Enrolment, InvitationCode, InvitationCodeError, invitation_hash, parse_key_code,
+};
+use ferry_crypto::keystore::{Keystore, MAX_WORK_FACTOR};
 use ferry_crypto::{FORMAT_VERSION, Identity, KeyCard};
 use ferry_protocol::{EnrolRequest, EnrolResponse, ServerInfo};
 
@@ -161,6 +164,99 @@ impl Cmd {
                 "In your preparation meeting your facilitator will ask you to read it aloud.",
             )?;
         }
+        Ok(())
+    }
+}
+
+/// `ferry import-keys FILE SERVER --server-key CODE`
+#[derive(clap::Args)]
+pub struct ImportKeys {
+    /// The saved copy of your keys (`ferry-keys.age` from the web page).
+    file: std::path::PathBuf,
+    /// The server's address, e.g. https://ferry.example.org.
+    server: String,
+    /// The last four groups of your invitation code: they check that this is your server.
+    #[arg(long, value_name = "CODE")]
+    server_key: String,
+}
+
+impl ImportKeys {
+    /// Opens the saved keys with their passphrase (FERRY_IMPORT_PASSPHRASE, or asked for),
+    /// checks the server's key against the invitation's last four groups, logs in, and keeps
+    /// the keys in this machine's keystore as a new profile.
+    pub fn run(self, env: &Env, profile: Option<&str>, out: &mut Out<'_>) -> Result<()> {
+        let bytes = std::fs::read(&self.file)
+            .with_context(|| format!("cannot read {}", self.file.display()))?;
+        let passphrase = match std::env::var("FERRY_IMPORT_PASSPHRASE") {
+            Ok(p) => ferry_crypto::SecretString::from(p),
+            Err(_) if env.can_ask() => ferry_crypto::SecretString::from(
+                rpassword::prompt_password("Passphrase of the saved keys: ")?,
+            ),
+            Err(_) => bail!(
+                "the saved keys' passphrase is needed: set FERRY_IMPORT_PASSPHRASE or run ferry in a terminal"
+            ),
+        };
+        let mut saved = Keystore::read_encrypted(&bytes[..], &passphrase, MAX_WORK_FACTOR)
+            .map_err(|e| anyhow::anyhow!("cannot open the saved keys: {e}"))?;
+        let label = saved
+            .list()
+            .next()
+            .map(|(label, _)| label.to_owned())
+            .context("the saved keys hold no identity")?;
+        let identity = store::identity(&mut saved, &label)?;
+        let mut client = Client::new(&self.server)?;
+        let info: ServerInfo = client.get("/v1/server")?;
+        let server_card =
+            KeyCard::verify(info.key_card).context("the server's key card does not verify")?;
+        let server_key = server_card.fingerprint().key_code();
+        let given = parse_key_code(&self.server_key).context(
+            "--server-key is the last four groups of your invitation, like ABCDE-FGHJK-MNPQR-STVWX",
+        )?;
+        if server_key != given {
+            bail!(
+                "SECURITY WARNING: the server at {} is not the one your invitation is for. Its key \
+                 fingerprint is {server_key}; you gave {given}. Nothing was kept.",
+                self.server
+            );
+        }
+        client
+            .login(&identity)
+            .context("this server does not know these keys; nothing was kept")?;
+        let mut profiles = Profiles::load(env)?;
+        let name = profile
+            .or(env.profile.as_deref())
+            .map(str::to_owned)
+            .unwrap_or_else(|| {
+                if profiles.profiles.is_empty() {
+                    "default".to_owned()
+                } else {
+                    format!("{}", profiles.profiles.len() + 1)
+                }
+            });
+        if profiles.profiles.contains_key(&name) {
+            bail!("there is already a profile called {name:?}; choose another with --profile");
+        }
+        let account_id = identity.account_id().to_string();
+        let mut keystore = store::open_keystore(env)?;
+        keystore.insert(&name, identity)?;
+        store::save_keystore(env, &keystore)?;
+        let profile = Profile {
+            server: client.base().to_owned(),
+            account_id: account_id.clone(),
+            server_fingerprint: server_card.fingerprint().to_string(),
+            server_card: String::from_utf8_lossy(&server_card.to_json()).into_owned(),
+        };
+        profiles.profiles.insert(name.clone(), profile.clone());
+        if profiles.default.is_none() {
+            profiles.default = Some(name.clone());
+        }
+        profiles.save(env)?;
+        crate::pin::sync(env, &name, &profile, &client)?;
+        out.json(&serde_json::json!({"profile": name, "account_id": account_id}))?;
+        out.line(format!(
+            "Your keys are kept on this machine as profile {name}. The server's key fingerprint \
+             {server_key} matches your invitation."
+        ))?;
         Ok(())
     }
 }

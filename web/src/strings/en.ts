@@ -85,8 +85,8 @@ export const en = {
   "home.title": "Your page",
   "home.hello": "Hello {name}.",
   "home.case.referred": "Your case is being set up. Your coordinator will be in touch.",
-  "home.case.preparing": "Your case is being prepared. Nothing is passed on yet.",
-  "home.case.waiting": "It is waiting for: {who}.",
+  "home.case.preparing":
+    "Your case is being prepared. Nothing is passed on yet. Your facilitator will check your safety number with you and tell you when it starts.",
   "home.case.active": "Your case is open. Your facilitator reads each message before passing it on.",
   "home.case.paused": "Your case is paused. Nothing new is passed on for now.",
   "home.case.closed": "Your case is closed. You can still read what you received.",

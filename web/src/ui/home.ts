@@ -79,11 +79,7 @@ export async function showHome(app: App): Promise<void> {
 
 function caseStatus(c: MyCase): HTMLElement {
   const state = c.view.state;
-  const lines = [t(`home.case.${state}`)];
-  if ((state === "preparing" || state === "referred") && c.view.waiting_for.length > 0) {
-    lines.push(t("home.case.waiting", { who: c.view.waiting_for.join(", ") }));
-  }
-  return h("p", { class: `case-state ${state}` }, lines.join(" "));
+  return h("p", { class: `case-state ${state}` }, t(`home.case.${state}`));
 }
 
 function kindWord(kind: string): string {
