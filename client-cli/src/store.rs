@@ -46,6 +46,16 @@ impl Profiles {
         }
     }
 
+    /// The profile to keep new keys under: the one asked for, else `default` for the first,
+    /// else the next number.
+    pub fn name_for(&self, asked: Option<&str>) -> String {
+        match asked {
+            Some(name) => name.to_owned(),
+            None if self.profiles.is_empty() => "default".to_owned(),
+            None => format!("{}", self.profiles.len() + 1),
+        }
+    }
+
     /// Saves `profiles.json`.
     pub fn save(&self, env: &Env) -> Result<()> {
         write_private(

@@ -121,6 +121,33 @@ fn field(v: &Value, path: &[&str]) -> Result<String> {
         .with_context(|| format!("demo: {path:?} is not text"))
 }
 
+/// The coordinator opens a burglary case, allocates the facilitator `fid` and assesses it.
+fn open_case(
+    out: &mut Out<'_>,
+    coordinator: &Person,
+    fid: &str,
+    reference: &str,
+    say: &str,
+) -> Result<String> {
+    let v = quiet(
+        out,
+        coordinator,
+        &[
+            "case",
+            "open",
+            "--reference",
+            reference,
+            "--category",
+            "burglary",
+        ],
+        say,
+    )?;
+    let case = field(&v, &["case_id"])?;
+    show(out, coordinator, &["case", "allocate", &case, fid])?;
+    show(out, coordinator, &["case", "risk", &case, "proceed"])?;
+    Ok(case)
+}
+
 /// Opens a fresh case with the demo's staff and prints what a newcomer needs to take part
 /// from their own browser, with the facilitator driven from the printed CLI commands.
 fn serve_fresh_case(out: &mut Out<'_>, dir: &Path, url: &str) -> Result<()> {
@@ -128,22 +155,13 @@ fn serve_fresh_case(out: &mut Out<'_>, dir: &Path, url: &str) -> Result<()> {
     let facilitator = Person::new(dir, Role::Facilitator.as_str());
     let me = quiet(out, &facilitator, &["whoami"], "(Fiona's account id)")?;
     let fid = field(&me, &["me", "account_id"])?;
-    let v = quiet(
+    let case = open_case(
         out,
         &coordinator,
-        &[
-            "case",
-            "open",
-            "--reference",
-            "RJ-2026-0143",
-            "--category",
-            "burglary",
-        ],
+        &fid,
+        "RJ-2026-0143",
         "Opened a fresh case for you.",
     )?;
-    let case = field(&v, &["case_id"])?;
-    show(out, &coordinator, &["case", "allocate", &case, &fid])?;
-    show(out, &coordinator, &["case", "risk", &case, "proceed"])?;
     let mut links = vec![];
     for role in [Role::Harmed, Role::Responsible] {
         let v = quiet(
@@ -307,22 +325,13 @@ impl Cmd {
         )?;
         let fid = field(&me, &["me", "account_id"])?;
 
-        let v = quiet(
+        let case = open_case(
             out,
             &coordinator,
-            &[
-                "case",
-                "open",
-                "--reference",
-                "RJ-2026-0142",
-                "--category",
-                "burglary",
-            ],
+            &fid,
+            "RJ-2026-0142",
             "Opened a case from the referral.",
         )?;
-        let case = field(&v, &["case_id"])?;
-        show(out, &coordinator, &["case", "allocate", &case, &fid])?;
-        show(out, &coordinator, &["case", "risk", &case, "proceed"])?;
         let v = quiet(
             out,
             &coordinator,

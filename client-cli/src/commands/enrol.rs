@@ -74,16 +74,7 @@ impl Cmd {
             );
         }
         let mut profiles = Profiles::load(env)?;
-        let name = profile
-            .or(env.profile.as_deref())
-            .map(str::to_owned)
-            .unwrap_or_else(|| {
-                if profiles.profiles.is_empty() {
-                    "default".to_owned()
-                } else {
-                    format!("{}", profiles.profiles.len() + 1)
-                }
-            });
+        let name = profiles.name_for(profile.or(env.profile.as_deref()));
         let mut keystore = store::open_keystore(env)?;
         let reuse = profiles.profiles.get(&name).cloned();
         let identity = match &reuse {
@@ -223,16 +214,7 @@ impl ImportKeys {
             .login(&identity)
             .context("this server does not know these keys; nothing was kept")?;
         let mut profiles = Profiles::load(env)?;
-        let name = profile
-            .or(env.profile.as_deref())
-            .map(str::to_owned)
-            .unwrap_or_else(|| {
-                if profiles.profiles.is_empty() {
-                    "default".to_owned()
-                } else {
-                    format!("{}", profiles.profiles.len() + 1)
-                }
-            });
+        let name = profiles.name_for(profile.or(env.profile.as_deref()));
         if profiles.profiles.contains_key(&name) {
             bail!("there is already a profile called {name:?}; choose another with --profile");
         }

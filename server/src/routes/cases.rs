@@ -62,7 +62,7 @@ async fn finish(
     }))
 }
 
-/// A coordinator's signed action on one case.
+/// A signed action on one case (a coordinator's or a participant's).
 trait CaseAct: ferry_crypto::Statement + ferry_crypto::actions::Sequenced {
     fn case_id(&self) -> &ferry_crypto::Id;
 }
@@ -77,18 +77,41 @@ macro_rules! case_act {
     };
 }
 
-case_act!(Allocation, RiskAssessment, StateChange);
+case_act!(
+    Allocation,
+    RiskAssessment,
+    StateChange,
+    ConsentGiven,
+    Withdrawal,
+    Hold
+);
 
-/// Begins a coordinator's action on a case: the caller is a coordinator, the statement is
-/// theirs, signed, in sequence and about this case, and the case is not closed.
+/// Who may take an action on a case.
+#[derive(Clone, Copy)]
+enum By {
+    /// A coordinator of the service.
+    Coordinator,
+    /// A participant of the case (harmed, responsible or supporter).
+    Participant,
+}
+
+/// Begins an action on a case: the caller may take it, the statement is theirs, signed, in
+/// sequence and about this case, and the case is not closed.
 async fn begin_case_act<T: CaseAct>(
     app: &AppState,
     caller: &Caller,
     case_id: &str,
     statement: &SignedStatement,
+    by: By,
 ) -> ApiResult<(Tx<'static>, T, cases::CaseRow)> {
-    caller.require_staff(StaffRole::Coordinator)?;
+    if let By::Coordinator = by {
+        caller.require_staff(StaffRole::Coordinator)?;
+    }
     let mut tx = db::begin_write(&app.pool).await?;
+    if let By::Participant = by {
+        let participants = [Role::Harmed, Role::Responsible, Role::Supporter];
+        cases::require_member(&mut *tx, case_id, &caller.account_id, &participants).await?;
+    }
     let act: T = accept(&mut tx, caller, statement).await?;
     same_case(case_id, act.case_id())?;
     let case = cases::load(&mut *tx, case_id).await?;
@@ -225,7 +248,7 @@ pub async fn allocate(
 ) -> ApiResult<Json<Accepted>> {
     let now = now();
     let (mut tx, alloc, case): (_, Allocation, _) =
-        begin_case_act(&app, &caller, &case_id, &req.statement).await?;
+        begin_case_act(&app, &caller, &case_id, &req.statement, By::Coordinator).await?;
     let row = sqlx::query("SELECT staff_role, accreditations FROM accounts WHERE account_id = $1")
         .bind(alloc.facilitator.as_str())
         .fetch_optional(&mut *tx)
@@ -428,7 +451,7 @@ pub async fn risk_assessment(
 ) -> ApiResult<Json<Accepted>> {
     let now = now();
     let (mut tx, risk, case): (_, RiskAssessment, _) =
-        begin_case_act(&app, &caller, &case_id, &req.statement).await?;
+        begin_case_act(&app, &caller, &case_id, &req.statement, By::Coordinator).await?;
     let outcome = match risk.outcome {
         RiskOutcome::Proceed => "proceed",
         RiskOutcome::DoNotProceed => "do_not_proceed",
@@ -458,7 +481,7 @@ pub async fn change_state(
 ) -> ApiResult<Json<Accepted>> {
     let now = now();
     let (mut tx, change, case): (_, StateChange, _) =
-        begin_case_act(&app, &caller, &case_id, &req.statement).await?;
+        begin_case_act(&app, &caller, &case_id, &req.statement, By::Coordinator).await?;
     match (change.action, case.state) {
         (CaseAction::Pause, CaseState::Active | CaseState::Preparing) => {
             cases::set_state(&mut tx, &case_id, CaseState::Paused, now).await?;
@@ -530,24 +553,17 @@ pub async fn withdraw(
 }
 
 /// A participant's consent or withdrawal.
-trait Choice: ferry_crypto::Statement + ferry_crypto::actions::Sequenced {
+trait Choice: CaseAct {
     /// The consent it records.
     const CONSENT: Consent;
-    fn case_id(&self) -> &ferry_crypto::Id;
 }
 
 impl Choice for ConsentGiven {
     const CONSENT: Consent = Consent::Given;
-    fn case_id(&self) -> &ferry_crypto::Id {
-        &self.case_id
-    }
 }
 
 impl Choice for Withdrawal {
     const CONSENT: Consent = Consent::Withdrawn;
-    fn case_id(&self) -> &ferry_crypto::Id {
-        &self.case_id
-    }
 }
 
 async fn participant_choice<T: Choice>(
@@ -557,15 +573,8 @@ async fn participant_choice<T: Choice>(
     statement: &SignedStatement,
 ) -> ApiResult<Json<Accepted>> {
     let now = now();
-    let mut tx = db::begin_write(&app.pool).await?;
-    let participants = [Role::Harmed, Role::Responsible, Role::Supporter];
-    cases::require_member(&mut *tx, case_id, &caller.account_id, &participants).await?;
-    let choice: T = accept(&mut tx, caller, statement).await?;
-    same_case(case_id, choice.case_id())?;
-    let case = cases::load(&mut *tx, case_id).await?;
-    if case.state == CaseState::Closed {
-        return Err(ApiError::new(ErrorCode::CaseClosed, "this case is closed"));
-    }
+    let (mut tx, _, case): (_, T, _) =
+        begin_case_act(app, caller, case_id, statement, By::Participant).await?;
     set_consent(&mut tx, case_id, &caller.account_id, T::CONSENT).await?;
     // A withdrawal takes effect at once.
     if T::CONSENT == Consent::Withdrawn {
@@ -591,15 +600,8 @@ pub async fn hold(
     Body(req): Body<StatementRequest>,
 ) -> ApiResult<Json<Accepted>> {
     let now = now();
-    let mut tx = db::begin_write(&app.pool).await?;
-    let participants = [Role::Harmed, Role::Responsible, Role::Supporter];
-    cases::require_member(&mut *tx, &case_id, &caller.account_id, &participants).await?;
-    let h: Hold = accept(&mut tx, &caller, &req.statement).await?;
-    same_case(&case_id, &h.case_id)?;
-    let case = cases::load(&mut *tx, &case_id).await?;
-    if case.state == CaseState::Closed {
-        return Err(ApiError::new(ErrorCode::CaseClosed, "this case is closed"));
-    }
+    let (mut tx, h, case): (_, Hold, _) =
+        begin_case_act(&app, &caller, &case_id, &req.statement, By::Participant).await?;
     sqlx::query("UPDATE members SET holding = $1 WHERE case_id = $2 AND account_id = $3")
         .bind(i64::from(h.hold))
         .bind(&case_id)
