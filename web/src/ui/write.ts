@@ -32,9 +32,22 @@ export interface Writing {
 
 class Problem extends Error {}
 
-/** Who a message goes to: the other party. */
-function recipientFor(role: string): ParticipantRole {
-  return role === "responsible" ? "harmed" : "responsible";
+/** Who a message goes to: the other party; a supporter chooses. */
+function recipientChoice(role: string): { fieldset: HTMLElement | null; chosen: () => ParticipantRole | null } {
+  if (role !== "supporter") {
+    const other: ParticipantRole = role === "responsible" ? "harmed" : "responsible";
+    return { fieldset: null, chosen: () => other };
+  }
+  const option = (value: ParticipantRole, label: string) => {
+    const input = h("input", { type: "radio", name: "to", value, id: `to-${value}` });
+    return { input, wrap: h("div", { class: "check" }, input, h("label", { for: `to-${value}` }, label)) };
+  };
+  const harmed = option("harmed", t("write.to.harmed"));
+  const responsible = option("responsible", t("write.to.responsible"));
+  return {
+    fieldset: h("fieldset", {}, h("legend", {}, t("write.to.legend")), harmed.wrap, responsible.wrap),
+    chosen: () => (harmed.input.checked ? "harmed" : responsible.input.checked ? "responsible" : null),
+  };
 }
 
 export function showWrite(app: App, c: MyCase, writing: Writing): void {
@@ -49,12 +62,18 @@ export function showWrite(app: App, c: MyCase, writing: Writing): void {
   );
   const progress = h("div", { class: "progress", "aria-live": "polite" });
   const submit = h("button", { type: "submit" }, t("write.send"));
-  const form = h("form", { novalidate: true }, body.wrap, files.wrap, error, progress, submit);
+  const to = recipientChoice(c.role);
+  const form = h("form", { novalidate: true }, to.fieldset, body.wrap, files.wrap, error, progress, submit);
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     say(error, "");
+    const recipient = to.chosen();
+    if (recipient === null) {
+      say(error, t("write.to.missing"));
+      return;
+    }
     submit.disabled = true;
-    send(app, c, writing, text.value, [...((files.input as HTMLInputElement).files ?? [])], progress)
+    send(app, c, writing, recipient, text.value, [...((files.input as HTMLInputElement).files ?? [])], progress)
       .then(() => {
         const back = h("button", { type: "button", onclick: () => void showHome(app) }, t("back"));
         app.show(t("write.sent"), back);
@@ -87,7 +106,15 @@ function bar(holder: HTMLElement, label: string, max: number): HTMLProgressEleme
   return p;
 }
 
-async function send(app: App, c: MyCase, writing: Writing, text: string, chosen: File[], holder: HTMLElement): Promise<void> {
+async function send(
+  app: App,
+  c: MyCase,
+  writing: Writing,
+  recipient: ParticipantRole,
+  text: string,
+  chosen: File[],
+  holder: HTMLElement,
+): Promise<void> {
   if (text.trim() === "") throw new Problem(t("write.empty"));
   if (utf8(text).length > MAX_BODY_BYTES) throw new Problem(t("write.too-long"));
   const caseId = c.view.case_id;
@@ -107,7 +134,7 @@ async function send(app: App, c: MyCase, writing: Writing, text: string, chosen:
     message_id: newId(),
     kind: writing.kind,
     author: me.accountId,
-    recipient_role: recipientFor(c.role),
+    recipient_role: recipient,
     in_reply_to: writing.answering?.id ?? writing.rewriting?.inReplyTo ?? null,
     created_at: now(),
     body: text,
