@@ -8,6 +8,8 @@ import { readFileSync } from "node:fs";
 
 import { expect, test } from "@playwright/test";
 
+import { toBase64 } from "../src/crypto/bytes.ts";
+import { openKeystore } from "../src/crypto/keystore.ts";
 import { Service, checkState } from "./harness.ts";
 import { Participant } from "./people.ts";
 
@@ -129,8 +131,19 @@ test("a question and an answer travel through the facilitator, in the browser", 
       expect(audit).toContain("CLEAN");
     });
 
-    await test.step("no passphrase, code or plaintext reached the server or its log", () => {
+    await test.step("no private key, passphrase, code or plaintext reached the server or its log", async () => {
+      // Harriet's private keys, as her saved copy holds them.
+      await harriet.visit(service);
+      const saving = harriet.page.waitForEvent("download");
+      await harriet.page.getByRole("button", { name: "Save a copy of your keys" }).click();
+      const copy = new Uint8Array(readFileSync(await (await saving).path()));
+      const [keys] = await openKeystore(copy, harriet.passphrase);
+      if (keys === undefined) throw new Error("the saved copy holds no keys");
       const stored = service.storedBytes();
+      for (const secret of [Buffer.from(keys.signingSecret), Buffer.from(keys.ageSecret), Buffer.from(toBase64(keys.signingSecret))]) {
+        expect(stored.includes(secret), "a private key is stored").toBe(false);
+        expect(service.log.includes(secret.toString("latin1")), "a private key is logged").toBe(false);
+      }
       const secrets = [
         harriet.passphrase,
         rory.passphrase,
