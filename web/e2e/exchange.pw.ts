@@ -86,6 +86,7 @@ test("a question and an answer travel through the facilitator, in the browser", 
       await expect(page.getByRole("button", { name: "Yes, let them know" })).toHaveCount(0);
       await page.getByRole("button", { name: "Answer this question" }).click();
       await expect(page.getByText("You are answering this question:")).toBeVisible();
+      await checkState(page, "08b-write-answer");
       await page.getByLabel("Your message").fill(FIRST_ANSWER);
       await page.getByRole("button", { name: "Send to your facilitator" }).click();
       await expect(page.getByRole("heading", { level: 1 })).toHaveText(/^Sent\./);
@@ -108,6 +109,7 @@ test("a question and an answer travel through the facilitator, in the browser", 
       await checkState(page, "09-note");
       await page.getByRole("button", { name: "Write a new version" }).click();
       await expect(page.getByLabel("Your message")).toHaveValue(FIRST_ANSWER);
+      await checkState(page, "09b-write-new-version");
       await page.getByLabel("Your message").fill(SECOND_ANSWER);
       await page.getByRole("button", { name: "Send to your facilitator" }).click();
       await expect(page.getByRole("heading", { level: 1 })).toHaveText(/^Sent\./);

@@ -97,6 +97,7 @@ test("leaving quickly, locking, the keyboard alone, pausing, stopping and the ke
       const other = elsewhere.page;
       await other.goto(service.url);
       await other.getByRole("button", { name: "Use a saved copy of your keys" }).click();
+      await checkState(other, "37-restore");
       await other.getByLabel("Your saved keys").setInputFiles(await saved.path());
       await other.getByLabel("Your passphrase").fill("not the passphrase at all");
       await other.getByRole("button", { name: "Open my keys" }).click();
@@ -158,6 +159,7 @@ test("leaving quickly, locking, the keyboard alone, pausing, stopping and the ke
       await checkState(page, "31-withdraw-are-you-sure");
       await page.getByRole("button", { name: "Yes, stop taking part" }).click();
       await expect(page.getByText("You have stopped taking part.")).toBeVisible();
+      await checkState(page, "31b-withdrawn");
       await page.getByRole("button", { name: "Back" }).click();
       await expect(page.getByText("Your case is paused.")).toBeVisible();
       await expect(page.getByRole("button", { name: "Write a question" })).toHaveCount(0);
