@@ -65,10 +65,10 @@ test("what a hostile server alters is refused, and a rolled-back log stops the p
     expect(oldCheckpoint).not.toBe("");
 
     await harriet.visit(service);
-    await harriet.ask(QUESTION);
+    await harriet.ask(QUESTION, { name: "drawing.bin", buffer: Buffer.from("a drawing, as bytes") });
     const [id] = service.toReview();
     service.cli("facilitator", ["review", id ?? ""]);
-    service.cli("facilitator", ["forward", id ?? "", "--yes"]);
+    service.cli("facilitator", ["forward", id ?? "", "--keep", "0", "--yes"]);
     await rory.visit(service);
     const page = rory.page;
 
@@ -104,6 +104,32 @@ test("what a hostile server alters is refused, and a rolled-back log stops the p
       await page.unroute("**/v1/deliveries/*");
       await page.getByRole("button", { name: /^Open/ }).click();
       await expect(page.locator(".letter")).toHaveText(QUESTION);
+    });
+
+    await test.step("an attachment a hostile server altered is not saved", async () => {
+      await page.route("**/v1/deliveries/*/attachments/*", async (route) => {
+        const real = await route.fetch();
+        const bytes = Buffer.from(await real.body());
+        const at = bytes.length - 20;
+        bytes.writeUInt8(bytes.readUInt8(at) ^ 1, at);
+        await route.fulfill({ response: real, body: bytes });
+      });
+      let saved = false;
+      page.on("download", () => (saved = true));
+      await page.getByRole("button", { name: /^Save drawing\.bin/ }).click();
+      await expect(page.getByRole("alert")).toHaveText("This file did not pass its check, so it was not saved.");
+      expect(saved).toBe(false);
+      await page.unroute("**/v1/deliveries/*/attachments/*");
+    });
+
+    await test.step("a session the server ended locks the page", async () => {
+      await page.route("**/v1/inbox", (route) =>
+        route.fulfill({ status: 401, json: { error: { code: "unauthorized", message: "no live session" } } }),
+      );
+      await page.getByRole("button", { name: "Back" }).click();
+      await expect(page.getByRole("heading", { level: 1 })).toHaveText("Welcome back");
+      await expect(page.getByText("Your session has ended.")).toBeVisible();
+      await page.unroute("**/v1/inbox");
     });
 
     await test.step("a rolled-back checkpoint stops the page", async () => {

@@ -51,11 +51,14 @@ export class Participant {
     await expect(page.getByRole("heading", { level: 1 })).toHaveText("Your page");
   }
 
-  /** Writes a question (from their page) and sends it. */
-  async ask(text: string): Promise<void> {
+  /** Writes a question (from their page), with a file if given, and sends it. */
+  async ask(text: string, file?: { name: string; buffer: Buffer }): Promise<void> {
     const page = this.page;
     await page.getByRole("button", { name: "Write a question" }).click();
     await page.getByLabel("Your message").fill(text);
+    if (file !== undefined) {
+      await page.getByLabel("Add files (optional)").setInputFiles({ ...file, mimeType: "application/octet-stream" });
+    }
     await page.getByRole("button", { name: "Send to your facilitator" }).click();
     await expect(page.getByRole("heading", { level: 1 })).toHaveText(/^Sent\./);
   }

@@ -27,6 +27,8 @@ export function now(): number {
 /** A client of one server; `base` is empty on the page (same origin). */
 export class Client {
   #token: string | null = null;
+  /** Called when the server no longer accepts the session (it expired, or was ended). */
+  onSessionEnded: () => void = () => {};
 
   constructor(readonly base = "") {}
 
@@ -63,6 +65,7 @@ export class Client {
       xhr.upload.onprogress = (e) => progress(e.loaded);
       xhr.onerror = () => reject(unreachable());
       xhr.onload = () => {
+        this.#ended(xhr.status);
         try {
           resolve(answer<T>(xhr.status, xhr.responseText));
         } catch (e) {
@@ -83,6 +86,7 @@ export class Client {
     } catch {
       throw unreachable();
     }
+    this.#ended(response.status);
     if (!response.ok) answer(response.status, await response.text());
     return new Uint8Array(await response.arrayBuffer());
   }
@@ -99,7 +103,16 @@ export class Client {
     } catch {
       throw unreachable();
     }
+    this.#ended(response.status);
     return answer<T>(response.status, await response.text());
+  }
+
+  /** A 401 to a request that carried a session means the session is over. */
+  #ended(status: number): void {
+    if (status === 401 && this.#token !== null) {
+      this.#token = null;
+      this.onSessionEnded();
+    }
   }
 }
 

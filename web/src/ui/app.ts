@@ -10,17 +10,36 @@ import { h } from "./dom.ts";
 
 type Child = Node | string | null | undefined | false;
 
+/** Why the page locked: left alone, asked to, or the session ended. */
+export type LockReason = "idle" | "asked" | "expired";
+
 export class App {
   client = new Client();
   stored: Stored | undefined;
   keys: Keys | undefined;
   /** Called to show the unlock screen after a lock. */
-  onLock: (why: "idle" | "asked") => void = () => {};
+  onLock: (why: LockReason) => void = () => {};
 
-  constructor(readonly main: HTMLElement) {}
+  constructor(readonly main: HTMLElement) {
+    this.#watch();
+  }
+
+  /** Locks the page when the server ends the session. */
+  #watch(): void {
+    this.client.onSessionEnded = () => this.lock("expired");
+  }
+
+  /**
+   * Replaces the content with a screen of the open page. Ignored while the page is locked: a
+   * request that was answered after the lock must not cover the unlock screen.
+   */
+  show(title: string, ...content: Child[]): void {
+    if (this.keys === undefined) return;
+    this.showLocked(title, ...content);
+  }
 
   /** Replaces the content with a screen titled `title`, and moves focus to its heading. */
-  show(title: string, ...content: Child[]): void {
+  showLocked(title: string, ...content: Child[]): void {
     const heading = h("h1", { tabindex: -1 }, title);
     this.main.replaceChildren(heading, ...content.filter((c): c is Node | string => Boolean(c)));
     document.title = `${title} · ${t("page.service")}`;
@@ -34,7 +53,7 @@ export class App {
   }
 
   /** Forgets the keys and the session, clears the screen, and asks for the passphrase. */
-  lock(why: "idle" | "asked"): void {
+  lock(why: LockReason): void {
     this.forget();
     this.onLock(why);
   }
@@ -44,6 +63,7 @@ export class App {
     this.keys = undefined;
     this.client.logout();
     this.client = new Client();
+    this.#watch();
     this.main.replaceChildren();
   }
 }

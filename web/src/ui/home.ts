@@ -11,6 +11,7 @@ import { setHold, showConsent, showWithdraw } from "./consent.ts";
 import { alertRegion, h, say } from "./dom.ts";
 import { explain } from "./problems.ts";
 import { showNote, showRead } from "./read.ts";
+import { shown } from "./shown.ts";
 import { showWrite } from "./write.ts";
 
 const PARTICIPANT = new Set(["harmed", "responsible", "supporter"]);
@@ -59,7 +60,7 @@ export async function showHome(app: App): Promise<void> {
   const note = h("p", { role: "status", class: "status" });
   app.show(
     t("home.title"),
-    h("p", {}, t("home.hello", { name: app.me.displayName })),
+    h("p", {}, t("home.hello", { name: shown(app.me.displayName) })),
     cases.length === 0 ? h("p", {}, t("home.none")) : null,
     ...cases.map((c) => caseSection(app, c, inbox, sent)),
     h(

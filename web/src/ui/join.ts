@@ -68,7 +68,7 @@ export function showJoin(app: App, fromLink: string | null): void {
         say(error, t("join.failed", { reason: reason(e) }));
       });
   });
-  app.show(
+  app.showLocked(
     t("join.title"),
     h("p", {}, t("join.intro")),
     form,

@@ -22,6 +22,7 @@ import type { App } from "./app.ts";
 import { alertRegion, h, say, size } from "./dom.ts";
 import { type MyCase, showHome } from "./home.ts";
 import { explain } from "./problems.ts";
+import { shown } from "./shown.ts";
 import { showWrite } from "./write.ts";
 
 type Summary = Schemas["DeliverySummary"];
@@ -45,7 +46,7 @@ export function showRead(app: App, d: Summary, c: MyCase): void {
   app.show(t("read.title"), busy);
   open(app, d, c)
     .then(([delivered, facilitator, author, hash]) => {
-      shown(app, d, c, delivered, facilitator, author);
+      showMessage(app, d, c, delivered, facilitator, author);
       void receipt(app, d, c, hash);
     })
     .catch((e: unknown) => {
@@ -81,7 +82,7 @@ async function open(
   return [delivered, facilitator, author, sha256Hex(ciphertext)];
 }
 
-function shown(
+function showMessage(
   app: App,
   d: Summary,
   c: MyCase,
@@ -93,7 +94,7 @@ function shown(
   const replaced = decisions.filter((x) => x !== "dropped").map((x) => x === "replaced");
   const files = m.attachments.map((a, i) => {
     const problem = alertRegion();
-    const save = h("button", { type: "button", class: "secondary" }, t("read.attachment.save", { name: a.name, size: size(a.size) }));
+    const save = h("button", { type: "button", class: "secondary" }, t("read.attachment.save", { name: shown(a.name), size: size(a.size) }));
     save.addEventListener("click", () => {
       const blob = m.forward.attachments[i];
       if (blob === undefined) return;
@@ -111,8 +112,14 @@ function shown(
     h(
       "div",
       { class: "checked", role: "status" },
-      h("p", {}, t("read.checked", { facilitator: facilitator.displayName })),
-      h("p", {}, m.redacted ? t("read.checked.redacted", { facilitator: facilitator.displayName }) : t("read.checked.own", { author: author.displayName })),
+      h("p", {}, t("read.checked", { facilitator: shown(facilitator.displayName) })),
+      h(
+        "p",
+        {},
+        m.redacted
+          ? t("read.checked.redacted", { facilitator: shown(facilitator.displayName) })
+          : t("read.checked.own", { author: shown(author.displayName) }),
+      ),
     ),
     m.inReplyTo !== null ? h("p", {}, t("read.in-answer")) : null,
     h("div", { class: "letter", lang: "" }, m.body),
@@ -194,7 +201,7 @@ export function showNote(app: App, ret: Summary, m: Schemas["SentMessage"], c: M
     .then(({ note, facilitator, text }) => {
       app.show(
         t("note.title"),
-        h("p", {}, t("note.from", { facilitator: facilitator.displayName })),
+        h("p", {}, t("note.from", { facilitator: shown(facilitator.displayName) })),
         h("blockquote", { class: "letter" }, note.body),
         h(
           "p",

@@ -36,7 +36,7 @@ export function showRestore(app: App, back: () => void): void {
         say(error, e instanceof Problem ? e.message : explain(e));
       });
   });
-  app.show(
+  app.showLocked(
     t("restore.title"),
     h("p", {}, t("restore.intro")),
     form,
@@ -73,7 +73,7 @@ function confirm(app: App, bytes: Uint8Array, identity: Identity, serverCard: Sc
         say(error, e instanceof Problem ? e.message : explain(e));
       });
   });
-  app.show(
+  app.showLocked(
     t("restore.check.title"),
     h("p", {}, t("restore.check")),
     h("p", { class: "safety-number" }, code),

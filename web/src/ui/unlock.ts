@@ -9,7 +9,7 @@ import { JoinError, joinAgain } from "../join.ts";
 import { LogError } from "../log/checkpoint.ts";
 import { checkLog } from "../log/pin.ts";
 import { t } from "../strings/index.ts";
-import type { App } from "./app.ts";
+import type { App, LockReason } from "./app.ts";
 import { alertRegion, field, h, say } from "./dom.ts";
 import { showHome } from "./home.ts";
 import { explain } from "./problems.ts";
@@ -18,7 +18,7 @@ import { explain } from "./problems.ts";
  * The unlock screen; `why` says the page locked itself when idle; `invitation` is a join link's
  * code opened on a device that already holds the person's keys (used once they unlock).
  */
-export function showUnlock(app: App, why?: "idle" | "asked", invitation?: string): void {
+export function showUnlock(app: App, why?: LockReason, invitation?: string): void {
   const error = alertRegion();
   const pass = field(
     t("unlock.passphrase.label"),
@@ -42,9 +42,10 @@ export function showUnlock(app: App, why?: "idle" | "asked", invitation?: string
         say(error, e instanceof WrongPassphrase ? t("unlock.wrong") : explain(e));
       });
   });
-  app.show(
+  app.showLocked(
     t("unlock.title"),
     why === "idle" ? h("p", { class: "notice" }, t("unlock.locked")) : null,
+    why === "expired" ? h("p", { class: "notice" }, t("error.session")) : null,
     invitation !== undefined ? h("p", { class: "notice" }, t("join.again")) : null,
     h("p", {}, t("unlock.intro")),
     form,
@@ -91,5 +92,5 @@ function showJoinedAgain(app: App, outcome: string): void {
 export function showLogWarning(app: App, e: LogError): void {
   app.forget();
   const why = e.reason === "unsigned" ? "log.unsigned" : e.reason === "rolled-back" ? "log.rolled-back" : "log.forked";
-  app.show(t("log.title"), h("p", { role: "alert", class: "warning" }, t(why)), h("p", {}, t("log.advice")));
+  app.showLocked(t("log.title"), h("p", { role: "alert", class: "warning" }, t(why)), h("p", {}, t("log.advice")));
 }
