@@ -4,13 +4,11 @@
 // to do next.
 
 export const en = {
-  "page.title": "Ferry: messages through your facilitator",
   "page.service": "Ferry",
   "page.tagline": "Messages passed on by your facilitator",
   "leave.button": "Leave this page quickly",
   "leave.hint": "Or press Escape three times.",
   "leave.url": "https://www.bbc.co.uk/weather",
-  "busy": "Please wait…",
   "back": "Back",
   "lock.button": "Lock this page",
 
@@ -140,8 +138,6 @@ export const en = {
   "consent.stop.1": "You can stop at any time, without giving a reason. Everything pauses at once.",
   "consent.agree": "I understand and I want to take part",
   "consent.submit": "Take part",
-  "consent.not-now": "Not now",
-  "consent.done": "Thank you. You are taking part.",
 
   "withdraw.title": "Stop taking part",
   "withdraw.means": "If you stop:",
@@ -179,7 +175,6 @@ export const en = {
   "write.failed": "Your message was not sent. {reason}",
 
   "read.title": "A message for you",
-  "read.ready": "This message is from the other person. Open it when you feel ready.",
   "read.checking": "Opening and checking…",
   "read.checked": "Checked: passed on by {facilitator}, your facilitator.",
   "read.checked.own": "These are {author}'s own words, as they wrote them.",
