@@ -18,7 +18,11 @@ const bench = fileURLToPath(new URL("../../target/release/ferry-bench", import.m
 test("sealing 50 MiB: the page against the CLI", async ({ page }) => {
   const file = join(tmpdir(), `ferry-seal-${process.pid}.bin`);
   writeFileSync(file, randomBytes(SIZE));
-  const vite = await createServer({ root: fileURLToPath(new URL("..", import.meta.url)), logLevel: "silent", server: { port: 0 } });
+  const vite = await createServer({
+    root: fileURLToPath(new URL("..", import.meta.url)),
+    logLevel: "silent",
+    server: { port: 0 },
+  });
   try {
     const cli = execFileSync(bench, ["--seal-file", file], { encoding: "utf8" });
     const cliSeconds = Number(/in ([\d.]+) s/.exec(cli)?.[1]);
@@ -36,8 +40,12 @@ test("sealing 50 MiB: the page against the CLI", async ({ page }) => {
     }
     const mib = SIZE / 1024 / 1024;
     console.log(`sealing ${mib} MiB, best of three:`);
-    console.log(`  the CLI (ferry-crypto, release build)   ${cliSeconds.toFixed(3)} s  ${(mib / cliSeconds).toFixed(1)} MiB/s`);
-    console.log(`  the page in headless Chromium          ${browserSeconds.toFixed(3)} s  ${(mib / browserSeconds).toFixed(1)} MiB/s`);
+    console.log(
+      `  the CLI (ferry-crypto, release build)   ${cliSeconds.toFixed(3)} s  ${(mib / cliSeconds).toFixed(1)} MiB/s`,
+    );
+    console.log(
+      `  the page in headless Chromium          ${browserSeconds.toFixed(3)} s  ${(mib / browserSeconds).toFixed(1)} MiB/s`,
+    );
     console.log(`  ratio (page speed / CLI speed)          ${(cliSeconds / browserSeconds).toFixed(2)}`);
   } finally {
     await vite.close();

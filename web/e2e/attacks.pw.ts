@@ -133,7 +133,9 @@ test("what a hostile server alters is refused, and a rolled-back log stops the p
     });
 
     await test.step("a rolled-back checkpoint stops the page", async () => {
-      await page.route("**/v1/checkpoint", (route) => route.fulfill({ contentType: "application/json", body: oldCheckpoint }));
+      await page.route("**/v1/checkpoint", (route) =>
+        route.fulfill({ contentType: "application/json", body: oldCheckpoint }),
+      );
       await page.goto(service.url);
       await page.getByLabel("Your passphrase").fill(rory.passphrase);
       await page.getByRole("button", { name: "Open" }).click();

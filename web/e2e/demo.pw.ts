@@ -16,7 +16,10 @@ test("ferry demo --serve: a newcomer joins from the printed links", async ({ bro
   requireBinaries();
   const out = join(tmpdir(), `ferry-demo-${process.pid}.txt`);
   const file = openSync(out, "w");
-  const demo = spawn(CLI, ["demo", "--serve"], { stdio: ["ignore", file, file], env: { ...process.env, NO_COLOR: "1" } });
+  const demo = spawn(CLI, ["demo", "--serve"], {
+    stdio: ["ignore", file, file],
+    env: { ...process.env, NO_COLOR: "1" },
+  });
   closeSync(file);
   try {
     let text = "";

@@ -38,7 +38,8 @@ test("a question and an answer travel through the facilitator, in the browser", 
       await checkState(harriet.page, "03-home-waiting");
       await rory.join(service, rcode);
       await rory.consent();
-      for (const name of ["Harriet", "Rory"]) service.cli("facilitator", ["verify-key", name, "--case", caseId, "--yes"]);
+      for (const name of ["Harriet", "Rory"])
+        service.cli("facilitator", ["verify-key", name, "--case", caseId, "--yes"]);
     });
 
     let questionId = "";
@@ -48,7 +49,9 @@ test("a question and an answer travel through the facilitator, in the browser", 
       const page = harriet.page;
       await page.getByRole("button", { name: "Write a question" }).click();
       await page.getByLabel("Your message").fill(QUESTION);
-      await page.getByLabel("Add files (optional)").setInputFiles({ name: "kitchen.png", mimeType: "image/png", buffer: PHOTO });
+      await page
+        .getByLabel("Add files (optional)")
+        .setInputFiles({ name: "kitchen.png", mimeType: "image/png", buffer: PHOTO });
       await checkState(page, "05-write");
       await page.getByRole("button", { name: "Send to your facilitator" }).click();
       await expect(page.getByRole("heading", { level: 1 })).toHaveText(/^Sent\./);
@@ -142,7 +145,11 @@ test("a question and an answer travel through the facilitator, in the browser", 
       const [keys] = await openKeystore(copy, harriet.passphrase);
       if (keys === undefined) throw new Error("the saved copy holds no keys");
       const stored = service.storedBytes();
-      for (const secret of [Buffer.from(keys.signingSecret), Buffer.from(keys.ageSecret), Buffer.from(toBase64(keys.signingSecret))]) {
+      for (const secret of [
+        Buffer.from(keys.signingSecret),
+        Buffer.from(keys.ageSecret),
+        Buffer.from(toBase64(keys.signingSecret)),
+      ]) {
         expect(stored.includes(secret), "a private key is stored").toBe(false);
         expect(service.log.includes(secret.toString("latin1")), "a private key is logged").toBe(false);
       }

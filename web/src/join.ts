@@ -35,7 +35,12 @@ async function checked(client: Client, invitation: string): Promise<{ code: stri
 }
 
 /** Sends `identity`'s key card and signed acceptance of `code`. */
-async function enrol(client: Client, identity: Identity, card: KeyCard, code: string): Promise<Schemas["EnrolResponse"]> {
+async function enrol(
+  client: Client,
+  identity: Identity,
+  card: KeyCard,
+  code: string,
+): Promise<Schemas["EnrolResponse"]> {
   const request = { code, key_card: card.statement, enrolment: await enrolment(signerOf(identity), code, now()) };
   try {
     return await client.post<Schemas["EnrolResponse"]>("/v1/enrol", request);

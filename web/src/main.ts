@@ -14,7 +14,8 @@ import { showUnlock } from "./ui/unlock.ts";
 async function start(): Promise<void> {
   const lang = chooseLanguage(navigator.languages);
   document.documentElement.lang = lang;
-  const code = window.location.pathname === "/join" && window.location.hash.length > 1 ? window.location.hash.slice(1) : null;
+  const code =
+    window.location.pathname === "/join" && window.location.hash.length > 1 ? window.location.hash.slice(1) : null;
   // The code never reaches the server; it should not stay in the address bar or history either.
   if (window.location.hash !== "") history.replaceState(null, "", window.location.pathname);
 

@@ -19,7 +19,12 @@ it("says what is wrong with a code it cannot read", () => {
   expect(parseInvitation(CODE)).toEqual({
     problem: "This code is missing its last four groups. Ask your coordinator for the whole code.",
   });
-  for (const bad of ["", `${CODE}-${KEY}-AAAAA`, `${CODE}-3ERP2-KSR04-ZG4BP-FW9D`, `${CODE}-${KEY}`.replace("E", "U")]) {
+  for (const bad of [
+    "",
+    `${CODE}-${KEY}-AAAAA`,
+    `${CODE}-3ERP2-KSR04-ZG4BP-FW9D`,
+    `${CODE}-${KEY}`.replace("E", "U"),
+  ]) {
     expect(parseInvitation(bad)).toHaveProperty("problem");
   }
   expect(parseInvitation("https://ferry.example.org/join#%E0%A4%A")).toHaveProperty("problem");

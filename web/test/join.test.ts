@@ -59,30 +59,34 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-it.runIf(available)("a person joins and logs in with keys made by the page", async () => {
-  expect(invitation).toMatch(/^[0-9A-Z]{5}(-[0-9A-Z]{5}){9}$/);
-  const client = new Client(`http://${address}`);
+it.runIf(available)(
+  "a person joins and logs in with keys made by the page",
+  async () => {
+    expect(invitation).toMatch(/^[0-9A-Z]{5}(-[0-9A-Z]{5}){9}$/);
+    const client = new Client(`http://${address}`);
 
-  // An invitation naming another server's key: refused before anything is sent.
-  const groups = invitation.split("-");
-  const other = [...groups.slice(0, 9), groups[9] === "00000" ? "11111" : "00000"].join("-");
-  await expect(join(client, other, "Chris Coordinator")).rejects.toThrow(JoinError);
-  await expect(join(client, groups.slice(0, 6).join("-"), "Chris Coordinator")).rejects.toThrow(
-    /missing its last four groups/,
-  );
+    // An invitation naming another server's key: refused before anything is sent.
+    const groups = invitation.split("-");
+    const other = [...groups.slice(0, 9), groups[9] === "00000" ? "11111" : "00000"].join("-");
+    await expect(join(client, other, "Chris Coordinator")).rejects.toThrow(JoinError);
+    await expect(join(client, groups.slice(0, 6).join("-"), "Chris Coordinator")).rejects.toThrow(
+      /missing its last four groups/,
+    );
 
-  // The same code still works: nothing was used up.
-  const joined = await join(client, invitation.toLowerCase(), "Chris Coordinator");
-  expect(joined.enrolled.role).toBe("coordinator");
-  expect(joined.enrolled.account_id).toBe(accountIdOf(joined.identity));
-  expect(joined.safetyNumber).toMatch(/^\d{5}( \d{5}){5}$/);
+    // The same code still works: nothing was used up.
+    const joined = await join(client, invitation.toLowerCase(), "Chris Coordinator");
+    expect(joined.enrolled.role).toBe("coordinator");
+    expect(joined.enrolled.account_id).toBe(accountIdOf(joined.identity));
+    expect(joined.safetyNumber).toMatch(/^\d{5}( \d{5}){5}$/);
 
-  await client.login(signerOf(joined.identity));
-  const me = await client.get<Schemas["Me"]>("/v1/me");
-  expect(me.account_id).toBe(joined.card.accountId);
-  expect(me.staff_role).toBe("coordinator");
-  expect(me.display_name).toBe("Chris Coordinator");
+    await client.login(signerOf(joined.identity));
+    const me = await client.get<Schemas["Me"]>("/v1/me");
+    expect(me.account_id).toBe(joined.card.accountId);
+    expect(me.staff_role).toBe("coordinator");
+    expect(me.display_name).toBe("Chris Coordinator");
 
-  // Used once: a second person cannot join with it.
-  await expect(join(new Client(`http://${address}`), invitation, "Someone Else")).rejects.toThrow(JoinError);
-}, 60_000);
+    // Used once: a second person cannot join with it.
+    await expect(join(new Client(`http://${address}`), invitation, "Someone Else")).rejects.toThrow(JoinError);
+  },
+  60_000,
+);

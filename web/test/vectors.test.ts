@@ -9,13 +9,7 @@ import { ed25519 } from "@noble/curves/ed25519.js";
 import { describe, expect, it } from "vitest";
 
 import { fromBase64, toBase64, utf8 } from "../src/crypto/bytes.ts";
-import {
-  accountIdFor,
-  fingerprint,
-  keyCode,
-  safetyNumber,
-  verifyKeyCard,
-} from "../src/crypto/keycard.ts";
+import { accountIdFor, fingerprint, keyCode, safetyNumber, verifyKeyCard } from "../src/crypto/keycard.ts";
 import { accountIdOf, openKeystore, writeKeystore } from "../src/crypto/keystore.ts";
 import { openSealed } from "../src/crypto/seal.ts";
 import { open, parseStatement, sign, StatementError } from "../src/crypto/statement.ts";
@@ -66,9 +60,7 @@ describe("statements", () => {
     expect(open<{ seq: number }>(st, "consent", pub, "participant").seq).toBe(3);
     expect(() => open(tampered(st), "consent", pub, "participant")).toThrow(StatementError);
     expect(() => open(st, "withdrawal", pub, "participant")).toThrow(StatementError);
-    expect(() => open({ ...st, signer: "someone-else" }, "consent", pub, "participant")).toThrow(
-      StatementError,
-    );
+    expect(() => open({ ...st, signer: "someone-else" }, "consent", pub, "participant")).toThrow(StatementError);
   });
 });
 
@@ -101,7 +93,13 @@ describe("sealed messages", () => {
     const altered = openSealed(facilitator.ageSecret, envelope, flipped, harmed, "case-vectors");
     await expect(altered).rejects.toThrow(StatementError);
     const facilitatorCard = verifyKeyCard(statement("facilitator.card.json"));
-    const notTheAuthor = openSealed(facilitator.ageSecret, envelope, read("question.age"), facilitatorCard, "case-vectors");
+    const notTheAuthor = openSealed(
+      facilitator.ageSecret,
+      envelope,
+      read("question.age"),
+      facilitatorCard,
+      "case-vectors",
+    );
     await expect(notTheAuthor).rejects.toThrow(StatementError);
   });
 });

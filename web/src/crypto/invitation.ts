@@ -31,9 +31,7 @@ export function parseInvitation(text: string): InvitationCode | { problem: strin
   const groups = code
     .split(/[-\s]+/)
     .filter((g) => g.length > 0)
-    .map((g) =>
-      [...g.toUpperCase()].map((c) => (c === "O" ? "0" : c === "I" || c === "L" ? "1" : c)).join(""),
-    );
+    .map((g) => [...g.toUpperCase()].map((c) => (c === "O" ? "0" : c === "I" || c === "L" ? "1" : c)).join(""));
   const wellFormed = groups.every((g) => g.length === 5 && [...g].every((c) => CROCKFORD.includes(c)));
   if (!wellFormed || (groups.length !== 6 && groups.length !== 10)) {
     return { problem: t("join.code.incomplete") };

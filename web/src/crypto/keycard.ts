@@ -67,14 +67,7 @@ export function verifyKeyCard(st: SignedStatement): KeyCard {
 
 /** SHA-256 of the account id, the signing key and the age recipient (not the name). */
 export function fingerprint(card: KeyCard): Uint8Array {
-  return sha256(
-    concat(
-      utf8("ferry/v1/fingerprint\0"),
-      utf8(card.accountId),
-      card.signingKey,
-      utf8(card.ageRecipient),
-    ),
-  );
+  return sha256(concat(utf8("ferry/v1/fingerprint\0"), utf8(card.accountId), card.signingKey, utf8(card.ageRecipient)));
 }
 
 /** Six groups of five digits: group i is bytes 5i..5i+5, big-endian, mod 100000. */

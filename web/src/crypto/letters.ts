@@ -56,9 +56,7 @@ export function newId(): string {
 /** Whether a file name may travel: plain, 1–255 bytes, no folders or control characters. */
 export function isPlainFileName(name: string): boolean {
   const bytes = utf8(name).length;
-  return (
-    bytes > 0 && bytes <= 255 && !/[/\\]/.test(name) && !/\p{Cc}/u.test(name) && name !== "." && name !== ".."
-  );
+  return bytes > 0 && bytes <= 255 && !/[/\\]/.test(name) && !/\p{Cc}/u.test(name) && name !== "." && name !== "..";
 }
 
 function encrypter(recipients: string[]): Encrypter {
@@ -208,7 +206,8 @@ export interface Delivered {
 /** The message's header fields the forward binds, checked on the inner letter. */
 function checkSame(fwd: Forward, inner: Record<string, unknown>): void {
   for (const f of ["case_id", "message_id", "recipient_role"] as const) {
-    if (inner[f] !== fwd[f]) throw new StatementError(`the letter's ${f.replaceAll("_", " ")} differs from its forward`);
+    if (inner[f] !== fwd[f])
+      throw new StatementError(`the letter's ${f.replaceAll("_", " ")} differs from its forward`);
   }
   const kind = inner.kind;
   if (kind !== "letter" && kind !== "question" && kind !== "answer") throw new StatementError("unknown message kind");
@@ -303,7 +302,8 @@ export async function openNote(
   const signed = parseStatement(fromUtf8(await decrypt(identity, ciphertext, "note")));
   if (signed.signer !== facilitator.accountId) throw new StatementError("the note is not signed by your facilitator");
   const note = open<Note>(signed, "note", facilitator.signingKey, "facilitator");
-  if (note.case_id !== caseId || typeof note.body !== "string") throw new StatementError("the note is not for this case");
+  if (note.case_id !== caseId || typeof note.body !== "string")
+    throw new StatementError("the note is not for this case");
   return note;
 }
 

@@ -71,15 +71,7 @@ export async function openSealed(
     throw new StatementError("the letter inside is not signed by the envelope's author");
   }
   const letter = open<Letter>(signed, "letter", author.signingKey, "author");
-  const fields = [
-    "case_id",
-    "message_id",
-    "kind",
-    "author",
-    "recipient_role",
-    "in_reply_to",
-    "created_at",
-  ] as const;
+  const fields = ["case_id", "message_id", "kind", "author", "recipient_role", "in_reply_to", "created_at"] as const;
   for (const f of fields) {
     if (letter[f] !== env[f]) {
       throw new StatementError(`the letter's ${f.replaceAll("_", " ")} differs from its envelope's`);

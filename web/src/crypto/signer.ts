@@ -7,7 +7,6 @@ import { ed25519 } from "@noble/curves/ed25519.js";
 import { toBase64, utf8 } from "./bytes.ts";
 import { type SignedStatement, type StatementKind, sign, signingInput } from "./statement.ts";
 
-
 /** Something that signs statements as one account. */
 export interface Signer {
   readonly accountId: string;

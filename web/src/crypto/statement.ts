@@ -51,12 +51,7 @@ export function signingInput(kind: StatementKind, body: Uint8Array): Uint8Array<
 }
 
 /** Signs `body` (the exact JSON bytes) as a statement of `kind` by `signer`. */
-export function sign(
-  kind: StatementKind,
-  signer: string,
-  body: Uint8Array,
-  secretKey: Uint8Array,
-): SignedStatement {
+export function sign(kind: StatementKind, signer: string, body: Uint8Array, secretKey: Uint8Array): SignedStatement {
   const sig = ed25519.sign(signingInput(kind, body), secretKey);
   return { kind, signer, body: toBase64(body), sig: toBase64(sig) };
 }
@@ -72,9 +67,7 @@ export function parseStatement(json: string): SignedStatement {
   if (
     typeof value !== "object" ||
     value === null ||
-    !["kind", "signer", "body", "sig"].every(
-      (k) => typeof (value as Record<string, unknown>)[k] === "string",
-    )
+    !["kind", "signer", "body", "sig"].every((k) => typeof (value as Record<string, unknown>)[k] === "string")
   ) {
     throw new StatementError("the statement does not have kind, signer, body and sig");
   }
@@ -90,12 +83,7 @@ export function parseStatement(json: string): SignedStatement {
  * only then parses its body. `signerField` names the body's field that must hold the same
  * account as the outer signer (the signer binding).
  */
-export function open<T>(
-  st: SignedStatement,
-  kind: StatementKind,
-  publicKey: Uint8Array,
-  signerField: string,
-): T {
+export function open<T>(st: SignedStatement, kind: StatementKind, publicKey: Uint8Array, signerField: string): T {
   if (st.kind !== kind) {
     throw new StatementError(`expected a ${kind} statement, got ${st.kind}`);
   }

@@ -19,9 +19,7 @@ export async function checkLog(client: Client, stored: Stored): Promise<Checkpoi
   }
   let proof: string[] = [];
   if (latest.size > pinned.size && pinned.size > 0) {
-    const answer = await client.get<Schemas["Proof"]>(
-      `/v1/proofs/consistency?from=${pinned.size}&to=${latest.size}`,
-    );
+    const answer = await client.get<Schemas["Proof"]>(`/v1/proofs/consistency?from=${pinned.size}&to=${latest.size}`);
     proof = answer.proof;
   }
   checkConsistency(proof, pinned.size, pinned.root, latest.size, latest.root);

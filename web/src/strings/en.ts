@@ -9,7 +9,7 @@ export const en = {
   "leave.button": "Leave this page quickly",
   "leave.hint": "Or press Escape three times.",
   "leave.url": "https://www.bbc.co.uk/weather",
-  "back": "Back",
+  back: "Back",
   "lock.button": "Lock this page",
 
   "join.title": "Join",
@@ -92,7 +92,8 @@ export const en = {
   "home.inbox.title": "Waiting for you",
   "home.inbox.empty": "Nothing is waiting for you.",
   "home.inbox.item": "A {kind} from the other person, passed on by your facilitator on {date}.",
-  "home.inbox.item.read": "A {kind} from the other person, passed on by your facilitator on {date}. You have opened it.",
+  "home.inbox.item.read":
+    "A {kind} from the other person, passed on by your facilitator on {date}. You have opened it.",
   "home.inbox.open": "Open when you are ready",
   "home.inbox.open-again": "Open again",
   "home.sent.title": "What you have written",
@@ -129,7 +130,8 @@ export const en = {
   "consent.what": "What happens",
   "consent.what.1": "You write questions, letters or answers here.",
   "consent.what.2": "Your facilitator reads everything you write before anything is passed on.",
-  "consent.what.3": "Your facilitator may ask you to change something, or take out details that could hurt or identify someone.",
+  "consent.what.3":
+    "Your facilitator may ask you to change something, or take out details that could hurt or identify someone.",
   "consent.who": "Who sees what",
   "consent.who.1": "Your facilitator sees everything you write.",
   "consent.who.2": "The other person sees only what your facilitator passes on.",
@@ -144,7 +146,8 @@ export const en = {
   "withdraw.means.1": "Your case pauses at once. Nothing new is passed on, to you or from you.",
   "withdraw.means.2": "Anything approved for you but not yet delivered is held.",
   "withdraw.means.3": "What you have already received stays here for you to read.",
-  "withdraw.means.4": "You can choose to take part again later. Your coordinator then decides whether the case goes on.",
+  "withdraw.means.4":
+    "You can choose to take part again later. Your coordinator then decides whether the case goes on.",
   "withdraw.continue": "Continue",
   "withdraw.confirm.title": "Are you sure you want to stop?",
   "withdraw.confirm": "Yes, stop taking part",

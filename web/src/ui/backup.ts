@@ -15,7 +15,9 @@ export function backupButton(app: App, after: (message: string) => void): HTMLBu
       onclick: () => {
         const stored = app.stored;
         if (stored === undefined) return;
-        const url = URL.createObjectURL(new Blob([new Uint8Array(stored.keystore)], { type: "application/octet-stream" }));
+        const url = URL.createObjectURL(
+          new Blob([new Uint8Array(stored.keystore)], { type: "application/octet-stream" }),
+        );
         const link = h("a", { href: url, download: t("backup.file"), hidden: true });
         document.body.append(link);
         link.click();

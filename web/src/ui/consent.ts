@@ -86,7 +86,11 @@ export function showWithdraw(app: App, caseId: string): void {
       "ul",
       { class: "actions" },
       h("li", {}, h("button", { type: "button", onclick: () => confirmWithdraw(app, caseId) }, t("withdraw.continue"))),
-      h("li", {}, h("button", { type: "button", class: "secondary", onclick: () => void showHome(app) }, t("withdraw.cancel"))),
+      h(
+        "li",
+        {},
+        h("button", { type: "button", class: "secondary", onclick: () => void showHome(app) }, t("withdraw.cancel")),
+      ),
     ),
   );
 }
@@ -113,7 +117,11 @@ function confirmWithdraw(app: App, caseId: string): void {
       "ul",
       { class: "actions" },
       h("li", {}, yes),
-      h("li", {}, h("button", { type: "button", class: "secondary", onclick: () => void showHome(app) }, t("withdraw.cancel"))),
+      h(
+        "li",
+        {},
+        h("button", { type: "button", class: "secondary", onclick: () => void showHome(app) }, t("withdraw.cancel")),
+      ),
     ),
   );
 }

@@ -70,8 +70,16 @@ export async function showHome(app: App): Promise<void> {
       h(
         "ul",
         { class: "actions" },
-        h("li", {}, backupButton(app, (m) => (note.textContent = m))),
-        h("li", {}, h("button", { type: "button", class: "secondary", onclick: () => app.lock("asked") }, t("lock.button"))),
+        h(
+          "li",
+          {},
+          backupButton(app, (m) => (note.textContent = m)),
+        ),
+        h(
+          "li",
+          {},
+          h("button", { type: "button", class: "secondary", onclick: () => app.lock("asked") }, t("lock.button")),
+        ),
       ),
       note,
     ),
@@ -147,7 +155,11 @@ function caseSection(
                 t("home.sent.item", { kind: kindWord(m.kind), date: date(m.created_at), state: t(`sent.${m.state}`) }),
               ),
               m.state === "returned" && returned !== undefined
-                ? h("button", { type: "button", onclick: () => showNote(app, returned, m, c) }, t("home.sent.read-note"))
+                ? h(
+                    "button",
+                    { type: "button", onclick: () => showNote(app, returned, m, c) },
+                    t("home.sent.read-note"),
+                  )
                 : null,
             );
           }),
@@ -189,8 +201,16 @@ function caseSection(
             "li",
             {},
             withdrawn
-              ? h("button", { type: "button", class: "secondary", onclick: () => showConsent(app, id) }, t("home.consent-again"))
-              : h("button", { type: "button", class: "secondary", onclick: () => showWithdraw(app, id) }, t("home.withdraw")),
+              ? h(
+                  "button",
+                  { type: "button", class: "secondary", onclick: () => showConsent(app, id) },
+                  t("home.consent-again"),
+                )
+              : h(
+                  "button",
+                  { type: "button", class: "secondary", onclick: () => showWithdraw(app, id) },
+                  t("home.withdraw"),
+                ),
           ),
         ),
   );

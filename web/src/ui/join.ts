@@ -25,15 +25,26 @@ const MIN_PASSPHRASE = 12;
 /** The join screen; `fromLink` is the code the page's link carried, if any. */
 export function showJoin(app: App, fromLink: string | null): void {
   const error = alertRegion();
-  const code = field(t("join.code.label"), h("input", { autocomplete: "off", spellcheck: "false" }), t("join.code.hint"));
+  const code = field(
+    t("join.code.label"),
+    h("input", { autocomplete: "off", spellcheck: "false" }),
+    t("join.code.hint"),
+  );
   if (fromLink !== null) (code.input as HTMLInputElement).value = fromLink;
-  const name = field(t("join.name.label"), h("input", { autocomplete: "nickname", required: true }), t("join.name.hint"));
+  const name = field(
+    t("join.name.label"),
+    h("input", { autocomplete: "nickname", required: true }),
+    t("join.name.hint"),
+  );
   const pass = field(
     t("join.passphrase.label"),
     h("input", { type: "password", autocomplete: "new-password", required: true }),
     t("join.passphrase.hint"),
   );
-  const again = field(t("join.passphrase.again.label"), h("input", { type: "password", autocomplete: "new-password", required: true }));
+  const again = field(
+    t("join.passphrase.again.label"),
+    h("input", { type: "password", autocomplete: "new-password", required: true }),
+  );
   const submit = h("button", { type: "submit" }, t("join.submit"));
   const busy = h("p", { role: "status", class: "status" });
   const form = h(

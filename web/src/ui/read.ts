@@ -50,8 +50,12 @@ export function showRead(app: App, d: Summary, c: MyCase): void {
       void receipt(app, d, c, hash);
     })
     .catch((e: unknown) => {
-      if (e instanceof StatementError || e instanceof Error && e.name === "EncodingError") {
-        app.show(t("read.failed.title"), h("p", { role: "alert", class: "warning" }, t("read.failed")), backButton(app));
+      if (e instanceof StatementError || (e instanceof Error && e.name === "EncodingError")) {
+        app.show(
+          t("read.failed.title"),
+          h("p", { role: "alert", class: "warning" }, t("read.failed")),
+          backButton(app),
+        );
       } else {
         const problem = alertRegion();
         say(problem, explain(e));
@@ -60,11 +64,7 @@ export function showRead(app: App, d: Summary, c: MyCase): void {
     });
 }
 
-async function open(
-  app: App,
-  d: Summary,
-  c: MyCase,
-): Promise<[Delivered, KeyCard, KeyCard, string]> {
+async function open(app: App, d: Summary, c: MyCase): Promise<[Delivered, KeyCard, KeyCard, string]> {
   const detail = await app.client.get<Schemas["DeliveryDetail"]>(`/v1/deliveries/${d.delivery_id}`);
   const facilitator = facilitatorOf(detail, c);
   const author = verifyKeyCard(detail.author_card);
@@ -82,19 +82,16 @@ async function open(
   return [delivered, facilitator, author, sha256Hex(ciphertext)];
 }
 
-function showMessage(
-  app: App,
-  d: Summary,
-  c: MyCase,
-  m: Delivered,
-  facilitator: KeyCard,
-  author: KeyCard,
-): void {
+function showMessage(app: App, d: Summary, c: MyCase, m: Delivered, facilitator: KeyCard, author: KeyCard): void {
   const decisions = m.forward.attachment_decisions ?? [];
   const replaced = decisions.filter((x) => x !== "dropped").map((x) => x === "replaced");
   const files = m.attachments.map((a, i) => {
     const problem = alertRegion();
-    const save = h("button", { type: "button", class: "secondary" }, t("read.attachment.save", { name: shown(a.name), size: size(a.size) }));
+    const save = h(
+      "button",
+      { type: "button", class: "secondary" },
+      t("read.attachment.save", { name: shown(a.name), size: size(a.size) }),
+    );
     save.addEventListener("click", () => {
       const blob = m.forward.attachments[i];
       if (blob === undefined) return;
@@ -131,7 +128,11 @@ function showMessage(
           {},
           h(
             "button",
-            { type: "button", onclick: () => showWrite(app, c, { kind: "answer", answering: { id: m.forward.message_id, text: m.body } }) },
+            {
+              type: "button",
+              onclick: () =>
+                showWrite(app, c, { kind: "answer", answering: { id: m.forward.message_id, text: m.body } }),
+            },
             t("read.answer"),
           ),
         )
@@ -178,7 +179,11 @@ async function receipt(app: App, d: Summary, c: MyCase, forwardedSha256: string)
       "ul",
       { class: "actions" },
       h("li", {}, h("button", { type: "button", onclick: () => void remember(true) }, t("read.receipt.yes"))),
-      h("li", {}, h("button", { type: "button", class: "secondary", onclick: () => void remember(false) }, t("read.receipt.no"))),
+      h(
+        "li",
+        {},
+        h("button", { type: "button", class: "secondary", onclick: () => void remember(false) }, t("read.receipt.no")),
+      ),
     ),
   );
   app.main.append(ask);
@@ -192,10 +197,18 @@ export function showNote(app: App, ret: Summary, m: Schemas["SentMessage"], c: M
     const facilitator = facilitatorOf(detail, c);
     const note = await openNote(app.me.age, fromBase64(detail.ciphertext), facilitator, c.view.case_id);
     if (note.message_id !== m.message_id) throw new StatementError("the note is about another message");
-    const original = await app.client.get<Schemas["MessageDetail"]>(`/v1/cases/${c.view.case_id}/messages/${m.message_id}`);
+    const original = await app.client.get<Schemas["MessageDetail"]>(
+      `/v1/cases/${c.view.case_id}/messages/${m.message_id}`,
+    );
     const mine = verifyKeyCard(original.author_card);
     if (mine.accountId !== app.me.accountId) throw new StatementError("the message is not yours");
-    const opened = await openSealed(app.me.age, original.envelope, fromBase64(original.ciphertext), mine, c.view.case_id);
+    const opened = await openSealed(
+      app.me.age,
+      original.envelope,
+      fromBase64(original.ciphertext),
+      mine,
+      c.view.case_id,
+    );
     return { note, facilitator, text: opened.letter.body };
   })()
     .then(({ note, facilitator, text }) => {
@@ -211,7 +224,10 @@ export function showNote(app: App, ret: Summary, m: Schemas["SentMessage"], c: M
             {
               type: "button",
               onclick: () =>
-                showWrite(app, c, { kind: m.kind, rewriting: { note: note.body, text, inReplyTo: m.in_reply_to ?? null } }),
+                showWrite(app, c, {
+                  kind: m.kind,
+                  rewriting: { note: note.body, text, inReplyTo: m.in_reply_to ?? null },
+                }),
             },
             t("note.rewrite"),
           ),

@@ -44,7 +44,10 @@ export function showRestore(app: App, back: () => void): void {
   );
 }
 
-async function open(chosen: File | undefined, passphrase: string): Promise<[Uint8Array, Identity, Schemas["SignedStatement"]]> {
+async function open(
+  chosen: File | undefined,
+  passphrase: string,
+): Promise<[Uint8Array, Identity, Schemas["SignedStatement"]]> {
   if (chosen === undefined) throw new Problem(t("restore.no-file"));
   const bytes = new Uint8Array(await chosen.arrayBuffer());
   let identity: Identity | undefined;
@@ -59,7 +62,13 @@ async function open(chosen: File | undefined, passphrase: string): Promise<[Uint
 }
 
 /** Shows the service's key code to check against the invitation, then keeps the keys. */
-function confirm(app: App, bytes: Uint8Array, identity: Identity, serverCard: Schemas["SignedStatement"], back: () => void): void {
+function confirm(
+  app: App,
+  bytes: Uint8Array,
+  identity: Identity,
+  serverCard: Schemas["SignedStatement"],
+  back: () => void,
+): void {
   const server = verifyKeyCard(serverCard);
   const code = keyCode(fingerprint(server));
   const error = alertRegion();
@@ -87,7 +96,12 @@ function confirm(app: App, bytes: Uint8Array, identity: Identity, serverCard: Sc
   );
 }
 
-async function keep(app: App, keystore: Uint8Array, identity: Identity, serverCard: Schemas["SignedStatement"]): Promise<void> {
+async function keep(
+  app: App,
+  keystore: Uint8Array,
+  identity: Identity,
+  serverCard: Schemas["SignedStatement"],
+): Promise<void> {
   try {
     await app.client.login(signerOf(identity));
   } catch {

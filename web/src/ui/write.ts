@@ -55,11 +55,7 @@ export function showWrite(app: App, c: MyCase, writing: Writing): void {
   const text = h("textarea", { rows: 12, required: true });
   if (writing.rewriting !== undefined) text.value = writing.rewriting.text;
   const body = field(t("write.body.label"), text);
-  const files = field(
-    t("write.files.label"),
-    h("input", { type: "file", multiple: true }),
-    t("write.files.hint"),
-  );
+  const files = field(t("write.files.label"), h("input", { type: "file", multiple: true }), t("write.files.hint"));
   const progress = h("div", { class: "progress", "aria-live": "polite" });
   const submit = h("button", { type: "submit" }, t("write.send"));
   const to = recipientChoice(c.role);
@@ -84,7 +80,12 @@ export function showWrite(app: App, c: MyCase, writing: Writing): void {
         say(error, e instanceof Problem ? e.message : t("write.failed", { reason: explain(e) }));
       });
   });
-  const title = writing.kind === "question" ? "write.title.question" : writing.kind === "answer" ? "write.title.answer" : "write.title.letter";
+  const title =
+    writing.kind === "question"
+      ? "write.title.question"
+      : writing.kind === "answer"
+        ? "write.title.answer"
+        : "write.title.letter";
   app.show(
     t(title),
     h("p", {}, t("write.intro")),
@@ -141,7 +142,14 @@ async function send(
     attachments: sealed.map((s) => s.ref),
   };
   const seq = (await app.client.get<Schemas["Me"]>("/v1/me")).next_seq;
-  const message = await sealLetter(me.signer, me.ageRecipient, recipients, letter, seq, sealed.map((s) => s.blob));
+  const message = await sealLetter(
+    me.signer,
+    me.ageRecipient,
+    recipients,
+    letter,
+    seq,
+    sealed.map((s) => s.blob),
+  );
   await app.client.post<Schemas["Accepted"]>(`/v1/cases/${caseId}/messages`, {
     envelope: message.envelope,
     ciphertext: toBase64(message.ciphertext),
