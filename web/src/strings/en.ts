@@ -140,6 +140,7 @@ export const en = {
   "consent.stop.1": "You can stop at any time, without giving a reason. Everything pauses at once.",
   "consent.agree": "I understand and I want to take part",
   "consent.submit": "Take part",
+  "consent.tick": "Please tick the box first if you want to take part. If not, you can leave this page.",
 
   "withdraw.title": "Stop taking part",
   "withdraw.means": "If you stop:",

@@ -52,7 +52,7 @@ export function showConsent(app: App, caseId: string): void {
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     if (!agree.checked) {
-      say(error, t("consent.agree"));
+      say(error, t("consent.tick"));
       agree.focus();
       return;
     }
