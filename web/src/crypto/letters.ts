@@ -3,14 +3,17 @@
 // streaming age files; what a facilitator passes on (a forward over the author's own letter,
 // or over the facilitator's redacted version) and what they send back (a signed note).
 
-import { Decrypter, Encrypter } from "age-encryption";
+import { Encrypter } from "age-encryption";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { randomBytes } from "@noble/hashes/utils.js";
 
 import { fromUtf8, toHex, utf8 } from "./bytes.ts";
 import type { KeyCard } from "./keycard.ts";
+import { type AgeIdentity, checkCiphertext, decrypt } from "./seal.ts";
 import { type Signer, signBody } from "./signer.ts";
 import { type SignedStatement, StatementError, open, parseStatement } from "./statement.ts";
+
+export type { AgeIdentity };
 
 export type MessageKind = "letter" | "question" | "answer";
 export type ParticipantRole = "harmed" | "responsible" | "supporter";
@@ -44,9 +47,6 @@ export interface Letter {
   body: string;
   attachments: AttachmentRef[];
 }
-
-/** Who can open what a person seals: an age identity string or a WebCrypto X25519 key. */
-export type AgeIdentity = string | CryptoKey;
 
 /** A fresh message id: 128 random bits, hex. */
 export function newId(): string {
@@ -151,22 +151,6 @@ export async function sealLetter(
     attachments: blobs,
   };
   return { envelope: await signBody(author, "submission", envelope), ciphertext };
-}
-
-async function decrypt(identity: AgeIdentity, ciphertext: Uint8Array, what: string): Promise<Uint8Array> {
-  const d = new Decrypter();
-  d.addIdentity(identity);
-  try {
-    return await d.decrypt(ciphertext);
-  } catch {
-    throw new StatementError(`the ${what} cannot be opened with your key`);
-  }
-}
-
-function checkCiphertext(ciphertext: Uint8Array, sha: unknown, size: unknown): void {
-  if (ciphertext.length !== size || toHex(sha256(ciphertext)) !== sha) {
-    throw new StatementError("what arrived is not what was signed");
-  }
 }
 
 /** What a facilitator decided for each of the author's attachments. */

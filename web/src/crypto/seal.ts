@@ -40,9 +40,30 @@ export interface Opened {
   letter: Letter;
 }
 
+/** Who can open what was sealed to a person: an age identity string or a WebCrypto X25519 key. */
+export type AgeIdentity = string | CryptoKey;
+
+/** Decrypts an age file for `identity`; `what` names it in the error. */
+export async function decrypt(identity: AgeIdentity, ciphertext: Uint8Array, what: string): Promise<Uint8Array> {
+  const d = new Decrypter();
+  d.addIdentity(identity);
+  try {
+    return await d.decrypt(ciphertext);
+  } catch {
+    throw new StatementError(`the ${what} cannot be opened with your key`);
+  }
+}
+
+/** Checks that the bytes that arrived are the ones a statement signs (SHA-256 and size). */
+export function checkCiphertext(ciphertext: Uint8Array, sha: unknown, size: unknown): void {
+  if (ciphertext.length !== size || toHex(sha256(ciphertext)) !== sha) {
+    throw new StatementError("what arrived is not what was signed");
+  }
+}
+
 /** Opens `ciphertext` for the holder of `ageSecret`, expecting a message of `caseId`. */
 export async function openSealed(
-  ageSecret: string | CryptoKey,
+  ageSecret: AgeIdentity,
   envelope: SignedStatement,
   ciphertext: Uint8Array,
   author: KeyCard,
@@ -55,17 +76,8 @@ export async function openSealed(
   if (env.case_id !== caseId) {
     throw new StatementError("the message belongs to another case");
   }
-  if (ciphertext.length !== env.ciphertext_size || toHex(sha256(ciphertext)) !== env.ciphertext_sha256) {
-    throw new StatementError("the sealed message is not the one its envelope signs");
-  }
-  const d = new Decrypter();
-  d.addIdentity(ageSecret);
-  let plaintext: Uint8Array;
-  try {
-    plaintext = await d.decrypt(ciphertext);
-  } catch {
-    throw new StatementError("the sealed message cannot be opened with your key");
-  }
+  checkCiphertext(ciphertext, env.ciphertext_sha256, env.ciphertext_size);
+  const plaintext = await decrypt(ageSecret, ciphertext, "sealed message");
   const signed = parseStatement(fromUtf8(plaintext));
   if (signed.signer !== author.accountId) {
     throw new StatementError("the letter inside is not signed by the envelope's author");
