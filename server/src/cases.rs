@@ -6,7 +6,9 @@
 use ferry_crypto::{AccountId, Role};
 use sqlx::Row;
 
-use ferry_protocol::{CaseState, CaseView, Consent, ErrorCode, MemberView, StateCount};
+use ferry_protocol::{
+    CaseState, CaseView, Consent, DeliveryState, ErrorCode, MemberView, StateCount,
+};
 
 use crate::db::{Tx, parsed};
 use crate::error::{ApiError, ApiResult};
@@ -347,20 +349,33 @@ pub async fn release_held(
     Ok(())
 }
 
-/// Whether `account` asked that what is passed on to them in the case be held.
-pub async fn is_holding<'e, E>(db: E, case_id: &str, account: &str) -> ApiResult<bool>
+/// What a complete delivery to `recipient` becomes now: released while the case (in state
+/// `case_state`) is active and the recipient does not hold what reaches them; held otherwise.
+pub async fn arriving<'e, E>(
+    db: E,
+    case_state: CaseState,
+    case_id: &str,
+    recipient: &str,
+) -> ApiResult<DeliveryState>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
+    if case_state != CaseState::Active {
+        return Ok(DeliveryState::Held);
+    }
     let holding: Option<i64> =
         sqlx::query("SELECT holding FROM members WHERE case_id = $1 AND account_id = $2")
             .bind(case_id)
-            .bind(account)
+            .bind(recipient)
             .fetch_optional(db)
             .await?
             .map(|r| r.try_get(0))
             .transpose()?;
-    Ok(holding.unwrap_or(0) != 0)
+    Ok(if holding.unwrap_or(0) != 0 {
+        DeliveryState::Held
+    } else {
+        DeliveryState::Released
+    })
 }
 
 /// Who is looking at a case: staff and facilitators see all of its metadata; a participant

@@ -22,7 +22,7 @@ use crate::intake::accept;
 use crate::routes::messages::{expected_blob, mark_stored};
 use crate::{AppState, blobs, cases, now};
 use ferry_protocol::{Accepted, DeliveryDetail, DeliverySummary, StatementRequest};
-use ferry_protocol::{CaseState, DeliveryKind, DeliveryState, ErrorCode};
+use ferry_protocol::{DeliveryKind, DeliveryState, ErrorCode};
 
 const SUMMARY_SQL: &str = "SELECT d.delivery_id, d.case_id, d.message_id, d.kind, m.kind, d.state, \
     d.recipient, d.created_at, d.statement, d.ciphertext, m.author, m.envelope \
@@ -224,12 +224,7 @@ pub async fn upload_attachment(
     let case_id: String = row.try_get(1)?;
     let recipient: String = row.try_get(2)?;
     let case_state = cases::load(&mut *tx, &case_id).await?.state;
-    let holding = cases::is_holding(&mut *tx, &case_id, &recipient).await?;
-    let next = if case_state == CaseState::Active && !holding {
-        DeliveryState::Released
-    } else {
-        DeliveryState::Held
-    };
+    let next = cases::arriving(&mut *tx, case_state, &case_id, &recipient).await?;
     sqlx::query(
         "UPDATE deliveries SET state = $1, released_at = CASE WHEN $1 = 'released' THEN $2 ELSE NULL END \
          WHERE delivery_id = $3 AND state = 'uploading' AND attachments_pending = 0",

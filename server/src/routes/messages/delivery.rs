@@ -38,8 +38,9 @@ async fn deliver(
 ) -> ApiResult<(String, DeliveryState)> {
     let case = cases::load(&mut **tx, case_id).await?;
     let state = match (case.state, attachments.is_empty()) {
-        (CaseState::Active, true) => DeliveryState::Released,
-        (CaseState::Paused, true) => DeliveryState::Held,
+        (CaseState::Active | CaseState::Paused, true) => {
+            cases::arriving(&mut **tx, case.state, case_id, recipient).await?
+        }
         (CaseState::Active | CaseState::Paused, false) => DeliveryState::Uploading,
         (other, _) => {
             return Err(ApiError::new(
@@ -50,14 +51,6 @@ async fn deliver(
                 ),
             ));
         }
-    };
-    // A recipient who asked to hold what reaches them gets it when they let it through.
-    let state = if state == DeliveryState::Released
-        && cases::is_holding(&mut **tx, case_id, recipient).await?
-    {
-        DeliveryState::Held
-    } else {
-        state
     };
     let delivery_id = Id::random().to_string();
     sqlx::query(
