@@ -42,6 +42,11 @@ export class Client {
     return this.#send<T>("POST", path, body);
   }
 
+  /** The sequence number the caller's next signed statement must carry. */
+  async nextSeq(): Promise<number> {
+    return (await this.get<Schemas["Me"]>("/v1/me")).next_seq;
+  }
+
   /** Logs in as `signer`: signs the server's challenge. */
   async login(signer: Signer): Promise<void> {
     const challenge = await this.post<Schemas["Challenge"]>("/v1/session/challenge", {});

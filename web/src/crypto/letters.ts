@@ -309,11 +309,12 @@ export async function openAttachment(
   return new Blob([new Uint8Array(plain)]);
 }
 
-/** A participant's consent, withdrawal or read receipt: small signed statements. */
-export function consentBody(participant: string, caseId: string, seq: number, createdAt: number): object {
+/** The body of a participant's consent, withdrawal or hold (a hold adds `hold`). */
+export function participantBody(participant: string, caseId: string, seq: number, createdAt: number): object {
   return { v: 1, participant, case_id: caseId, seq, created_at: createdAt };
 }
 
+/** The body of a reader's receipt for the forward whose payload has `forwardedSha256`. */
 export function readReceiptBody(
   reader: string,
   caseId: string,

@@ -3,7 +3,7 @@
 
 import { t } from "../strings/index.ts";
 import type { App } from "./app.ts";
-import { h } from "./dom.ts";
+import { h, saveFile } from "./dom.ts";
 
 /** A button that saves the keystore file. */
 export function backupButton(app: App, after: (message: string) => void): HTMLButtonElement {
@@ -15,14 +15,7 @@ export function backupButton(app: App, after: (message: string) => void): HTMLBu
       onclick: () => {
         const stored = app.stored;
         if (stored === undefined) return;
-        const url = URL.createObjectURL(
-          new Blob([new Uint8Array(stored.keystore)], { type: "application/octet-stream" }),
-        );
-        const link = h("a", { href: url, download: t("backup.file"), hidden: true });
-        document.body.append(link);
-        link.click();
-        link.remove();
-        setTimeout(() => URL.revokeObjectURL(url), 10_000);
+        saveFile(new Blob([new Uint8Array(stored.keystore)], { type: "application/octet-stream" }), t("backup.file"));
         after(t("backup.saved"));
       },
     },

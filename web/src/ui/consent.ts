@@ -1,7 +1,7 @@
 // Consent, withdrawal and holding what arrives: each said plainly, signed here and sent.
 
 import { now, type Schemas } from "../api/client.ts";
-import { consentBody } from "../crypto/letters.ts";
+import { participantBody } from "../crypto/letters.ts";
 import { signBody } from "../crypto/signer.ts";
 import { t, type Key } from "../strings/index.ts";
 import type { App } from "./app.ts";
@@ -13,20 +13,23 @@ function list(...keys: Key[]): HTMLUListElement {
   return h("ul", {}, ...keys.map((k) => h("li", {}, t(k))));
 }
 
-/** Signs a consent or withdrawal for `caseId` and sends it. */
-async function sign(app: App, caseId: string, kind: "consent" | "withdrawal"): Promise<void> {
-  const me = await app.client.get<Schemas["Me"]>("/v1/me");
-  const statement = await signBody(app.me.signer, kind, consentBody(app.me.accountId, caseId, me.next_seq, now()));
+/** Signs the person's consent, withdrawal or hold for `caseId` and sends it to its endpoint. */
+async function sign(
+  app: App,
+  caseId: string,
+  kind: "consent" | "withdrawal" | "hold",
+  extra: { hold?: boolean } = {},
+): Promise<void> {
+  const seq = await app.client.nextSeq();
+  const body = { ...participantBody(app.me.accountId, caseId, seq, now()), ...extra };
+  const statement = await signBody(app.me.signer, kind, body);
   await app.client.post<Schemas["Accepted"]>(`/v1/cases/${caseId}/${kind}`, { statement });
 }
 
 /** Holds anything new for the person until they say, or lets it through again. */
 export async function setHold(app: App, caseId: string, hold: boolean): Promise<void> {
   try {
-    const me = await app.client.get<Schemas["Me"]>("/v1/me");
-    const body = { v: 1, participant: app.me.accountId, case_id: caseId, hold, seq: me.next_seq, created_at: now() };
-    const statement = await signBody(app.me.signer, "hold", body);
-    await app.client.post<Schemas["Accepted"]>(`/v1/cases/${caseId}/hold`, { statement });
+    await sign(app, caseId, "hold", { hold });
   } catch (e) {
     const error = alertRegion();
     say(error, explain(e));

@@ -3,7 +3,7 @@
 // Also: a returned message's note from the facilitator, with the way to write a new version.
 
 import { now, type Schemas } from "../api/client.ts";
-import { fromBase64 } from "../crypto/bytes.ts";
+import { EncodingError, fromBase64 } from "../crypto/bytes.ts";
 import { type KeyCard, verifyKeyCard } from "../crypto/keycard.ts";
 import {
   type Delivered,
@@ -19,7 +19,7 @@ import { StatementError } from "../crypto/statement.ts";
 import { update } from "../device/vault.ts";
 import { t } from "../strings/index.ts";
 import type { App } from "./app.ts";
-import { alertRegion, h, say, size } from "./dom.ts";
+import { alertRegion, h, saveFile, say, size } from "./dom.ts";
 import { type MyCase, showHome } from "./home.ts";
 import { explain } from "./problems.ts";
 import { shown } from "./shown.ts";
@@ -50,7 +50,7 @@ export function showRead(app: App, d: Summary, c: MyCase): void {
       void receipt(app, d, c, hash);
     })
     .catch((e: unknown) => {
-      if (e instanceof StatementError || (e instanceof Error && e.name === "EncodingError")) {
+      if (e instanceof StatementError || e instanceof EncodingError) {
         app.show(
           t("read.failed.title"),
           h("p", { role: "alert", class: "warning" }, t("read.failed")),
@@ -98,7 +98,7 @@ function showMessage(app: App, d: Summary, c: MyCase, m: Delivered, facilitator:
       app.client
         .download(`/v1/deliveries/${d.delivery_id}/attachments/${i}`)
         .then((bytes) => openAttachment(app.me.age, bytes, blob, a))
-        .then((file) => download(file, a.name))
+        .then((file) => saveFile(file, a.name))
         .catch((e: unknown) => say(problem, e instanceof StatementError ? t("read.attachment.failed") : explain(e)));
     });
     return h("li", {}, save, replaced[i] === true ? h("p", {}, t("read.attachment.replaced")) : null, problem);
@@ -141,24 +141,14 @@ function showMessage(app: App, d: Summary, c: MyCase, m: Delivered, facilitator:
   );
 }
 
-/** Saves a file the page opened. */
-function download(file: Blob, name: string): void {
-  const url = URL.createObjectURL(file);
-  const link = h("a", { href: url, download: name, hidden: true });
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
-
 /** Sends a read receipt if the reader wants them; asks once per case. */
 async function receipt(app: App, d: Summary, c: MyCase, forwardedSha256: string): Promise<void> {
   if (d.state !== "released") return;
   const caseId = c.view.case_id;
   const choice = app.stored?.receipts[caseId];
   const send = async () => {
-    const me = await app.client.get<Schemas["Me"]>("/v1/me");
-    const body = readReceiptBody(app.me.accountId, caseId, d.message_id, forwardedSha256, me.next_seq, now());
+    const seq = await app.client.nextSeq();
+    const body = readReceiptBody(app.me.accountId, caseId, d.message_id, forwardedSha256, seq, now());
     const statement = await signBody(app.me.signer, "read-receipt", body);
     await app.client.post(`/v1/deliveries/${d.delivery_id}/receipt`, { statement });
   };

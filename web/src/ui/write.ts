@@ -141,7 +141,7 @@ async function send(
     body: text,
     attachments: sealed.map((s) => s.ref),
   };
-  const seq = (await app.client.get<Schemas["Me"]>("/v1/me")).next_seq;
+  const seq = await app.client.nextSeq();
   const message = await sealLetter(
     me.signer,
     me.ageRecipient,
