@@ -3,8 +3,11 @@
 // heading, and locking or leaving drops everything held in memory.
 
 import { Client } from "../api/client.ts";
-import type { Keys } from "../device/keys.ts";
-import type { Stored } from "../device/vault.ts";
+import { accountIdOf, type Identity } from "../crypto/keystore.ts";
+import type { SignedStatement } from "../crypto/statement.ts";
+import { type Keys, keysFor, lockAway } from "../device/keys.ts";
+import { save, type Stored } from "../device/vault.ts";
+import { checkLog } from "../log/pin.ts";
 import { t } from "../strings/index.ts";
 import { h } from "./dom.ts";
 
@@ -50,6 +53,27 @@ export class App {
   get me(): Keys {
     if (this.keys === undefined) throw new Error("the page is locked");
     return this.keys;
+  }
+
+  /**
+   * Keeps a person's keys on this device, once logged in as them: the keystore file, the
+   * non-extractable keys where the browser can hold them, the server's key card and the log's
+   * first checkpoint; the page is then open.
+   */
+  async keep(identity: Identity, keystore: Uint8Array, serverCard: SignedStatement): Promise<void> {
+    const held = await lockAway(identity);
+    const stored: Stored = {
+      accountId: accountIdOf(identity),
+      displayName: identity.displayName,
+      keystore,
+      serverCard,
+      receipts: {},
+      ...held,
+    };
+    stored.pinned = await checkLog(this.client, stored);
+    await save(stored);
+    this.stored = stored;
+    this.keys = await keysFor(identity, held);
   }
 
   /** Forgets the keys and the session, clears the screen, and asks for the passphrase. */

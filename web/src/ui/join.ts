@@ -2,13 +2,9 @@
 // keys are made here, locked with the passphrase for keeping, and the safety number shown.
 
 import { ApiError } from "../api/client.ts";
-import { signerOf } from "../crypto/identity.ts";
+import { checkDisplayName, signerOf } from "../crypto/identity.ts";
 import { writeKeystore } from "../crypto/keystore.ts";
-import { checkDisplayName } from "../crypto/identity.ts";
-import { keysFor, lockAway } from "../device/keys.ts";
-import { save, type Stored } from "../device/vault.ts";
 import { JoinError, join } from "../join.ts";
-import { checkLog } from "../log/pin.ts";
 import { t } from "../strings/index.ts";
 import type { App } from "./app.ts";
 import { backupButton } from "./backup.ts";
@@ -107,20 +103,8 @@ function reason(e: unknown): string {
 async function enrol(app: App, code: string, displayName: string, passphrase: string): Promise<string> {
   const joined = await join(app.client, code, displayName);
   const keystore = await writeKeystore([joined.identity], passphrase, WORK_FACTOR);
-  const held = await lockAway(joined.identity);
-  const stored: Stored = {
-    accountId: joined.card.accountId,
-    displayName,
-    keystore,
-    serverCard: joined.server.statement,
-    receipts: {},
-    ...held,
-  };
   await app.client.login(signerOf(joined.identity));
-  stored.pinned = await checkLog(app.client, stored);
-  await save(stored);
-  app.stored = stored;
-  app.keys = await keysFor(joined.identity, held);
+  await app.keep(joined.identity, keystore, joined.server.statement);
   return joined.safetyNumber;
 }
 

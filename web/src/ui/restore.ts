@@ -7,9 +7,6 @@ import { Client, type Schemas } from "../api/client.ts";
 import { signerOf } from "../crypto/identity.ts";
 import { fingerprint, keyCode, verifyKeyCard } from "../crypto/keycard.ts";
 import { type Identity, openKeystore } from "../crypto/keystore.ts";
-import { keysFor, lockAway } from "../device/keys.ts";
-import { save, type Stored } from "../device/vault.ts";
-import { checkLog } from "../log/pin.ts";
 import { t } from "../strings/index.ts";
 import type { App } from "./app.ts";
 import { alertRegion, field, h, say } from "./dom.ts";
@@ -107,17 +104,5 @@ async function keep(
   } catch {
     throw new Problem(t("restore.unknown"));
   }
-  const held = await lockAway(identity);
-  const stored: Stored = {
-    accountId: signerOf(identity).accountId,
-    displayName: identity.displayName,
-    keystore,
-    serverCard,
-    receipts: {},
-    ...held,
-  };
-  stored.pinned = await checkLog(app.client, stored);
-  await save(stored);
-  app.stored = stored;
-  app.keys = await keysFor(identity, held);
+  await app.keep(identity, keystore, serverCard);
 }
