@@ -61,12 +61,13 @@ export async function keysFor(
   held?: { signingKey?: CryptoKey | undefined; ageKey?: CryptoKey | undefined },
 ): Promise<Keys> {
   const accountId = accountIdOf(identity);
-  const inBrowser = held?.signingKey !== undefined && held.ageKey !== undefined;
+  const [signingKey, ageKey] = [held?.signingKey, held?.ageKey];
+  const inBrowser = signingKey !== undefined && ageKey !== undefined;
   return {
     accountId,
     displayName: identity.displayName,
-    signer: inBrowser && held.signingKey ? cryptoKeySigner(accountId, held.signingKey) : signerOf(identity),
-    age: inBrowser && held.ageKey ? held.ageKey : identity.ageSecret,
+    signer: inBrowser ? cryptoKeySigner(accountId, signingKey) : signerOf(identity),
+    age: inBrowser ? ageKey : identity.ageSecret,
     ageRecipient: await recipientOf(identity),
   };
 }
