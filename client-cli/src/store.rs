@@ -25,6 +25,18 @@ pub struct Profile {
     pub server_card: String,
 }
 
+impl Profile {
+    /// The profile of `account_id` on the server at `server`, whose key card is `server_card`.
+    pub fn new(server: &str, account_id: String, server_card: &ferry_crypto::KeyCard) -> Self {
+        Self {
+            server: server.to_owned(),
+            account_id,
+            server_fingerprint: server_card.fingerprint().to_string(),
+            server_card: String::from_utf8_lossy(&server_card.to_json()).into_owned(),
+        }
+    }
+}
+
 /// All profiles, and which is the default.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Profiles {
@@ -54,6 +66,15 @@ impl Profiles {
             None if self.profiles.is_empty() => "default".to_owned(),
             None => format!("{}", self.profiles.len() + 1),
         }
+    }
+
+    /// Adds `profile` as `name` (the default if there is none yet) and saves `profiles.json`.
+    pub fn keep(&mut self, env: &Env, name: &str, profile: Profile) -> Result<()> {
+        self.profiles.insert(name.to_owned(), profile);
+        if self.default.is_none() {
+            self.default = Some(name.to_owned());
+        }
+        self.save(env)
     }
 
     /// Saves `profiles.json`.

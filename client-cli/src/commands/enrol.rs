@@ -112,19 +112,8 @@ impl Cmd {
         let safety = card.fingerprint().safety_number();
         keystore.insert(&name, identity)?;
         store::save_keystore(env, &keystore)?;
-        profiles.profiles.insert(
-            name.clone(),
-            Profile {
-                server: client.base().to_owned(),
-                account_id: resp.account_id.clone(),
-                server_fingerprint: server_card.fingerprint().to_string(),
-                server_card: String::from_utf8_lossy(&server_card.to_json()).into_owned(),
-            },
-        );
-        if profiles.default.is_none() {
-            profiles.default = Some(name.clone());
-        }
-        profiles.save(env)?;
+        let kept = Profile::new(client.base(), resp.account_id.clone(), &server_card);
+        profiles.keep(env, &name, kept)?;
         // Check the new session works before saying so.
         let mut keystore = store::open_keystore(env)?;
         client.login(&store::identity(&mut keystore, &name)?)?;
@@ -222,17 +211,8 @@ impl ImportKeys {
         let mut keystore = store::open_keystore(env)?;
         keystore.insert(&name, identity)?;
         store::save_keystore(env, &keystore)?;
-        let profile = Profile {
-            server: client.base().to_owned(),
-            account_id: account_id.clone(),
-            server_fingerprint: server_card.fingerprint().to_string(),
-            server_card: String::from_utf8_lossy(&server_card.to_json()).into_owned(),
-        };
-        profiles.profiles.insert(name.clone(), profile.clone());
-        if profiles.default.is_none() {
-            profiles.default = Some(name.clone());
-        }
-        profiles.save(env)?;
+        let profile = Profile::new(client.base(), account_id.clone(), &server_card);
+        profiles.keep(env, &name, profile.clone())?;
         crate::pin::sync(env, &name, &profile, &client)?;
         out.json(&serde_json::json!({"profile": name, "account_id": account_id}))?;
         out.line(format!(
