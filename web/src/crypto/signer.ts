@@ -2,8 +2,6 @@
 // or as a non-extractable WebCrypto key kept by the browser. Both sign the same bytes and
 // give the same signature (Ed25519 is deterministic).
 
-import { ed25519 } from "@noble/curves/ed25519.js";
-
 import { toBase64, utf8 } from "./bytes.ts";
 import { type SignedStatement, type StatementKind, sign, signingInput } from "./statement.ts";
 
@@ -36,9 +34,4 @@ export function cryptoKeySigner(accountId: string, key: CryptoKey): Signer {
 /** Signs `body`, serialised here once, as `kind`. */
 export function signBody(signer: Signer, kind: StatementKind, body: object): Promise<SignedStatement> {
   return signer.sign(kind, utf8(JSON.stringify(body)));
-}
-
-/** The Ed25519 public key of a secret key. */
-export function publicKeyOf(secretKey: Uint8Array): Uint8Array {
-  return ed25519.getPublicKey(secretKey);
 }

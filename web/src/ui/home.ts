@@ -26,7 +26,7 @@ export interface MyCase {
 }
 
 /** Reads the person's cases. */
-export async function myCases(app: App): Promise<MyCase[]> {
+async function myCases(app: App): Promise<MyCase[]> {
   const me = await app.client.get<Schemas["Me"]>("/v1/me");
   const cases: MyCase[] = [];
   for (const m of me.cases.filter((c) => PARTICIPANT.has(c.role))) {

@@ -9,10 +9,10 @@ import type { App } from "./app.ts";
 const ESCAPE_WINDOW_MS = 2000;
 
 /** How long the page stays open without use. */
-export const IDLE_MS = 5 * 60 * 1000;
+const IDLE_MS = 5 * 60 * 1000;
 
 /** Leaves now: forgets everything in memory and replaces the page with a neutral site. */
-export function leave(app: App): void {
+function leave(app: App): void {
   app.forget();
   document.title = "";
   document.body.replaceChildren();

@@ -89,7 +89,7 @@ function showJoinedAgain(app: App, outcome: string): void {
 }
 
 /** The log did not check out: a plain warning, and nothing else. */
-export function showLogWarning(app: App, e: LogError): void {
+function showLogWarning(app: App, e: LogError): void {
   app.forget();
   const why = e.reason === "unsigned" ? "log.unsigned" : e.reason === "rolled-back" ? "log.rolled-back" : "log.forked";
   app.showLocked(t("log.title"), h("p", { role: "alert", class: "warning" }, t(why)), h("p", {}, t("log.advice")));
