@@ -12,6 +12,7 @@ pub mod env;
 pub mod output;
 pub mod pii;
 pub mod pin;
+pub mod printed;
 pub mod reviewed;
 pub mod store;
 mod transfer;
@@ -54,11 +55,12 @@ Environment:
 
 Roles and their commands:
   coordinator   case open|allocate|invite|risk|pause|resume|close|show|list, staff invite|list,
-                admin outbox
-  facilitator   inbox, review, forward, return, withhold, escalate, verify-key
+                paper add, admin outbox
+  facilitator   inbox, review, forward, return, withhold, escalate, verify-key,
+                paper consent|withdraw|enter|letters|print
   participant   consent, withdraw, hold, write, inbox, read, sent
   auditor       audit verify, audit export, audit verify-bundle
-  anyone        enrol, import-keys, whoami, notifications, demo, self-check";
+  anyone        enrol, import-keys, whoami, notifications, verify-letter, demo, self-check";
 
 #[derive(Subcommand)]
 enum Command {
@@ -100,6 +102,12 @@ enum Command {
     Read(commands::participant::Read),
     /// Participants: what you wrote, and what became of each message.
     Sent(commands::participant::Sent),
+    /// People on paper (no device): added by a coordinator; their facilitators record their
+    /// consent, type up what they write and print what is passed on to them.
+    #[command(subcommand)]
+    Paper(commands::paper::PaperCmd),
+    /// Anyone: checks a printed letter's code (and, with --pdf, its text) with the service.
+    VerifyLetter(commands::paper::VerifyLetter),
     /// Shows or sets how you are told (by e-mail) that something is waiting.
     Notifications(commands::notify::Notifications),
     /// Coordinators: the e-mail outbox.
@@ -152,6 +160,8 @@ where
         Command::Write(cmd) => cmd.run(env, profile, &mut out),
         Command::Read(cmd) => cmd.run(env, profile, &mut out),
         Command::Sent(cmd) => cmd.run(env, profile, &mut out),
+        Command::Paper(cmd) => cmd.run(env, profile, &mut out),
+        Command::VerifyLetter(cmd) => cmd.run(env, profile, &mut out),
         Command::Audit(cmd) => cmd.run(env, profile, &mut out),
         Command::Notifications(cmd) => cmd.run(env, profile, &mut out),
         Command::Admin(cmd) => cmd.run(env, profile, &mut out),

@@ -86,7 +86,7 @@ impl<'a> Out<'a> {
 /// (escape sequences, carriage returns, line breaks) and the invisible format characters that
 /// reorder or hide text (bidirectional overrides and isolates, zero-width characters, line and
 /// paragraph separators). Tabs are left alone.
-fn hidden(c: char) -> bool {
+pub(crate) fn hidden(c: char) -> bool {
     (c.is_control() && c != '\t')
         || matches!(
             c,

@@ -73,8 +73,10 @@ impl Forward {
     /// Checks the attachment decisions against the rest of the statement: each kept or
     /// replaced attachment has a forwarded blob, and dropping or replacing one makes the
     /// forward redacted. With `original` (the original's attachment count, when known) there
-    /// must be a decision for each.
-    pub fn check_decisions(&self, original: Option<usize>) -> Result<()> {
+    /// must be a decision for each. With `scan_first` (the original was entered for a person on
+    /// paper) the first attachment is the scan of their handwritten original: the facilitator
+    /// passes it on or not without that being a redaction.
+    pub fn check_decisions(&self, original: Option<usize>, scan_first: bool) -> Result<()> {
         let decisions = &self.attachment_decisions;
         if let Some(n) = original
             && decisions.len() != n
@@ -99,7 +101,8 @@ impl Forward {
                 self.attachments.len(),
             ));
         }
-        if !self.redacted && decisions.iter().any(|d| *d != AttachmentDecision::Kept) {
+        let changed = |(i, d): (usize, &AttachmentDecision)| d.changes_letter(i, scan_first);
+        if !self.redacted && decisions.iter().enumerate().any(changed) {
             return Err(CryptoError::invalid(
                 StatementKind::Forward.as_str(),
                 "an attachment was dropped or replaced but the forward is not marked redacted",
@@ -122,6 +125,17 @@ pub enum AttachmentDecision {
 }
 
 impl AttachmentDecision {
+    /// Whether this decision about attachment `i` changes what the author sent (and so makes
+    /// the forward redacted): replacing any, or dropping any but the scan of a handwritten
+    /// original (`scan_first`: attachment 0 of a letter entered for a person on paper).
+    pub fn changes_letter(self, i: usize, scan_first: bool) -> bool {
+        match self {
+            AttachmentDecision::Kept => false,
+            AttachmentDecision::Dropped => !(scan_first && i == 0),
+            AttachmentDecision::Replaced => true,
+        }
+    }
+
     /// The wire name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -161,6 +175,9 @@ pub struct RedactedLetter {
     /// [`SignedStatement::body_hash`] of the author's original signed letter, so the original
     /// can later be shown to be the source.
     pub original_letter_sha256: Sha256Hash,
+    /// For a letter entered for a person on paper: the facilitator who typed it up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entered_by: Option<AccountId>,
 }
 
 impl Statement for RedactedLetter {
@@ -171,12 +188,37 @@ impl Statement for RedactedLetter {
     }
 }
 
+/// Who a forward is for.
+#[derive(Clone, Copy, Debug)]
+pub enum Addressee<'a> {
+    /// A person with keys: their verified key card.
+    Keyed(&'a KeyCard),
+    /// A person who takes part on paper: the forward is sealed to the facilitators only, who
+    /// print it for them.
+    OnPaper(&'a AccountId),
+}
+
+impl<'a> From<&'a KeyCard> for Addressee<'a> {
+    fn from(card: &'a KeyCard) -> Self {
+        Addressee::Keyed(card)
+    }
+}
+
+impl Addressee<'_> {
+    fn account_id(&self) -> &AccountId {
+        match self {
+            Addressee::Keyed(card) => card.account_id(),
+            Addressee::OnPaper(account) => account,
+        }
+    }
+}
+
 /// What a facilitator forwards.
 pub struct ForwardRequest<'a> {
     /// The message as opened and verified by the facilitator.
     pub original: &'a OpenedMessage,
-    /// The recipient's verified key card.
-    pub recipient: &'a KeyCard,
+    /// The recipient.
+    pub recipient: Addressee<'a>,
     /// The text to send in place of the author's, when the facilitator changed it.
     pub redacted_body: Option<String>,
     /// What becomes of each of the original's attachments, in its order.
@@ -251,7 +293,12 @@ pub fn forward(facilitator: &Identity, req: ForwardRequest<'_>) -> Result<Forwar
             }
         }
     }
-    let changed = decisions.iter().any(|d| *d != AttachmentDecision::Kept);
+    // Not passing on the scan of a handwritten original is not a change to the letter.
+    let scan_first = letter.entered_by.is_some();
+    let changed = decisions
+        .iter()
+        .enumerate()
+        .any(|(i, d)| d.changes_letter(i, scan_first));
     let (payload, redacted) = match (&req.redacted_body, changed) {
         (None, false) => (req.original.signed_letter.clone(), false),
         (body, _) => {
@@ -268,14 +315,20 @@ pub fn forward(facilitator: &Identity, req: ForwardRequest<'_>) -> Result<Forwar
                 attachments: refs,
                 redacted_by: facilitator.account_id().clone(),
                 original_letter_sha256: req.original.signed_letter.body_hash(),
+                entered_by: letter.entered_by.clone(),
             };
             check_redacted(&redacted)?;
             (facilitator.sign(&redacted)?, true)
         }
     };
     let own = facilitator.recipient();
+    let addressee = match req.recipient {
+        Addressee::Keyed(card) => Some(card.recipient()),
+        Addressee::OnPaper(_) => None,
+    };
     let set = agefile::recipient_set(
-        std::iter::once(req.recipient.recipient())
+        addressee
+            .into_iter()
             .chain(req.co_facilitators)
             .chain(std::iter::once(&own)),
     )?;
@@ -323,11 +376,15 @@ pub struct DeliveredMessage {
     pub redacted: bool,
     /// Who approved it.
     pub approved_by: AccountId,
+    /// For a person on paper: the facilitator who typed up their handwritten original.
+    pub entered_by: Option<AccountId>,
 }
 
 /// Opens a forwarded message as its recipient. `facilitator` is the key card of the
 /// facilitator the forward claims approved it (the caller checks, from the trail, that this
-/// facilitator was allocated to the case); `author` is the original author's key card.
+/// facilitator was allocated to the case); `author` is the key card of whoever signed the
+/// original letter: its author, or, for a person on paper, the facilitator who entered it
+/// (the caller checks that they too are a facilitator of the case).
 pub fn open_forwarded(
     identity: &Identity,
     forward: &SignedStatement,
@@ -336,12 +393,64 @@ pub fn open_forwarded(
     author: &KeyCard,
     case_id: &Id,
 ) -> Result<DeliveredMessage> {
+    let who = Reader::Recipient;
+    open_as(
+        identity,
+        who,
+        forward,
+        ciphertext,
+        facilitator,
+        author,
+        case_id,
+    )
+}
+
+/// Opens a forwarded message as anyone it was sealed to, checking everything
+/// [`open_forwarded`] does but who it is for: a facilitator reads a forward this way to print
+/// it for a person on paper.
+pub fn read_forwarded(
+    identity: &Identity,
+    forward: &SignedStatement,
+    ciphertext: &[u8],
+    facilitator: &KeyCard,
+    author: &KeyCard,
+    case_id: &Id,
+) -> Result<DeliveredMessage> {
+    let who = Reader::Facilitator;
+    open_as(
+        identity,
+        who,
+        forward,
+        ciphertext,
+        facilitator,
+        author,
+        case_id,
+    )
+}
+
+/// Who opens a forward.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reader {
+    /// The person it is for.
+    Recipient,
+    /// A facilitator it was also sealed to.
+    Facilitator,
+}
+
+fn open_as(
+    identity: &Identity,
+    who: Reader,
+    forward: &SignedStatement,
+    ciphertext: &[u8],
+    facilitator: &KeyCard,
+    author: &KeyCard,
+    case_id: &Id,
+) -> Result<DeliveredMessage> {
     let fwd: Forward = forward.open(facilitator)?;
-    fwd.check_decisions(None)?;
     if &fwd.case_id != case_id {
         return Err(CryptoError::mismatch("case", case_id, &fwd.case_id));
     }
-    if &fwd.recipient != identity.account_id() {
+    if who == Reader::Recipient && &fwd.recipient != identity.account_id() {
         return Err(CryptoError::mismatch(
             "recipient",
             identity.account_id(),
@@ -352,7 +461,7 @@ pub fn open_forwarded(
     let plaintext = agefile::decrypt(identity.age_identity(), ciphertext, MAX_MESSAGE_BYTES)?;
     let inner = SignedStatement::from_json(&plaintext)?;
     let delivered = match (inner.kind, fwd.redacted) {
-        (StatementKind::Letter, false) => {
+        (StatementKind::Letter | StatementKind::EnteredLetter, false) => {
             let letter: Letter = inner.open(author)?;
             check_same(
                 &fwd,
@@ -367,26 +476,38 @@ pub fn open_forwarded(
                 letter.recipient_role,
                 &letter.body,
             )?;
+            fwd.check_decisions(Some(letter.attachments.len()), letter.scan().is_some())?;
+            // What was passed on: every attachment but a scan left with the facilitator.
+            let attachments = letter
+                .attachments
+                .into_iter()
+                .zip(&fwd.attachment_decisions)
+                .filter(|(_, d)| **d != AttachmentDecision::Dropped)
+                .map(|(a, _)| a)
+                .collect();
             DeliveredMessage {
                 kind: letter.kind,
                 author: letter.author,
                 in_reply_to: letter.in_reply_to,
                 created_at: letter.created_at,
                 body: letter.body,
-                attachments: letter.attachments,
+                attachments,
                 redacted: false,
                 approved_by: fwd.facilitator.clone(),
+                entered_by: letter.entered_by,
                 forward: fwd,
             }
         }
         (StatementKind::RedactedLetter, true) => {
+            fwd.check_decisions(None, false)?;
             let r: RedactedLetter = inner.open(facilitator)?;
             check_same(&fwd, &r.case_id, &r.message_id, r.recipient_role)?;
-            if &r.author != author.account_id() {
+            let signed_by = r.entered_by.as_ref().unwrap_or(&r.author);
+            if signed_by != author.account_id() {
                 return Err(CryptoError::mismatch(
                     "author",
                     author.account_id(),
-                    &r.author,
+                    signed_by,
                 ));
             }
             check_redacted(&r)?;
@@ -399,6 +520,7 @@ pub fn open_forwarded(
                 attachments: r.attachments,
                 redacted: true,
                 approved_by: fwd.facilitator.clone(),
+                entered_by: r.entered_by,
                 forward: fwd,
             }
         }

@@ -137,9 +137,10 @@ impl Identity {
                 found: self.account_id.to_string(),
             });
         }
+        let kind = body.kind();
         let bytes =
-            serde_json::to_vec(body).map_err(|e| CryptoError::malformed(T::KIND.as_str(), e))?;
-        Ok(self.sign_bytes(T::KIND, bytes))
+            serde_json::to_vec(body).map_err(|e| CryptoError::malformed(kind.as_str(), e))?;
+        Ok(self.sign_bytes(kind, bytes))
     }
 
     /// Signs exact bytes as a statement of `kind` (for bytes built elsewhere, such as by a

@@ -15,6 +15,13 @@ use crate::hash::Sha256Hash;
 pub struct AccountId(String);
 
 impl AccountId {
+    /// A new account id for a person who takes part on paper, who has no key to derive one
+    /// from: 128 random bits, shaped as every other.
+    pub fn on_paper() -> Self {
+        let bytes: [u8; 16] = rand::random();
+        Self(hex::encode(bytes))
+    }
+
     /// The account id belonging to an Ed25519 public key.
     pub fn for_signing_key(public_key: &[u8; 32]) -> Self {
         let h = Sha256Hash::of_parts(&[b"ferry/v1/account-id\0", public_key]);

@@ -20,6 +20,7 @@ pub mod ids;
 pub mod keycard;
 pub mod keystore;
 pub mod log_format;
+pub mod paper;
 pub mod seal;
 pub mod statement;
 

@@ -66,13 +66,26 @@ pub struct Letter {
     pub body: String,
     /// Attachments, in order.
     pub attachments: Vec<AttachmentRef>,
+    /// For a person who takes part on paper: the facilitator who typed up their handwritten
+    /// original, whose scan is then the first attachment. Such a letter is signed by that
+    /// facilitator, as an `entered-letter`; it is still the author's for every other purpose.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entered_by: Option<AccountId>,
 }
 
 impl Statement for Letter {
     const KIND: StatementKind = StatementKind::Letter;
+    const OTHER_KIND: Option<StatementKind> = Some(StatementKind::EnteredLetter);
 
     fn signer(&self) -> &AccountId {
-        &self.author
+        self.entered_by.as_ref().unwrap_or(&self.author)
+    }
+
+    fn kind(&self) -> StatementKind {
+        match self.entered_by {
+            Some(_) => StatementKind::EnteredLetter,
+            None => StatementKind::Letter,
+        }
     }
 }
 
@@ -104,13 +117,29 @@ pub struct Envelope {
     pub ciphertext_size: u64,
     /// The encrypted attachment blobs, in the letter's order.
     pub attachments: Vec<AttachmentBlob>,
+    /// For a message entered for a person on paper: the facilitator who entered it (and
+    /// signed this envelope, as an `entered-submission`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entered_by: Option<AccountId>,
+    /// For a message entered for a person on paper: SHA-256 of the scan of their handwritten
+    /// original (the letter's first attachment, before encryption).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scan_sha256: Option<Sha256Hash>,
 }
 
 impl Statement for Envelope {
     const KIND: StatementKind = StatementKind::Submission;
+    const OTHER_KIND: Option<StatementKind> = Some(StatementKind::EnteredSubmission);
 
     fn signer(&self) -> &AccountId {
-        &self.author
+        self.entered_by.as_ref().unwrap_or(&self.author)
+    }
+
+    fn kind(&self) -> StatementKind {
+        match self.entered_by {
+            Some(_) => StatementKind::EnteredSubmission,
+            None => StatementKind::Submission,
+        }
     }
 }
 
@@ -125,7 +154,8 @@ pub struct SealedMessage {
 
 /// Seals `letter` as `author`: signs it, encrypts it to `recipients` and to the author, and
 /// signs the envelope with sequence number `seq`. `blobs` are the sealed attachments, one per
-/// entry of `letter.attachments`, in order.
+/// entry of `letter.attachments`, in order. For a letter entered for a person on paper,
+/// `author` is the facilitator who entered it (`letter.entered_by`), and `seq` theirs.
 pub fn seal(
     author: &Identity,
     letter: &Letter,
@@ -158,6 +188,8 @@ pub fn seal(
         ciphertext_sha256: Sha256Hash::of(&ciphertext),
         ciphertext_size: ciphertext.len() as u64,
         attachments: blobs,
+        entered_by: letter.entered_by.clone(),
+        scan_sha256: letter.scan().map(|scan| scan.sha256),
     };
     Ok(SealedMessage {
         envelope: author.sign(&envelope)?,
@@ -203,7 +235,8 @@ pub struct OpenedMessage {
 }
 
 /// Opens a sealed message as one of its recipients. `author` is the key card of the person
-/// the envelope claims wrote it; the caller must have it from a trusted source.
+/// who signed the envelope (its author, or the facilitator who entered it for a person on
+/// paper); the caller must have it from a trusted source.
 pub fn open(
     identity: &Identity,
     envelope: &SignedStatement,
@@ -304,11 +337,28 @@ fn check_letter_matches(letter: &Letter, env: &Envelope) -> Result<()> {
             letter.attachments.len(),
         ));
     }
+    if letter.entered_by != env.entered_by {
+        return Err(CryptoError::mismatch(
+            "entered by",
+            display_opt(&env.entered_by),
+            display_opt(&letter.entered_by),
+        ));
+    }
+    let scan = letter.scan().map(|a| a.sha256);
+    if scan != env.scan_sha256 {
+        return Err(CryptoError::mismatch(
+            "scan",
+            display_opt(&env.scan_sha256),
+            display_opt(&scan),
+        ));
+    }
     check_letter(letter)
 }
 
-fn display_opt(id: &Option<Id>) -> String {
-    id.as_ref().map_or_else(|| "none".to_owned(), Id::to_string)
+fn display_opt<T: std::fmt::Display>(value: &Option<T>) -> String {
+    value
+        .as_ref()
+        .map_or_else(|| "none".to_owned(), T::to_string)
 }
 
 /// Structural rules every letter follows, checked when sealing and again when opening.
@@ -354,7 +404,23 @@ fn check_letter(letter: &Letter) -> Result<()> {
         letter.in_reply_to.as_ref(),
         letter.recipient_role,
         &letter.body,
-    )
+    )?;
+    if letter.entered_by.is_some() && letter.scan().is_none() {
+        return Err(CryptoError::invalid(
+            StatementKind::EnteredLetter.as_str(),
+            "a letter entered for a person on paper carries the scan of their handwritten \
+             original as its first attachment",
+        ));
+    }
+    Ok(())
+}
+
+impl Letter {
+    /// For a letter entered for a person on paper, the scan of their handwritten original.
+    pub fn scan(&self) -> Option<&AttachmentRef> {
+        self.entered_by.as_ref()?;
+        self.attachments.first()
+    }
 }
 
 /// Seals any signed statement (a facilitator's note, say) to `recipients` and the signer.

@@ -61,6 +61,11 @@ statement_kinds! {
     CaseState => "case-state", "A coordinator pausing, resuming or closing a case.";
     Session => "session", "A person answering a server's login challenge.";
     Note => "note", "A facilitator's note (sealed): to an author on return, or on a withheld message.";
+    PaperMember => "paper-member", "A coordinator adding a person who takes part on paper, through the case's facilitators.";
+    PaperConsent => "paper-consent", "A facilitator recording, for a person on paper, the consent or withdrawal they gave on paper or by telephone.";
+    EnteredLetter => "entered-letter", "A handwritten letter, question or answer typed up by a facilitator for a person on paper (sealed).";
+    EnteredSubmission => "entered-submission", "The outer envelope of a message entered for a person on paper, signed by the facilitator who entered it.";
+    Printing => "printing", "A facilitator printing a passed-on letter for a person on paper: binds a salted hash of the printed text.";
 }
 
 impl std::fmt::Display for StatementKind {
@@ -104,8 +109,23 @@ pub trait Statement: Serialize + DeserializeOwned {
     /// The kind of statement this body is signed as.
     const KIND: StatementKind;
 
+    /// Another kind a body of this type may be signed as, when its fields say so (a letter
+    /// entered for a person on paper, say); see [`Statement::kind`].
+    const OTHER_KIND: Option<StatementKind> = None;
+
     /// The account that must have signed this body.
     fn signer(&self) -> &AccountId;
+
+    /// The kind this body is signed as: [`Statement::KIND`] unless its fields make it the
+    /// [`Statement::OTHER_KIND`].
+    fn kind(&self) -> StatementKind {
+        Self::KIND
+    }
+
+    /// Whether a statement of `kind` can hold a body of this type.
+    fn admits(kind: StatementKind) -> bool {
+        kind == Self::KIND || Self::OTHER_KIND == Some(kind)
+    }
 }
 
 /// A signed statement as it travels: kind, signer, the exact body bytes and the signature.
@@ -161,11 +181,12 @@ impl SignedStatement {
 
     /// Verifies this statement as a `T` signed by the holder of `card`, then parses it.
     ///
-    /// Checks, in order: the kind is `T::KIND`; the signer named outside is the card's
-    /// account; the signature verifies over the exact bytes; the bytes parse as `T`; and the
-    /// signer named inside the body is the same account.
+    /// Checks, in order: the kind is one `T` can be; the signer named outside is the card's
+    /// account; the signature verifies over the exact bytes; the bytes parse as `T`, whose
+    /// fields make it of the same kind; and the signer named inside the body is the same
+    /// account.
     pub fn open<T: Statement>(&self, card: &KeyCard) -> Result<T> {
-        self.expect_kind(T::KIND)?;
+        self.expect_kind_of::<T>()?;
         if &self.signer != card.account_id() {
             return Err(CryptoError::WrongSigner {
                 expected: card.account_id().to_string(),
@@ -173,7 +194,13 @@ impl SignedStatement {
             });
         }
         self.verify_signature(card.verifying_key())?;
-        let value: T = parse_body(&self.body, T::KIND)?;
+        let value: T = parse_body(&self.body, self.kind)?;
+        if value.kind() != self.kind {
+            return Err(CryptoError::WrongKind {
+                expected: value.kind().as_str(),
+                found: self.kind.as_str().to_owned(),
+            });
+        }
         if value.signer() != &self.signer {
             return Err(CryptoError::WrongSigner {
                 expected: self.signer.to_string(),
@@ -181,6 +208,18 @@ impl SignedStatement {
             });
         }
         Ok(value)
+    }
+
+    /// Fails unless this statement is of a kind that holds a `T`.
+    pub fn expect_kind_of<T: Statement>(&self) -> Result<()> {
+        if T::admits(self.kind) {
+            Ok(())
+        } else {
+            Err(CryptoError::WrongKind {
+                expected: T::KIND.as_str(),
+                found: self.kind.as_str().to_owned(),
+            })
+        }
     }
 
     /// Fails unless this statement is of `kind`.

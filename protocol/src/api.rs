@@ -25,6 +25,13 @@ pub struct ServerInfo {
     /// Whether a case becomes active only once every participant's key was checked.
     #[serde(default)]
     pub require_key_checks: bool,
+    /// The service's name, printed at the head of letters for people on paper.
+    #[serde(default)]
+    pub service_name: String,
+    /// The address people reach this server at, if set (printed letters point to its
+    /// `/verify` page).
+    #[serde(default)]
+    pub public_url: Option<String>,
 }
 
 /// Enrolment: a new key card and the signed acceptance of an invitation code.
@@ -190,6 +197,9 @@ pub struct MemberView {
     /// none, given or withdrawn: for participants, and shown to a participant only for
     /// themself.
     pub consent: Option<Consent>,
+    /// True for a person who takes part on paper: the case's facilitators act for them.
+    #[serde(default)]
+    pub on_paper: bool,
 }
 
 /// A count of messages in one state.
@@ -239,6 +249,10 @@ pub struct MessageSummary {
     pub attachments: u64,
     /// When it was submitted (Unix seconds).
     pub created_at: i64,
+    /// For a person on paper: the facilitator who typed up their handwritten original (its
+    /// scan is the first attachment).
+    #[serde(default)]
+    pub entered_by: Option<String>,
 }
 
 /// One of the caller's own messages and what became of it.
@@ -273,7 +287,8 @@ pub struct MessageDetail {
     pub envelope: SignedStatement,
     /// The age ciphertext, base64.
     pub ciphertext: String,
-    /// The author's key card.
+    /// The key card of whoever signed the envelope: the author, or the facilitator who
+    /// entered it for a person on paper.
     #[schema(value_type = SignedStatementDoc)]
     pub author_card: SignedStatement,
 }
@@ -665,4 +680,66 @@ pub struct OutboxEntry {
     pub created_at: i64,
     /// When it was sent.
     pub sent_at: Option<i64>,
+}
+
+/// A person added to a case on paper, or their consent recorded from paper.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PaperConsentRequest {
+    /// The facilitator's signed `paper-consent` statement.
+    #[schema(value_type = SignedStatementDoc)]
+    pub statement: SignedStatement,
+    /// The sealed scan of the signed form, base64 (required on paper).
+    pub scan: Option<String>,
+}
+
+/// A printed letter's code, to be checked.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LetterCheckRequest {
+    /// The code as printed on the letter (any case; dashes and spaces do not matter).
+    pub code: String,
+}
+
+/// What the service can say of a printed letter's code: whether a facilitator of the service
+/// approved and printed a letter with it, when, and the letter's fingerprint. Never content.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LetterCheck {
+    /// letter, question or answer.
+    #[schema(schema_with = crate::state::message_kind_schema)]
+    pub kind: MessageKind,
+    /// When a facilitator approved it to be passed on (Unix seconds).
+    pub approved_at: i64,
+    /// When it was printed (Unix seconds).
+    pub printed_at: i64,
+    /// The printed text's salted SHA-256, hex: its fingerprint.
+    pub text_sha256: String,
+    /// The log event of the printing.
+    pub event: u64,
+    /// The facilitator's signed `printing` statement.
+    #[schema(value_type = SignedStatementDoc)]
+    pub printing: SignedStatement,
+    /// The printing facilitator's key card.
+    #[schema(value_type = SignedStatementDoc)]
+    pub facilitator_card: SignedStatement,
+}
+
+/// A letter passed on to a person on paper, for the case's facilitators to print.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PaperLetter {
+    /// The delivery.
+    pub delivery_id: String,
+    /// The message passed on.
+    pub message_id: String,
+    /// letter, question or answer.
+    #[schema(schema_with = crate::state::message_kind_schema)]
+    pub kind: MessageKind,
+    /// held, released (ready to print) or read.
+    pub state: DeliveryState,
+    /// The person on paper.
+    pub recipient: String,
+    /// Their name.
+    pub recipient_name: String,
+    /// When it was passed on (Unix seconds).
+    pub passed_on_at: i64,
+    /// How many times it was printed.
+    pub printed: u64,
 }

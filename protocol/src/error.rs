@@ -105,6 +105,13 @@ error_codes! {
     AlreadyForwarded => "already_forwarded", 409, "this message was already forwarded to that person";
     AlreadyRead => "already_read", 409, "a receipt was already recorded for this delivery";
     AlreadyExists => "already_exists", 409, "that record already exists";
+    NotOnPaper => "not_on_paper", 400, "that person does not take part on paper";
+    OnPaper => "on_paper", 409, "that person takes part on paper, through their facilitator";
+    NotReleased => "not_released", 409, "only a letter passed on and not held can be printed";
+    TooManyChecks => "too_many_checks", 429, "too many checks from here; wait a minute, then try again";
+    NotALetterCode => "not_a_letter_code", 400, "that is not a letter's code: it is twenty letters and digits, in four groups of five";
+    MistypedLetterCode => "mistyped_letter_code", 400, "one of the letters or digits of that code is mistyped: check it against the letter";
+    NoSuchLetter => "no_such_letter", 404, "no letter printed by this service has that code";
     // The server.
     Internal => "internal", 500, "the server could not complete this request; nothing was changed";
     NotDurable => "not_durable", 500, "the server could not be sure this was stored; send it again";

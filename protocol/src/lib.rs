@@ -15,4 +15,4 @@ pub use state::{
     CaseState, Consent, DeliveryKind, DeliveryState, MailKind, MailState, MessageKind,
     MessageState, Notifications, Role, SentState, StaffRole,
 };
-pub use time::{format_time, now};
+pub use time::{format_date, format_time, now, parse_date};

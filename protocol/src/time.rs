@@ -21,6 +21,25 @@ pub fn format_time(ts: i64) -> String {
     }
 }
 
+/// The UTC day of Unix time `ts` in words, as printed on a letter: `5 December 2026`.
+pub fn format_date(ts: i64) -> String {
+    match time::OffsetDateTime::from_unix_timestamp(ts) {
+        Ok(t) => format!("{} {} {}", t.day(), t.month(), t.year()),
+        Err(_) => ts.to_string(),
+    }
+}
+
+/// Unix time at noon UTC of a day written `YYYY-MM-DD`, if it is one.
+pub fn parse_date(text: &str) -> Option<i64> {
+    let mut parts = text.trim().splitn(3, '-');
+    let year: i32 = parts.next()?.parse().ok()?;
+    let month: u8 = parts.next()?.parse().ok()?;
+    let day: u8 = parts.next()?.parse().ok()?;
+    let month = time::Month::try_from(month).ok()?;
+    let date = time::Date::from_calendar_date(year, month, day).ok()?;
+    Some(date.with_hms(12, 0, 0).ok()?.assume_utc().unix_timestamp())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -30,5 +49,14 @@ mod tests {
         assert_eq!(super::format_time(951_782_400), "2000-02-29 00:00");
         assert_eq!(super::format_time(-86_400), "1969-12-31 00:00");
         assert_eq!(super::format_time(i64::MAX), i64::MAX.to_string());
+        assert_eq!(super::format_date(1_790_000_000), "21 September 2026");
+        let noon = super::parse_date("2026-09-21");
+        assert_eq!(
+            noon.map(super::format_time),
+            Some("2026-09-21 12:00".to_owned())
+        );
+        for bad in ["", "2026-13-01", "2026-02-30", "21/09/2026", "2026-09"] {
+            assert_eq!(super::parse_date(bad), None, "{bad}");
+        }
     }
 }

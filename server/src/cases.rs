@@ -63,6 +63,8 @@ pub struct Member {
     pub role: Role,
     /// Their consent (participants).
     pub consent: Consent,
+    /// Whether they take part on paper, through the case's facilitators.
+    pub on_paper: bool,
 }
 
 /// The caller's membership of a case, if any.
@@ -70,18 +72,20 @@ pub async fn member<'e, E>(db: E, case_id: &str, account: &AccountId) -> ApiResu
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    let row =
-        sqlx::query("SELECT role, consent FROM members WHERE case_id = $1 AND account_id = $2")
-            .bind(case_id)
-            .bind(account.as_str())
-            .fetch_optional(db)
-            .await?;
+    let row = sqlx::query(
+        "SELECT role, consent, on_paper FROM members WHERE case_id = $1 AND account_id = $2",
+    )
+    .bind(case_id)
+    .bind(account.as_str())
+    .fetch_optional(db)
+    .await?;
     match row {
         Some(row) => {
             let role: String = row.try_get(0)?;
             Ok(Some(Member {
                 role: role.parse().map_err(ApiError::internal)?,
                 consent: parsed(&row, 1)?,
+                on_paper: row.try_get::<i64, _>(2)? == 1,
             }))
         }
         None => Ok(None),
@@ -213,7 +217,7 @@ pub async fn waiting_for(
         None => waiting.push(Waiting::RiskAssessment),
     }
     let rows = sqlx::query(
-        "SELECT m.account_id, m.role, m.consent, a.display_name FROM members m \
+        "SELECT m.account_id, m.role, m.consent, a.display_name, m.on_paper FROM members m \
          JOIN accounts a ON a.account_id = m.account_id WHERE m.case_id = $1 \
          ORDER BY m.joined_at, m.account_id",
     )
@@ -233,12 +237,13 @@ pub async fn waiting_for(
                 role: parsed(row, 1)?,
                 name: row.try_get(3)?,
             };
-            Ok((person, parsed::<Consent>(row, 2)?))
+            let on_paper = row.try_get::<i64, _>(4)? == 1;
+            Ok((person, parsed::<Consent>(row, 2)?, on_paper))
         })
         .collect::<ApiResult<Vec<_>>>()?;
     // Harmed, then responsible, then supporters, whoever enrolled first.
-    members.sort_by_key(|(p, _)| Role::ALL.iter().position(|r| *r == p.role));
-    let roles: Vec<Role> = members.iter().map(|(p, _)| p.role).collect();
+    members.sort_by_key(|(p, _, _)| Role::ALL.iter().position(|r| *r == p.role));
+    let roles: Vec<Role> = members.iter().map(|(p, _, _)| p.role).collect();
     if !roles.contains(&Role::Facilitator) {
         waiting.push(Waiting::Facilitator);
     }
@@ -249,15 +254,16 @@ pub async fn waiting_for(
     }
     let participants: Vec<_> = members
         .into_iter()
-        .filter(|(p, _)| p.role.is_participant())
+        .filter(|(p, _, _)| p.role.is_participant())
         .collect();
-    for (p, consent) in &participants {
+    for (p, consent, _) in &participants {
         if *consent != Consent::Given {
             waiting.push(Waiting::Consent(p.clone()));
         }
     }
-    for (p, _) in participants {
-        if key_checks && !checked.contains(&p.account) {
+    // A person on paper has no key to check: their facilitators act for them.
+    for (p, _, on_paper) in participants {
+        if key_checks && !on_paper && !checked.contains(&p.account) {
             waiting.push(Waiting::KeyCheck(p));
         }
     }
@@ -398,7 +404,7 @@ pub async fn view(
     let case = load(&mut *conn, case_id).await?;
     let me = viewer.account.as_str();
     let members = sqlx::query(
-        "SELECT m.account_id, a.display_name, m.role, m.consent FROM members m \
+        "SELECT m.account_id, a.display_name, m.role, m.consent, m.on_paper FROM members m \
          JOIN accounts a ON a.account_id = m.account_id WHERE m.case_id = $1 \
          ORDER BY m.joined_at, m.account_id",
     )
@@ -416,6 +422,7 @@ pub async fn view(
             consent: (shown && role.is_participant()).then_some(consent),
             role,
             account_id,
+            on_paper: r.try_get::<i64, _>(4)? == 1,
         })
     })
     .collect::<ApiResult<Vec<_>>>()?;

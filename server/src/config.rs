@@ -55,6 +55,9 @@ pub struct Config {
     /// Whether a case becomes active only once a facilitator has checked every participant's
     /// key (their safety number, read out at a preparation meeting) (`FERRY_REQUIRE_KEY_CHECKS`).
     pub require_key_checks: bool,
+    /// The service's name, as printed at the head of letters for people on paper
+    /// (`FERRY_SERVICE_NAME`).
+    pub service_name: String,
 }
 
 impl Default for Config {
@@ -79,6 +82,7 @@ impl Default for Config {
             mail_max_attempts: 8,
             digest_seconds: 24 * 3600,
             require_key_checks: true,
+            service_name: "Restorative justice service".into(),
         }
     }
 }
@@ -236,6 +240,16 @@ pub struct Overrides {
     #[arg(long, env = "FERRY_REQUIRE_KEY_CHECKS", value_name = "BOOL", global = true, hide_env_values = true,
         value_parser = clap::builder::BoolishValueParser::new())]
     pub require_key_checks: Option<bool>,
+    /// The service's name, printed at the head of letters for people on paper [default:
+    /// Restorative justice service]
+    #[arg(
+        long,
+        env = "FERRY_SERVICE_NAME",
+        value_name = "NAME",
+        global = true,
+        hide_env_values = true
+    )]
+    pub service_name: Option<String>,
 }
 
 impl Overrides {
@@ -265,6 +279,7 @@ impl Overrides {
         set(&mut c.mail_retry_seconds, self.mail_retry_seconds);
         set(&mut c.mail_max_attempts, self.mail_max_attempts);
         set(&mut c.require_key_checks, self.require_key_checks);
+        set(&mut c.service_name, self.service_name);
     }
 }
 

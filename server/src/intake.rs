@@ -51,7 +51,7 @@ impl KeyCards {
         Ok(card)
     }
 
-    /// The verified key card of `account`, if enrolled.
+    /// The verified key card of `account`, if enrolled with keys.
     pub async fn load<'e, E>(&self, db: E, account: &AccountId) -> ApiResult<Option<Arc<KeyCard>>>
     where
         E: sqlx::Executor<'e, Database = sqlx::Any>,
@@ -66,6 +66,10 @@ impl KeyCards {
         match row {
             Some(row) => {
                 let bytes: Vec<u8> = row.try_get(0)?;
+                // A person on paper has an account but no keys.
+                if bytes.is_empty() {
+                    return Ok(None);
+                }
                 Ok(Some(self.verified(account, &bytes)?))
             }
             None => Ok(None),
@@ -97,7 +101,7 @@ pub fn verify_as<T: Statement>(
     card: &KeyCard,
     statement: &SignedStatement,
 ) -> ApiResult<T> {
-    statement.expect_kind(T::KIND)?;
+    statement.expect_kind_of::<T>()?;
     if &statement.signer != account {
         return Err(not_yours());
     }

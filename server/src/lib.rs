@@ -17,6 +17,7 @@ pub mod init;
 pub mod intake;
 pub mod log_store;
 pub mod mail;
+pub mod rate;
 pub mod routes;
 pub mod sql;
 pub mod states;
@@ -52,6 +53,8 @@ pub struct AppState {
     pub submissions: commit::Committer<routes::submit::Submission>,
     /// SQLite's write-ahead log, which the committer's batches reach the disk through.
     pub wal: Option<Arc<wal::Wal>>,
+    /// How often anyone may check a printed letter's code.
+    pub letter_checks: Arc<rate::RateLimit>,
 }
 
 impl AppState {
@@ -98,9 +101,19 @@ impl AppState {
             server_identity: Arc::new(identity),
             server_card: Arc::new(card),
             key_cards: Arc::default(),
+            letter_checks: Arc::new(rate::RateLimit::per_minute(
+                LETTER_CHECKS_PER_ADDRESS,
+                LETTER_CHECKS_IN_ALL,
+            )),
         })
     }
 }
+
+/// Checks of printed letters' codes one address may make a minute.
+pub const LETTER_CHECKS_PER_ADDRESS: u32 = 10;
+
+/// Checks of printed letters' codes everyone together may make a minute.
+pub const LETTER_CHECKS_IN_ALL: u32 = 600;
 
 /// Serves the API on `listener` until `shutdown` completes.
 pub async fn serve(
@@ -117,7 +130,8 @@ pub async fn serve(
             None
         }
     };
-    let result = axum::serve(listener, routes::router(state))
+    let app = routes::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let result = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
     signer.abort();

@@ -56,6 +56,7 @@ pub(crate) fn draft(a: &Account, case: &str, to: Role, body: &str, id: Id) -> Le
         created_at: ferry_server::now(),
         body: body.into(),
         attachments: vec![],
+        entered_by: None,
     }
 }
 
@@ -260,7 +261,7 @@ fn the_responsible_person_cannot_address_the_harmed_person_directly() {
         &responsible.identity,
         ForwardRequest {
             original: &opened,
-            recipient: &harmed_card,
+            recipient: (&harmed_card).into(),
             redacted_body: None,
             co_facilitators: &[],
             attachments: vec![],

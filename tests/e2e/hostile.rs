@@ -143,6 +143,7 @@ fn an_attachment_name_that_climbs_out_of_the_folder_is_refused() {
         attachments: opened.letter.attachments.clone(),
         redacted_by: facilitator.identity.account_id().clone(),
         original_letter_sha256: opened.signed_letter.body_hash(),
+        entered_by: None,
     };
     let payload = seal::seal_signed(
         &facilitator.identity,

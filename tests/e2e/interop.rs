@@ -44,6 +44,7 @@ fn a_sealed_message_opens_with_the_reference_age_implementation() {
         created_at: 1_790_000_000,
         body: "Did you know our children were asleep upstairs?".into(),
         attachments: vec![],
+        entered_by: None,
     };
     let sealed = seal::seal(&harmed, &letter, 1, vec![], &[facilitator.recipient()]).unwrap();
 

@@ -14,6 +14,7 @@ mod keys;
 mod lifecycle;
 mod mail;
 mod page;
+mod paper;
 mod postgres;
 mod privacy;
 mod replicas;

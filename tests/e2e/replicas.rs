@@ -115,6 +115,7 @@ fn author(
             created_at: ferry_server::now(),
             body: format!("letter {i}"),
             attachments: vec![],
+            entered_by: None,
         };
         let sealed = seal::seal(&me.account.identity, &letter, seq, vec![], &facilitators).unwrap();
         let req = SubmitRequest {
@@ -189,7 +190,7 @@ fn facilitator(
                 &me.account.identity,
                 ForwardRequest {
                     original: &opened,
-                    recipient,
+                    recipient: recipient.into(),
                     redacted_body: None,
                     co_facilitators: &[],
                     attachments: vec![],

@@ -420,6 +420,7 @@ fn process_rule_violations_written_into_the_database_are_reported() {
         created_at: now,
         body: "x".into(),
         attachments: vec![],
+        entered_by: None,
     };
     let fac = w.facilitator.account();
     let sealed = seal::seal(

@@ -6,6 +6,7 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use ferry_crypto::actions::{Enrolment, Invitation, RiskOutcome};
+use ferry_crypto::paper::PaperMember;
 use ferry_crypto::{KeyCard, MessageKind, Role, Sha256Hash, StatementKind};
 use ferry_protocol::{CaseState, Consent, DeliveryKind, DeliveryState, MessageState};
 use serde::de::DeserializeOwned;
@@ -19,6 +20,8 @@ pub(crate) struct Member {
     pub consent: Consent,
     /// Whether they hold what is passed on to them.
     pub holding: bool,
+    /// Whether they take part on paper, through the case's facilitators.
+    pub on_paper: bool,
 }
 
 /// A message of a case.
@@ -28,12 +31,16 @@ pub(crate) struct Message {
     pub recipient_role: Role,
     pub sha: Sha256Hash,
     pub attachments: usize,
+    /// Entered for a person on paper (its first attachment is the scan of their original).
+    pub entered: bool,
     /// `InReview` until decided (the events cannot tell uploading from in review).
     pub state: MessageState,
 }
 
 /// Something approved for a person: a forwarded message, or a returned one's note.
 pub(crate) struct Delivery {
+    /// The body hash of the forward or return that made it.
+    pub approval: Sha256Hash,
     pub message_id: String,
     pub kind: DeliveryKind,
     pub recipient: String,
@@ -121,7 +128,8 @@ impl State {
             && self.members.values().any(|m| m.role == Role::Harmed)
             && self.members.values().any(|m| m.role == Role::Responsible)
             && participants.all(|(account, m)| {
-                m.consent == Consent::Given && (!self.key_checks || self.verified.contains(account))
+                m.consent == Consent::Given
+                    && (!self.key_checks || m.on_paper || self.verified.contains(account))
             })
     }
 }
@@ -181,6 +189,8 @@ pub(crate) struct Replayer<'a> {
     staff: StaffRoll,
     /// Every case seen, by id.
     pub cases: HashMap<String, CaseReplay>,
+    /// The names of people on paper (who have no key card to name them), by account.
+    paper_names: HashMap<String, String>,
     /// Every problem found, in log order, with the case it concerns (none: the log's staff).
     pub problems: Vec<(Option<String>, String)>,
 }
@@ -196,6 +206,7 @@ impl<'a> Replayer<'a> {
             key_checks,
             staff: StaffRoll::default(),
             cases: HashMap::new(),
+            paper_names: HashMap::new(),
             problems: vec![],
         }
     }
@@ -203,16 +214,27 @@ impl<'a> Replayer<'a> {
     /// Replays the next event of the log; `cards` holds the key cards known so far.
     pub fn event(&mut self, e: &Event, cards: &HashMap<String, KeyCard>) {
         let found: Problems = RefCell::new(vec![]);
+        if e.leaf.statement.kind == StatementKind::PaperMember
+            && let Ok(p) = serde_json::from_slice::<PaperMember>(&e.leaf.statement.body)
+        {
+            self.paper_names
+                .entry(p.person.to_string())
+                .or_insert(p.display_name);
+        }
+        // Lent to the names for this event, then kept again.
+        let paper_names = std::mem::take(&mut self.paper_names);
         let name = |a: &str| {
             cards
                 .get(a)
                 .map(|c| c.display_name().to_owned())
+                .or_else(|| paper_names.get(a).cloned())
                 .unwrap_or_else(|| short(a))
         };
         match e.leaf.case_id.as_deref() {
             None => staff_event(e, &mut self.staff, self.server, &name, &found),
             Some(case_id) => self.case_event(case_id, e, &name, &found),
         }
+        self.paper_names = paper_names;
         let case = &e.leaf.case_id;
         self.problems
             .extend(found.into_inner().into_iter().map(|p| (case.clone(), p)));

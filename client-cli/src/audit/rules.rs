@@ -14,6 +14,8 @@ use ferry_crypto::{MessageKind, Role, Sha256Hash, StatementKind};
 use ferry_protocol::{CaseState, Consent, DeliveryKind, DeliveryState, MessageState};
 use serde::de::DeserializeOwned;
 
+mod paper;
+
 use super::Event;
 use super::replay::{Delivery, Member, Message, Problems, StaffRoll, State, parse, short};
 
@@ -103,7 +105,12 @@ pub(super) fn apply(cx: &mut Cx) -> String {
         StatementKind::Withdrawal => cx.parse::<Withdrawal>().map(|_| consent(cx, false)),
         StatementKind::Hold => cx.parse().map(|h| hold(cx, h)),
         StatementKind::KeyVerification => cx.parse().map(|k| key_verification(cx, k)),
-        StatementKind::Submission => cx.parse().map(|env| submission(cx, env)),
+        StatementKind::Submission | StatementKind::EnteredSubmission => {
+            cx.parse().map(|env| submission(cx, env))
+        }
+        StatementKind::PaperMember => cx.parse().map(|p| paper::member(cx, p)),
+        StatementKind::PaperConsent => cx.parse().map(|p| paper::consent(cx, p)),
+        StatementKind::Printing => cx.parse().map(|p| paper::printing(cx, p)),
         StatementKind::Forward => cx.parse().map(|f| forward(cx, f)),
         StatementKind::Return => cx.parse::<Return>().map(|r| {
             let decided = Decision {
@@ -182,6 +189,7 @@ fn allocation(cx: &mut Cx, a: Allocation) -> String {
         role: Role::Facilitator,
         consent: Consent::None,
         holding: false,
+        on_paper: false,
     };
     cx.case.members.insert(fac.to_owned(), member);
     if cx.case.is(CaseState::Referred) {
@@ -209,6 +217,7 @@ fn enrolment(cx: &mut Cx, en: Enrolment) -> String {
                 role,
                 consent: Consent::None,
                 holding: false,
+                on_paper: false,
             };
             cx.case.members.insert(cx.signer().to_owned(), member);
             format!("enrolled as {}", role.a_person())
@@ -323,7 +332,22 @@ fn hold(cx: &mut Cx, h: Hold) -> String {
 /// case at once.
 fn consent(cx: &mut Cx, given: bool) -> String {
     let signer = cx.signer().to_owned();
-    match cx.case.members.get_mut(&signer) {
+    if cx.case.members.get(&signer).is_some_and(|m| m.on_paper) {
+        cx.problem(format!(
+            "{} takes part on paper, yet consent was signed with a key of theirs",
+            (cx.name)(&signer)
+        ));
+    }
+    set_consent(cx, &signer, given);
+    if given {
+        return "consent given".into();
+    }
+    "consent withdrawn: the case pauses".into()
+}
+
+/// Records `account`'s consent or withdrawal, which pauses an active case at once.
+fn set_consent(cx: &mut Cx, account: &str, given: bool) {
+    match cx.case.members.get_mut(account) {
         Some(m) if m.role.is_participant() => {
             m.consent = if given {
                 Consent::Given
@@ -333,16 +357,12 @@ fn consent(cx: &mut Cx, given: bool) -> String {
         }
         _ => cx.problem(format!(
             "{} is not a participant of this case",
-            (cx.name)(&signer)
+            (cx.name)(account)
         )),
     }
-    if given {
-        return "consent given".into();
-    }
-    if cx.case.is(CaseState::Active) {
+    if !given && cx.case.is(CaseState::Active) {
         cx.case.case_state = Some(CaseState::Paused);
     }
-    "consent withdrawn: the case pauses".into()
 }
 
 /// Only a facilitator allocated to the case checks a participant's key.
@@ -362,23 +382,28 @@ fn key_verification(cx: &mut Cx, k: KeyVerification) -> String {
     )
 }
 
-/// A participant who has consented writes while the case is active; an answer answers a
-/// question that was forwarded to its author (released, not held or cancelled).
+/// A participant who has consented writes while the case is active (or, for a person on
+/// paper, a facilitator allocated to the case enters what they wrote by hand); an answer
+/// answers a question that was forwarded to its author (released, not held or cancelled).
 fn submission(cx: &mut Cx, env: Envelope) -> String {
-    let signer = cx.signer().to_owned();
-    match cx.case.members.get(&signer) {
+    let author = env.author.to_string();
+    let name = (cx.name)(&author);
+    if env.entered_by.is_some() {
+        paper::entered(cx, &author);
+    } else if cx.case.members.get(&author).is_some_and(|m| m.on_paper) {
+        cx.problem(format!(
+            "{name} takes part on paper, yet a message was signed with a key of theirs"
+        ));
+    }
+    match cx.case.members.get(&author) {
         Some(m) if m.role.is_participant() => {
             if m.consent != Consent::Given {
                 cx.problem(format!(
-                    "{} wrote before consenting (or after withdrawing)",
-                    cx.signer_name()
+                    "{name} wrote before consenting (or after withdrawing)"
                 ));
             }
         }
-        _ => cx.problem(format!(
-            "{} wrote a message but is not a participant",
-            cx.signer_name()
-        )),
+        _ => cx.problem(format!("{name} wrote a message but is not a participant")),
     }
     if !cx.case.is(CaseState::Active) {
         let state = cx.case.state_name();
@@ -389,7 +414,7 @@ fn submission(cx: &mut Cx, env: Envelope) -> String {
     if env.kind == MessageKind::Answer {
         let question = env.in_reply_to.as_ref().map(|q| q.to_string());
         let question = question.unwrap_or_default();
-        if !answers_forwarded_question(cx.case, &question, &signer) {
+        if !answers_forwarded_question(cx.case, &question, &author) {
             cx.problem(format!(
                 "answer {} refers to {}, which is not a question forwarded to its author",
                 short(env.message_id.as_str()),
@@ -399,8 +424,16 @@ fn submission(cx: &mut Cx, env: Envelope) -> String {
     }
     let line = cx.line(|| {
         let answers = env.in_reply_to.as_ref();
+        let entered = match (&env.entered_by, &env.scan_sha256) {
+            (Some(by), Some(scan)) => format!(
+                ", written by hand by {name} and entered by {} (scan sha256 {})",
+                (cx.name)(by.as_str()),
+                short(&scan.to_hex())
+            ),
+            _ => String::new(),
+        };
         format!(
-            "{} {} for the {} ({} bytes, sha256 {}){}",
+            "{} {} for the {} ({} bytes, sha256 {}){}{entered}",
             env.kind,
             short(env.message_id.as_str()),
             env.recipient_role,
@@ -413,7 +446,8 @@ fn submission(cx: &mut Cx, env: Envelope) -> String {
     });
     let message = Message {
         kind: env.kind,
-        author: signer,
+        author,
+        entered: env.entered_by.is_some(),
         recipient_role: env.recipient_role,
         sha: env.ciphertext_sha256,
         attachments: env.attachments.len(),
@@ -477,6 +511,7 @@ fn forward(cx: &mut Cx, f: Forward) -> String {
         m.state = MessageState::Forwarded;
     }
     cx.case.deliveries.push(Delivery {
+        approval: cx.event.leaf.statement.body_hash(),
         message_id: f.message_id.to_string(),
         kind: DeliveryKind::Forward,
         recipient: recipient.to_owned(),
@@ -494,7 +529,7 @@ fn forwarded_as_submitted(cx: &Cx, f: &Forward, m: &Message) {
     if m.sha != f.original_sha256 {
         cx.problem(format!("forward of {id} names a different original"));
     }
-    if let Err(err) = f.check_decisions(Some(m.attachments)) {
+    if let Err(err) = f.check_decisions(Some(m.attachments), m.entered) {
         cx.problem(format!(
             "forward of {id} does not account for each of its {} attachment(s): {err}",
             m.attachments
@@ -564,6 +599,7 @@ fn decision(cx: &mut Cx, d: Decision) -> String {
         ));
     }
     let report = cx.report();
+    let approval = cx.event.leaf.statement.body_hash();
     let s = &mut *cx.case;
     match s.messages.get_mut(&d.message) {
         Some(m) if m.sha == d.original => {
@@ -572,6 +608,7 @@ fn decision(cx: &mut Cx, d: Decision) -> String {
                 let author = m.author.clone();
                 let status = s.delivery_status(&author);
                 s.deliveries.push(Delivery {
+                    approval,
                     message_id: d.message.clone(),
                     kind: DeliveryKind::Return,
                     recipient: author,

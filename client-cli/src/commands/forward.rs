@@ -9,10 +9,12 @@ use std::io::{BufReader, Seek};
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use ferry_crypto::Recipient;
 use ferry_crypto::attachment::{reseal_attachment, seal_attachment};
-use ferry_crypto::forward::{self, AttachmentDecision, ForwardRequest, ForwardedAttachment};
+use ferry_crypto::forward::{
+    self, Addressee, AttachmentDecision, ForwardRequest, ForwardedAttachment,
+};
 use ferry_crypto::seal::AttachmentRef;
+use ferry_crypto::{AccountId, Recipient};
 use ferry_protocol::{Accepted, CaseView, DecisionRequest, DeliveryState, MemberView};
 
 use super::review::{Reviewed, co_facilitators, redacted, show_review};
@@ -446,9 +448,17 @@ fn send(
     choices: Vec<Choice>,
 ) -> Result<()> {
     let account = &r.account;
-    let recipient_card = account.card(&to.account_id)?;
+    // A person on paper has no keys: what is passed on to them is sealed to the facilitators,
+    // who print it for them.
+    let recipient_card = match to.on_paper {
+        true => None,
+        false => Some(account.card(&to.account_id)?),
+    };
+    let on_paper = AccountId::try_from(to.account_id.clone())?;
     let co_facilitators = co_facilitators(account, view)?;
-    let recipients: Vec<Recipient> = std::iter::once(recipient_card.recipient().clone())
+    let recipients: Vec<Recipient> = recipient_card
+        .iter()
+        .map(|c| c.recipient().clone())
         .chain(co_facilitators.iter().cloned())
         .collect();
     let decisions: Vec<AttachmentDecision> = choices.iter().map(Choice::decision).collect();
@@ -500,7 +510,10 @@ fn send(
         &account.identity,
         ForwardRequest {
             original: &r.opened,
-            recipient: &recipient_card,
+            recipient: match &recipient_card {
+                Some(card) => card.into(),
+                None => Addressee::OnPaper(&on_paper),
+            },
             redacted_body,
             attachments,
             co_facilitators: &co_facilitators,
@@ -537,9 +550,10 @@ fn send(
         "attachments": decisions.iter().map(|d| d.as_str()).collect::<Vec<_>>(),
     }))?;
     out.line(format!(
-        "Forwarded {id} to {} ({}){}: {}.",
+        "Forwarded {id} to {} ({}{}){}: {}.",
         to.display_name,
         to.role,
+        if to.on_paper { ", on paper" } else { "" },
         if redacted {
             ", redacted"
         } else {
@@ -549,10 +563,17 @@ fn send(
             Ok(DeliveryState::Held) => {
                 "held (the case is paused, or the recipient asked to hold anything new)"
             }
+            Ok(DeliveryState::Released) if to.on_paper => "ready to print",
             Ok(DeliveryState::Released) => "delivered",
             _ => state.as_str(),
         }
     ))?;
+    if to.on_paper && state == DeliveryState::Released.as_str() {
+        out.line(format!(
+            "Print it for them with `ferry paper print {id} --case {}`.",
+            r.case
+        ))?;
+    }
     Ok(())
 }
 

@@ -1,20 +1,20 @@
 //! Participants' commands: consent, withdraw, write, read. Messages are sealed on this
 //! machine to the case's facilitators; what arrives is verified before it is shown.
 
-use std::io::{BufReader, Seek};
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use ferry_crypto::actions::{Consent, Hold, Note, ReadReceipt, Withdrawal};
-use ferry_crypto::attachment::{open_attachment, seal_attachment};
+use ferry_crypto::attachment::open_attachment;
 use ferry_crypto::forward::{AttachmentDecision, Forward, open_forwarded};
 use ferry_crypto::seal::{self, Letter};
 use ferry_crypto::{FORMAT_VERSION, Id, KeyCard, MessageKind, Role, Sha256Hash};
 use ferry_protocol::{
     Accepted, CaseState, CaseView, DeliveryDetail, DeliveryKind, DeliveryState, DeliverySummary,
-    KeyCards, SentMessage, SentState, SubmitRequest,
+    SentMessage, SentState, SubmitRequest,
 };
 
+use super::sealing::{self, SealedFiles};
 use crate::account::Account;
 use crate::client::{b64, now, to_b64};
 use crate::env::Env;
@@ -219,43 +219,9 @@ impl Write {
         if body.trim().is_empty() {
             bail!("the message is empty; nothing was sent");
         }
-        let cards: KeyCards = account
-            .client
-            .get(&format!("/v1/cases/{case}/facilitators"))?;
-        let facilitators = cards
-            .key_cards
-            .into_iter()
-            .map(|c| KeyCard::verify(c).context("a facilitator's key card does not verify"))
-            .collect::<Result<Vec<_>>>()?;
-        if facilitators.is_empty() {
-            bail!("this case has no facilitator yet; nothing was sent");
-        }
+        let facilitators = sealing::facilitators(&account, &case)?;
         let recipients: Vec<_> = facilitators.iter().map(|c| c.recipient().clone()).collect();
-        let mut sealed_files = vec![];
-        let mut refs = vec![];
-        let mut blobs = vec![];
-        for path in &self.attach {
-            let name = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .context("an attachment needs a plain file name")?;
-            let file = std::fs::File::open(path)
-                .with_context(|| format!("cannot open {}", path.display()))?;
-            let len = file.metadata().map(|m| m.len()).ok();
-            let bar = transfer::bar(len, &format!("encrypting {name}"), env);
-            let mut tmp = tempfile::NamedTempFile::new_in(transfer::scratch(env)?)?;
-            let sealed = seal_attachment(
-                &account.identity,
-                &recipients,
-                name,
-                bar.wrap_read(BufReader::new(file)),
-                tmp.as_file_mut(),
-            )?;
-            bar.finish_and_clear();
-            refs.push(sealed.plaintext);
-            blobs.push(sealed.blob);
-            sealed_files.push(tmp);
-        }
+        let files = SealedFiles::seal(env, &account.identity, &recipients, &self.attach)?;
         let message_id = Id::random();
         let letter = Letter {
             v: FORMAT_VERSION,
@@ -267,8 +233,10 @@ impl Write {
             in_reply_to: self.in_reply_to.as_deref().map(Id::try_from).transpose()?,
             created_at: now(),
             body,
-            attachments: refs,
+            attachments: files.refs.clone(),
+            entered_by: None,
         };
+        let blobs = files.blobs.clone();
         let sealed = seal::seal(&account.identity, &letter, me.next_seq, blobs, &recipients)?;
         let mut accepted: Accepted = account.client.post(
             &format!("/v1/cases/{case}/messages"),
@@ -277,19 +245,8 @@ impl Write {
                 ciphertext: to_b64(&sealed.ciphertext),
             },
         )?;
-        for (i, mut tmp) in sealed_files.into_iter().enumerate() {
-            tmp.as_file_mut().rewind()?;
-            let len = tmp.as_file().metadata().map(|m| m.len()).ok();
-            let bar = transfer::bar(
-                len,
-                &format!("uploading {}", letter.attachments[i].name),
-                env,
-            );
-            accepted = account.client.put_stream(
-                &format!("/v1/cases/{case}/messages/{message_id}/attachments/{i}"),
-                &mut bar.wrap_read(BufReader::new(tmp.as_file())),
-            )?;
-            bar.finish_and_clear();
+        if let Some(last) = files.upload(env, &account, &case, &message_id)? {
+            accepted = last;
         }
         out.json(&serde_json::json!({"message_id": message_id, "case_id": case, "state": accepted.state}))?;
         out.line(format!(
@@ -361,16 +318,31 @@ impl Read {
                 &case,
             )
             .context("this message failed verification and is not shown")?;
-            let author_role = view
+            let author_member = view
                 .members
                 .iter()
-                .find(|m| m.account_id == delivered.author.as_str())
+                .find(|m| m.account_id == delivered.author.as_str());
+            let author_role = author_member
                 .map(|m| m.role.to_string())
                 .unwrap_or_default();
+            // Written by hand: typed up by a facilitator of the case, for a person on paper.
+            if let Some(by) = &delivered.entered_by {
+                anyhow::ensure!(
+                    view.members
+                        .iter()
+                        .any(|m| m.role == Role::Facilitator && m.account_id == by.as_str())
+                        && author_member.is_some_and(|m| m.on_paper),
+                    "this was typed up by someone who may not act for its author; it is not shown"
+                );
+            }
+            let author_name = author_member
+                .map(|m| m.display_name.clone())
+                .unwrap_or_else(|| author.display_name().to_owned());
             if out.json {
                 out.json(&serde_json::json!({
                     "kind": delivered.kind, "message_id": delivered.forward.message_id,
-                    "author": delivered.author, "author_name": author.display_name(),
+                    "author": delivered.author, "author_name": author_name,
+                    "entered_by": delivered.entered_by,
                     "in_reply_to": delivered.in_reply_to, "body": delivered.body,
                     "redacted": delivered.redacted, "approved_by": facilitator.display_name(),
                     "attachments": delivered.attachments,
@@ -381,7 +353,7 @@ impl Read {
                 "{} {} from {} ({author_role}), written {} UTC",
                 capitalise(delivered.kind.as_str()),
                 delivered.forward.message_id,
-                author.display_name(),
+                author_name,
                 time(delivered.created_at)
             ))?;
             if let Some(q) = &delivered.in_reply_to {
@@ -392,13 +364,25 @@ impl Read {
                 facilitator.display_name(),
                 time(delivered.forward.created_at)
             ))?;
+            let scan = delivered.entered_by.is_some();
+            if scan {
+                out.line(format!(
+                    "  written by hand by {author_name} and typed up by {} (facilitator) — signature verified",
+                    author.display_name()
+                ))?;
+                let decisions = &delivered.forward.attachment_decisions;
+                out.line(if decisions.first() == Some(&AttachmentDecision::Dropped) {
+                    "  the handwritten page stays with the facilitator"
+                } else {
+                    "  attachment #0 is the scan of the handwritten page"
+                })?;
+            }
             out.line(if delivered.redacted {
                 "  the facilitator edited this message before passing it on".to_owned()
+            } else if scan {
+                "  these are their words, as the facilitator typed them up".to_owned()
             } else {
-                format!(
-                    "  {}'s own signature verified: these are their exact words",
-                    author.display_name()
-                )
+                format!("  {author_name}'s own signature verified: these are their exact words")
             })?;
             out.line("")?;
             for line in delivered.body.lines() {
@@ -408,7 +392,7 @@ impl Read {
                 .into_iter()
                 .enumerate()
             {
-                if let Some(what) = what {
+                if let Some(what) = what.filter(|_| !(scan && i == 0)) {
                     out.line(format!("  the author's attachment #{i} {what}"))?;
                 }
             }

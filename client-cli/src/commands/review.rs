@@ -6,7 +6,7 @@ use ferry_crypto::actions::{Escalate, KeyVerification, Note, Return, Withhold, W
 use ferry_crypto::seal::{self, Expect, OpenedMessage};
 use ferry_crypto::{FORMAT_VERSION, Id, KeyCard, Role, Sha256Hash};
 use ferry_protocol::{
-    Accepted, CaseView, DecisionRequest, DeliveryKind, DeliveryState, DeliverySummary,
+    Accepted, CaseView, DecisionRequest, DeliveryKind, DeliveryState, DeliverySummary, MemberView,
     MessageDetail, MessageSummary, WithholdRequest,
 };
 
@@ -117,13 +117,31 @@ pub fn find_message(
     bail!("no message {message} in your cases")
 }
 
-/// Opens and fully verifies a message the caller may read.
+/// Opens and fully verifies a message the caller may read. The key card returned is that of
+/// whoever signed it: its author, or, for a person on paper, the facilitator of the case who
+/// entered it.
 pub fn open_message(
     account: &Account,
     case: &Id,
     detail: &MessageDetail,
 ) -> Result<(OpenedMessage, KeyCard)> {
-    let author = account.card(&detail.summary.author)?;
+    let signer = detail.envelope.signer.as_str();
+    if signer != detail.summary.author {
+        // Entered for a person on paper: only by a facilitator of the case, for a member of it
+        // who takes part on paper.
+        let view: CaseView = account.client.get(&format!("/v1/cases/{case}"))?;
+        let is = |account: &str, ok: &dyn Fn(&MemberView) -> bool| {
+            view.members
+                .iter()
+                .any(|m| m.account_id == account && ok(m))
+        };
+        anyhow::ensure!(
+            is(signer, &|m| m.role == Role::Facilitator)
+                && is(&detail.summary.author, &|m| m.on_paper),
+            "this message was entered by someone who may not act for its author; it is not shown"
+        );
+    }
+    let author = account.card(signer)?;
     let message_id = Id::try_from(detail.summary.message_id.as_str())?;
     let kind = detail.summary.kind;
     let role = detail.summary.recipient_role;
@@ -140,6 +158,10 @@ pub fn open_message(
         },
     )
     .context("this message failed verification and was not shown")?;
+    anyhow::ensure!(
+        opened.envelope.author.as_str() == detail.summary.author,
+        "this message names another author than the server says; it is not shown"
+    );
     Ok((opened, author))
 }
 
@@ -336,12 +358,22 @@ pub(crate) fn show_review(
         "Message {} in case {} — signature verified",
         s.message_id, r.case
     ))?;
-    out.line(format!(
-        "  from      {} ({}), safety number {}",
-        s.author_name,
-        s.author_role,
-        r.author.fingerprint().safety_number()
-    ))?;
+    match &letter.entered_by {
+        None => out.line(format!(
+            "  from      {} ({}), safety number {}",
+            s.author_name,
+            s.author_role,
+            r.author.fingerprint().safety_number()
+        ))?,
+        Some(_) => out.line(format!(
+            "  from      {} ({}), written by hand and typed up by {} (safety number {}); \
+             attachment #0 is the scan",
+            s.author_name,
+            s.author_role,
+            r.author.display_name(),
+            r.author.fingerprint().safety_number()
+        ))?,
+    }
     out.line(format!(
         "  kind      {} for the {}",
         s.kind,

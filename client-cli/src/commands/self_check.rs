@@ -54,6 +54,7 @@ impl Cmd {
             created_at: now,
             body: "Why did you pick our house? My phone is 07700 900461.".into(),
             attachments: vec![],
+            entered_by: None,
         };
         let sealed = seal::seal(&harmed, &question, 1, vec![], &[facilitator.recipient()])?;
         say(format!(
@@ -92,7 +93,7 @@ impl Cmd {
             &facilitator,
             ForwardRequest {
                 original: &opened,
-                recipient: responsible_card,
+                recipient: (responsible_card).into(),
                 redacted_body: Some("Why did you pick our house? My phone is [removed].".into()),
                 co_facilitators: &[],
                 attachments: vec![],

@@ -83,6 +83,7 @@ pub fn letter(case: &Id, author: &Identity, kind: MessageKind, to: Role, body: &
         created_at: NOW,
         body: body.to_owned(),
         attachments: vec![],
+        entered_by: None,
     }
 }
 

@@ -68,7 +68,7 @@ fn request<'a>(
 ) -> ForwardRequest<'a> {
     ForwardRequest {
         original: opened,
-        recipient,
+        recipient: recipient.into(),
         redacted_body: None,
         attachments,
         co_facilitators: &[],
@@ -196,7 +196,7 @@ fn every_attachment_needs_a_decision_and_they_must_agree() {
     let mut lie: Forward = fwd.forward.open(&card(&case.facilitator)).unwrap();
     lie.redacted = false;
     let forged = case.facilitator.sign(&lie).unwrap();
-    assert!(lie.check_decisions(Some(2)).is_err());
+    assert!(lie.check_decisions(Some(2), false).is_err());
     let err = forward::open_forwarded(
         &case.responsible,
         &forged,
@@ -209,7 +209,7 @@ fn every_attachment_needs_a_decision_and_they_must_agree() {
     assert!(err.to_string().contains("redacted"), "{err}");
     let mut short: Forward = fwd.forward.open(&card(&case.facilitator)).unwrap();
     short.attachment_decisions.pop();
-    assert!(short.check_decisions(Some(2)).is_err());
+    assert!(short.check_decisions(Some(2), false).is_err());
 }
 
 #[test]

@@ -65,7 +65,7 @@ proptest! {
         let opened = case.open_as_facilitator(&sealed).unwrap();
         let fwd = forward::forward(&case.facilitator, ForwardRequest {
             original: &opened,
-            recipient: &card(&case.responsible),
+            recipient: (&card(&case.responsible)).into(),
             redacted_body: redacted_body.clone(),
             co_facilitators: &[case.co_facilitator.recipient()],
             attachments: vec![],
@@ -99,7 +99,7 @@ fn unredacted_forward_carries_the_authors_own_signature() {
         &case.facilitator,
         ForwardRequest {
             original: &opened,
-            recipient: &card(&case.responsible),
+            recipient: (&card(&case.responsible)).into(),
             redacted_body: None,
             co_facilitators: &[],
             attachments: vec![],

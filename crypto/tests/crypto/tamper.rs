@@ -326,7 +326,7 @@ fn a_forward_signed_by_someone_else_or_tampered_fails_for_the_recipient() {
         &case.facilitator,
         ForwardRequest {
             original: &opened,
-            recipient: &card(&case.responsible),
+            recipient: (&card(&case.responsible)).into(),
             redacted_body: Some("Why our [house]?".into()),
             co_facilitators: &[],
             attachments: vec![],
@@ -399,7 +399,7 @@ fn a_forward_claiming_unredacted_must_carry_the_authors_letter() {
         &case.facilitator,
         forward::ForwardRequest {
             original: &opened,
-            recipient: &card(&case.responsible),
+            recipient: (&card(&case.responsible)).into(),
             redacted_body: Some("Other words".into()),
             co_facilitators: &[],
             attachments: vec![],

@@ -122,6 +122,7 @@ fn regenerate_vectors() {
         created_at: at,
         body: QUESTION.into(),
         attachments: vec![],
+        entered_by: None,
     };
     let sealed = seal::seal(&harmed, &letter, 1, vec![], &[facilitator.recipient()]).unwrap();
     write("question.envelope.json", &sealed.envelope.to_json());
@@ -138,7 +139,7 @@ fn regenerate_vectors() {
         &facilitator,
         ForwardRequest {
             original: &opened,
-            recipient: &responsible.key_card(at).unwrap(),
+            recipient: (&responsible.key_card(at).unwrap()).into(),
             redacted_body: Some(REDACTED.into()),
             co_facilitators: &[],
             attachments: vec![],

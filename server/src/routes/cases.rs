@@ -8,6 +8,7 @@ use ferry_crypto::actions::{
     Invitation, InvitationCode, KeyVerification, RiskAssessment, RiskOutcome, Withdrawal,
     invitation_hash, plausible_invitation_code,
 };
+use ferry_crypto::paper::{PaperConsent, PaperMember, Printing};
 use ferry_crypto::{AccountId, Role, SignedStatement};
 use sqlx::Row;
 
@@ -27,7 +28,7 @@ const MAX_INVITATION_SECONDS: i64 = 30 * 24 * 3600;
 
 const ANY_MEMBER: &[Role] = &Role::ALL;
 
-fn same_case(path: &str, signed: &ferry_crypto::Id) -> ApiResult<()> {
+pub(super) fn same_case(path: &str, signed: &ferry_crypto::Id) -> ApiResult<()> {
     if signed.as_str() == path {
         Ok(())
     } else {
@@ -38,7 +39,7 @@ fn same_case(path: &str, signed: &ferry_crypto::Id) -> ApiResult<()> {
     }
 }
 
-async fn finish(
+pub(super) async fn finish(
     config: &crate::Config,
     mut tx: Tx<'static>,
     case_id: Option<&str>,
@@ -63,7 +64,9 @@ async fn finish(
 }
 
 /// A signed action on one case (a coordinator's or a participant's).
-trait CaseAct: ferry_crypto::Statement + ferry_crypto::actions::Sequenced {
+pub(super) trait CaseAct:
+    ferry_crypto::Statement + ferry_crypto::actions::Sequenced
+{
     fn case_id(&self) -> &ferry_crypto::Id;
 }
 
@@ -83,21 +86,26 @@ case_act!(
     StateChange,
     ConsentGiven,
     Withdrawal,
-    Hold
+    Hold,
+    PaperMember,
+    PaperConsent,
+    Printing
 );
 
 /// Who may take an action on a case.
 #[derive(Clone, Copy)]
-enum By {
+pub(super) enum By {
     /// A coordinator of the service.
     Coordinator,
     /// A participant of the case (harmed, responsible or supporter).
     Participant,
+    /// A facilitator allocated to the case.
+    Facilitator,
 }
 
 /// Begins an action on a case: the caller may take it, the statement is theirs, signed, in
 /// sequence and about this case, and the case is not closed.
-async fn begin_case_act<T: CaseAct>(
+pub(super) async fn begin_case_act<T: CaseAct>(
     app: &AppState,
     caller: &Caller,
     case_id: &str,
@@ -108,9 +116,13 @@ async fn begin_case_act<T: CaseAct>(
         caller.require_staff(StaffRole::Coordinator)?;
     }
     let mut tx = db::begin_write(&app.pool).await?;
-    if let By::Participant = by {
-        let participants = [Role::Harmed, Role::Responsible, Role::Supporter];
-        cases::require_member(&mut *tx, case_id, &caller.account_id, &participants).await?;
+    let roles: &[Role] = match by {
+        By::Coordinator => &[],
+        By::Participant => &[Role::Harmed, Role::Responsible, Role::Supporter],
+        By::Facilitator => &[Role::Facilitator],
+    };
+    if !roles.is_empty() {
+        cases::require_member(&mut *tx, case_id, &caller.account_id, roles).await?;
     }
     let act: T = accept(&mut tx, caller, statement).await?;
     same_case(case_id, act.case_id())?;
@@ -575,14 +587,7 @@ async fn participant_choice<T: Choice>(
     let now = now();
     let (mut tx, _, case): (_, T, _) =
         begin_case_act(app, caller, case_id, statement, By::Participant).await?;
-    set_consent(&mut tx, case_id, &caller.account_id, T::CONSENT).await?;
-    // A withdrawal takes effect at once.
-    if T::CONSENT == Consent::Withdrawn {
-        crate::mail::outbox::notify_coordinators(&mut tx, &app.config, case_id, now).await?;
-    }
-    if T::CONSENT == Consent::Withdrawn && case.state == CaseState::Active {
-        cases::set_state(&mut tx, case_id, CaseState::Paused, now).await?;
-    }
+    set_consent(&mut tx, app, &case, &caller.account_id, T::CONSENT, now).await?;
     finish(&app.config, tx, Some(case_id), statement, now).await
 }
 
@@ -615,18 +620,29 @@ pub async fn hold(
     finish(&app.config, tx, Some(&case_id), &req.statement, now).await
 }
 
-async fn set_consent(
+/// Records a participant's consent or withdrawal; a withdrawal takes effect at once (the
+/// coordinators hear of it and an active case pauses).
+pub(super) async fn set_consent(
     tx: &mut Tx<'_>,
-    case_id: &str,
+    app: &AppState,
+    case: &cases::CaseRow,
     account: &AccountId,
     consent: Consent,
+    now: i64,
 ) -> ApiResult<()> {
+    let case_id = case.case_id.as_str();
     sqlx::query("UPDATE members SET consent = $1 WHERE case_id = $2 AND account_id = $3")
         .bind(consent.as_str())
         .bind(case_id)
         .bind(account.as_str())
         .execute(&mut **tx)
         .await?;
+    if consent == Consent::Withdrawn {
+        crate::mail::outbox::notify_coordinators(tx, &app.config, case_id, now).await?;
+        if case.state == CaseState::Active {
+            cases::set_state(tx, case_id, CaseState::Paused, now).await?;
+        }
+    }
     Ok(())
 }
 

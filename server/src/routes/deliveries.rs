@@ -109,10 +109,17 @@ pub async fn get_delivery(
         .load(&app.pool, &statement.signer)
         .await?
         .ok_or_else(|| ApiError::internal("missing facilitator card"))?;
-    let author = AccountId::try_from(author).map_err(ApiError::internal)?;
+    // The card that verifies the original letter: its author's, or, for a person on paper,
+    // that of the facilitator who entered it. A note returned to its author is the
+    // facilitator's own.
+    let original = SignedStatement::from_json(&envelope).map_err(ApiError::internal)?;
+    let signer = match kind {
+        DeliveryKind::Forward => original.signer.clone(),
+        DeliveryKind::Return => AccountId::try_from(author).map_err(ApiError::internal)?,
+    };
     let author_card = app
         .key_cards
-        .load(&app.pool, &author)
+        .load(&app.pool, &signer)
         .await?
         .ok_or_else(|| ApiError::internal("missing author card"))?;
     Ok(Json(DeliveryDetail {
@@ -121,11 +128,7 @@ pub async fn get_delivery(
         ciphertext: B64.encode(ciphertext),
         facilitator_card: facilitator_card.statement().clone(),
         author_card: author_card.statement().clone(),
-        original_envelope: if kind == DeliveryKind::Forward {
-            Some(SignedStatement::from_json(&envelope).map_err(ApiError::internal)?)
-        } else {
-            None
-        },
+        original_envelope: (kind == DeliveryKind::Forward).then_some(original),
     }))
 }
 

@@ -29,6 +29,8 @@ pub async fn server_info(State(app): State<AppState>) -> Json<ServerInfo> {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         key_card: app.server_card.statement().clone(),
         require_key_checks: app.config.require_key_checks,
+        service_name: app.config.service_name.clone(),
+        public_url: app.config.public_url.clone(),
     })
 }
 

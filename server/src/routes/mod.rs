@@ -9,6 +9,7 @@ mod log;
 mod messages;
 mod meta;
 mod page;
+mod paper;
 mod sent;
 pub mod submit;
 
@@ -110,6 +111,12 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(cases::withdraw))
         .routes(routes!(cases::hold))
         .routes(routes!(cases::verify_key))
+        .routes(routes!(paper::add_member))
+        .routes(routes!(paper::consent))
+        .routes(routes!(paper::enter))
+        .routes(routes!(paper::print))
+        .routes(routes!(paper::letters))
+        .routes(routes!(paper::check_letter))
         .routes(routes!(submit::submit, messages::listing::list_messages))
         .routes(routes!(messages::listing::get_message))
         .routes(routes!(

@@ -1,6 +1,6 @@
-//! The participant page, served on the API's own origin: `/` and `/join` answer the page
-//! (the invitation code travels in the fragment, which never reaches the server), and
-//! `/assets/…` its hashed script and style sheet. Every answer of the server carries the
+//! The participant page, served on the API's own origin: `/`, `/join` and `/verify` (checking
+//! a printed letter) answer the page (an invitation or letter code travels in the fragment,
+//! which never reaches the server), and `/assets/…` its hashed script and style sheet. Every answer of the server carries the
 //! security headers: a strict Content-Security-Policy (no inline script, no eval, nothing
 //! from another origin, no framing), no referrer, no sniffing.
 
@@ -27,6 +27,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(page))
         .route("/join", get(page))
+        .route("/verify", get(page))
         .route("/assets/{file}", get(asset))
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
 }

@@ -3,6 +3,7 @@
 //! together are then decided together in one transaction, with a few statements per batch
 //! rather than per request, and made durable by one commit.
 
+use ferry_crypto::MAX_MESSAGE_BYTES;
 use std::collections::{HashMap, HashSet};
 
 use axum::Json;
@@ -96,14 +97,14 @@ fn check_request(
     account: &AccountId,
     card: &KeyCard,
 ) -> ApiResult<(Envelope, Vec<u8>)> {
-    let ciphertext = decode_b64("ciphertext", &req.ciphertext)?;
+    let ciphertext = decode_b64("ciphertext", &req.ciphertext, MAX_MESSAGE_BYTES)?;
     let env: Envelope = intake::verify_as(account, card, &req.envelope)?;
     check_envelope(app, case_id, &env, &ciphertext)?;
     Ok((env, ciphertext))
 }
 
 /// What can be checked of a submission from its own bytes.
-fn check_envelope(
+pub(super) fn check_envelope(
     app: &AppState,
     case_id: &str,
     env: &Envelope,
@@ -138,7 +139,7 @@ fn check_envelope(
     Ok(())
 }
 
-fn wrong_recipient() -> ApiError {
+pub(super) fn wrong_recipient() -> ApiError {
     ApiError::new(
         ErrorCode::WrongRecipient,
         "a message is addressed to the other party's role, and goes through the facilitator",
@@ -253,7 +254,7 @@ impl Batched for Submission {
     }
 }
 
-fn state_of(env: &Envelope) -> MessageState {
+pub(super) fn state_of(env: &Envelope) -> MessageState {
     if env.attachments.is_empty() {
         MessageState::InReview
     } else {
@@ -348,6 +349,8 @@ async fn read_view(batch: &mut Batch<'_>, jobs: &[Submission], now: i64) -> ApiR
                         member: Member {
                             role: role.parse().map_err(ApiError::internal)?,
                             consent: consent.parse().map_err(ApiError::internal)?,
+                            // A person on paper has no session to submit with.
+                            on_paper: false,
                         },
                         case_state: case_state.parse().map_err(ApiError::internal)?,
                     },
@@ -438,40 +441,57 @@ async fn check_reply(
         return Ok(Ok(()));
     };
     let found = if job.env.kind == MessageKind::Answer {
-        let n: i64 = sqlx::query(
-            "SELECT COUNT(*) FROM deliveries d JOIN messages m ON m.message_id = d.message_id \
-             WHERE d.message_id = $1 AND d.case_id = $2 AND d.recipient = $3 AND d.kind = 'forward' \
-             AND m.kind = 'question' AND d.state IN ('released', 'read')",
-        )
-        .bind(target.as_str())
-        .bind(&job.case_id)
-        .bind(job.author().as_str())
-        .fetch_one(batch.conn().await?)
-        .await?
-        .try_get(0)?;
-        n > 0
+        let conn = batch.conn().await?;
+        answers_forwarded_question(conn, &job.case_id, target, job.author()).await?
     } else {
         known.get(target.as_str()) == Some(&job.case_id)
     };
     if found {
         return Ok(Ok(()));
     }
-    Ok(Err(ApiError::new(
+    Ok(Err(bad_reply(job.env.kind)))
+}
+
+/// Whether `question` is a question of the case passed on to `author` (released or read).
+pub async fn answers_forwarded_question(
+    conn: &mut sqlx::AnyConnection,
+    case_id: &str,
+    question: &Id,
+    author: &AccountId,
+) -> ApiResult<bool> {
+    let n: i64 = sqlx::query(
+        "SELECT COUNT(*) FROM deliveries d JOIN messages m ON m.message_id = d.message_id \
+         WHERE d.message_id = $1 AND d.case_id = $2 AND d.recipient = $3 AND d.kind = 'forward' \
+         AND m.kind = 'question' AND d.state IN ('released', 'read')",
+    )
+    .bind(question.as_str())
+    .bind(case_id)
+    .bind(author.as_str())
+    .fetch_one(conn)
+    .await?
+    .try_get(0)?;
+    Ok(n > 0)
+}
+
+/// The refusal of a reply that refers to nothing it can answer.
+pub fn bad_reply(kind: MessageKind) -> ApiError {
+    ApiError::new(
         ErrorCode::BadReply,
-        if job.env.kind == MessageKind::Answer {
-            "an answer must answer a question that was forwarded to you in this case"
+        if kind == MessageKind::Answer {
+            "an answer must answer a question that was passed on to its author in this case"
         } else {
             "the message replied to is not in this case"
         },
-    )))
+    )
 }
 
 /// The `messages` table's columns a submission fills, for [`crate::sql::Writes::insert`].
 pub const MESSAGE_COLUMNS: &str = "messages (message_id, case_id, author, kind, recipient_role, \
-    in_reply_to, state, envelope, ciphertext, attachments_pending, created_at, updated_at)";
+    in_reply_to, state, envelope, ciphertext, attachments_pending, created_at, updated_at, \
+    entered_by)";
 
 /// Values in a row of [`MESSAGE_COLUMNS`].
-pub const MESSAGE_ROW: usize = 12;
+pub const MESSAGE_ROW: usize = 13;
 
 /// A submitted message's row: in review, or uploading while its attachments are due.
 pub fn message_row(
@@ -493,6 +513,7 @@ pub fn message_row(
         Value::from(env.attachments.len() as i64),
         Value::from(now),
         Value::from(now),
+        Value::from(env.entered_by.as_ref().map(|a| a.as_str())),
     ]
 }
 

@@ -3,6 +3,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use ferry_crypto::MAX_MESSAGE_BYTES;
 use ferry_crypto::actions::{Escalate, Return, Withhold};
 use ferry_crypto::forward::Forward;
 use ferry_crypto::{Id, Role, SignedStatement};
@@ -108,7 +109,7 @@ pub async fn withhold(
     let note = req
         .note
         .as_deref()
-        .map(|n| decode_b64("note", n))
+        .map(|n| decode_b64("note", n, MAX_MESSAGE_BYTES))
         .transpose()?;
     let now = now();
     let (mut tx, w, stored): (_, Withhold, _) =

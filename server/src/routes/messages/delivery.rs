@@ -3,6 +3,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use ferry_crypto::MAX_MESSAGE_BYTES;
 use ferry_crypto::actions::Return;
 use ferry_crypto::forward::Forward;
 use ferry_crypto::seal::{AttachmentBlob, check_ciphertext};
@@ -99,7 +100,7 @@ pub async fn forward(
     Path((case_id, message_id)): Path<(String, String)>,
     Body(req): Body<DecisionRequest>,
 ) -> ApiResult<Json<Accepted>> {
-    let ciphertext = decode_b64("ciphertext", &req.ciphertext)?;
+    let ciphertext = decode_b64("ciphertext", &req.ciphertext, MAX_MESSAGE_BYTES)?;
     let now = now();
     let (mut tx, fwd, stored): (_, Forward, _) =
         begin_decision(&app, &caller, &case_id, &message_id, &req.statement).await?;
@@ -152,7 +153,8 @@ pub async fn forward(
         ));
     }
     // Every attachment of the original has a decision, and what passes matches them.
-    fwd.check_decisions(Some(stored.summary.attachments as usize))
+    let scan_first = stored.summary.entered_by.is_some();
+    fwd.check_decisions(Some(stored.summary.attachments as usize), scan_first)
         .map_err(|e| {
             ApiError::new(ErrorCode::AttachmentMismatch,
                 format!(
@@ -191,11 +193,17 @@ pub async fn return_to_author(
     Path((case_id, message_id)): Path<(String, String)>,
     Body(req): Body<DecisionRequest>,
 ) -> ApiResult<Json<Accepted>> {
-    let note = decode_b64("note", &req.ciphertext)?;
+    let note = decode_b64("note", &req.ciphertext, MAX_MESSAGE_BYTES)?;
     let now = now();
     let (mut tx, ret, stored): (_, Return, _) =
         begin_decision(&app, &caller, &case_id, &message_id, &req.statement).await?;
     require_undecided(&stored, &[])?;
+    if stored.summary.entered_by.is_some() {
+        return Err(ApiError::new(
+            ErrorCode::OnPaper,
+            "this was entered for a person on paper, who cannot read a note: talk it over with              them, then enter a new version and withhold this one",
+        ));
+    }
     check_ciphertext(&note, &ret.note_sha256, ret.note_size)?;
     let author = stored.summary.author.clone();
     let (id, state) = deliver(

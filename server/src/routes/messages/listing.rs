@@ -73,11 +73,10 @@ pub async fn get_message(
     Path((case_id, message_id)): Path<(String, String)>,
 ) -> ApiResult<Json<MessageDetail>> {
     let stored = load_readable(&app, &caller, &case_id, &message_id).await?;
-    let author = ferry_crypto::AccountId::try_from(stored.summary.author.clone())
-        .map_err(ApiError::internal)?;
+    // Whoever signed the envelope: its author, or the facilitator who entered it.
     let card = app
         .key_cards
-        .load(&app.pool, &author)
+        .load(&app.pool, &stored.envelope.signer)
         .await?
         .ok_or_else(|| ApiError::not_found("account"))?;
     Ok(Json(MessageDetail {

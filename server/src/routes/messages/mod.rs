@@ -11,7 +11,7 @@ pub mod listing;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use ferry_crypto::seal::{AttachmentBlob, Envelope};
-use ferry_crypto::{MAX_MESSAGE_BYTES, Role, SignedStatement};
+use ferry_crypto::{Role, SignedStatement};
 use sqlx::Row;
 
 use crate::auth::Caller;
@@ -28,8 +28,9 @@ pub(super) const MAX_ATTACHMENTS: usize = 16;
 
 pub(super) const PARTICIPANTS: &[Role] = &[Role::Harmed, Role::Responsible, Role::Supporter];
 
-pub(crate) fn decode_b64(what: &'static str, text: &str) -> ApiResult<Vec<u8>> {
-    if text.len() > MAX_MESSAGE_BYTES / 3 * 4 + 8 {
+/// Decodes base64 `text`, of at most `limit` bytes once decoded.
+pub(crate) fn decode_b64(what: &'static str, text: &str, limit: usize) -> ApiResult<Vec<u8>> {
+    if text.len() > limit / 3 * 4 + 8 {
         return Err(ApiError::new(
             ErrorCode::TooLarge,
             format!("the {what} is larger than the server accepts"),
@@ -45,7 +46,7 @@ pub(crate) fn decode_b64(what: &'static str, text: &str) -> ApiResult<Vec<u8>> {
 
 const SUMMARY_COLUMNS: &str = "SELECT m.message_id, m.case_id, m.author, a.display_name, mem.role, \
     m.kind, m.recipient_role, m.in_reply_to, m.state, m.created_at, \
-    (SELECT COUNT(*) FROM blobs b WHERE b.owner_id = m.message_id)";
+    (SELECT COUNT(*) FROM blobs b WHERE b.owner_id = m.message_id), m.entered_by";
 const SUMMARY_FROM: &str = "FROM messages m JOIN accounts a ON a.account_id = m.author \
     LEFT JOIN members mem ON mem.case_id = m.case_id AND mem.account_id = m.author";
 
@@ -62,6 +63,7 @@ fn summary(row: &sqlx::any::AnyRow) -> ApiResult<MessageSummary> {
         state: parsed(row, 8)?,
         created_at: row.try_get(9)?,
         attachments: row.try_get::<i64, _>(10)? as u64,
+        entered_by: row.try_get(11)?,
     })
 }
 
@@ -86,11 +88,11 @@ where
         .fetch_optional(db)
         .await?
         .ok_or_else(|| ApiError::not_found("message"))?;
-    let envelope: Vec<u8> = row.try_get(11)?;
+    let envelope: Vec<u8> = row.try_get(12)?;
     Ok(Stored {
         summary: summary(&row)?,
         envelope: SignedStatement::from_json(&envelope).map_err(ApiError::internal)?,
-        ciphertext: row.try_get(12)?,
+        ciphertext: row.try_get(13)?,
     })
 }
 

@@ -145,6 +145,8 @@ fn fill(served: &Served, authors: &mut [Author], events: u64) -> Result<()> {
                     ciphertext_sha256: Sha256Hash::of(&a.next_seq.to_le_bytes()),
                     ciphertext_size: 2_000,
                     attachments: vec![],
+                    entered_by: None,
+                    scan_sha256: None,
                 },
             ));
             a.next_seq += 1;

@@ -168,6 +168,7 @@ fn prepare(env: &Env, to: Role, count: usize) -> Result<(Account, Requests, Vec<
             created_at: ferry_server::now(),
             body: format!("benchmark letter {i}: {}", "words of a letter ".repeat(40)),
             attachments: vec![],
+            entered_by: None,
         };
         let sealed = seal::seal(&account.identity, &letter, seq, vec![], &recipients)?;
         let body = serde_json::to_vec(&SubmitRequest {
