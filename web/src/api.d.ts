@@ -133,6 +133,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/cases/{case_id}/entries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enters a handwritten letter, question or answer for a person on paper (facilitators of the
+         *     case): the envelope, signed by the facilitator as `entered-submission`, names the person as
+         *     its author and binds the scan of the original, which is its first attachment. It then
+         *     waits for review like any message.
+         */
+        post: operations["enter"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/cases/{case_id}/facilitators": {
         parameters: {
             query?: never;
@@ -329,6 +351,88 @@ export interface paths {
         put?: never;
         /** Withholds a message, with a reason category and an optional sealed note (facilitators). */
         post: operations["withhold"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cases/{case_id}/paper-consent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Records the consent or withdrawal of a person on paper (facilitators of the case): on
+         *     paper with the sealed scan of the signed form, or a withdrawal by telephone. A withdrawal
+         *     takes effect at once.
+         */
+        post: operations["consent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cases/{case_id}/paper-letters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The letters passed on to the people on paper of a case (facilitators of the case), with how
+         *     often each was printed: what is waiting to be printed.
+         */
+        get: operations["letters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cases/{case_id}/paper-members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Adds a person who takes part on paper (coordinators): a new account without keys, a member
+         *     of the case whose facilitators act for them.
+         */
+        post: operations["add_member"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cases/{case_id}/printings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Records the printing of a letter passed on to a person on paper (facilitators of the
+         *     case): it names the forward it prints, the hash of the letter's code and the salted hash
+         *     of the printed text.
+         */
+        post: operations["print"];
         delete?: never;
         options?: never;
         head?: never;
@@ -546,6 +650,28 @@ export interface paths {
          *     accreditations) or an auditor.
          */
         post: operations["invite_staff"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/letters/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Checks a printed letter's code, for anyone holding the letter (no account): whether a
+         *     facilitator of this service approved and printed a letter with that code, when, and the
+         *     letter's fingerprint; never its content. The same answer for everyone; a few checks a
+         *     minute from one address.
+         */
+        post: operations["check_letter"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1012,7 +1138,7 @@ export interface components {
          * @description A stable, machine-readable error code.
          * @enum {string}
          */
-        ErrorCode: "malformed_body" | "too_large" | "unsupported_media_type" | "invalid_field" | "bad_cursor" | "beyond_log" | "upload_interrupted" | "unauthorized" | "wrong_role" | "not_whole_log_auditor" | "not_your_statement" | "not_addressee" | "not_accredited" | "not_found" | "malformed" | "invalid" | "bad_signature" | "wrong_kind" | "wrong_signer" | "mismatch" | "ciphertext_mismatch" | "attachment_mismatch" | "not_a_recipient" | "decrypt_failed" | "no_recipients" | "wrong_passphrase" | "excessive_work" | "duplicate_label" | "bad_checkpoint" | "bad_proof" | "bad_sequence" | "replayed_sequence" | "invalid_invitation" | "wrong_server" | "weak_or_mismatched_code" | "invalid_expiry" | "already_staff" | "already_member" | "no_email" | "case_closed" | "case_not_active" | "not_ready" | "wrong_state" | "no_consent" | "not_a_facilitator" | "too_many_facilitators" | "fingerprint_mismatch" | "wrong_recipient" | "bad_reply" | "too_many_attachments" | "already_decided" | "already_forwarded" | "already_read" | "already_exists" | "internal" | "not_durable" | "storage_failed" | "http_error";
+        ErrorCode: "malformed_body" | "too_large" | "unsupported_media_type" | "invalid_field" | "bad_cursor" | "beyond_log" | "upload_interrupted" | "unauthorized" | "wrong_role" | "not_whole_log_auditor" | "not_your_statement" | "not_addressee" | "not_accredited" | "not_found" | "malformed" | "invalid" | "bad_signature" | "wrong_kind" | "wrong_signer" | "mismatch" | "ciphertext_mismatch" | "attachment_mismatch" | "not_a_recipient" | "decrypt_failed" | "no_recipients" | "wrong_passphrase" | "excessive_work" | "duplicate_label" | "bad_checkpoint" | "bad_proof" | "bad_sequence" | "replayed_sequence" | "invalid_invitation" | "wrong_server" | "weak_or_mismatched_code" | "invalid_expiry" | "already_staff" | "already_member" | "no_email" | "case_closed" | "case_not_active" | "not_ready" | "wrong_state" | "no_consent" | "not_a_facilitator" | "too_many_facilitators" | "fingerprint_mismatch" | "wrong_recipient" | "bad_reply" | "too_many_attachments" | "already_decided" | "already_forwarded" | "already_read" | "already_exists" | "not_on_paper" | "on_paper" | "not_released" | "too_many_checks" | "not_a_letter_code" | "mistyped_letter_code" | "no_such_letter" | "internal" | "not_durable" | "storage_failed" | "http_error";
         /** @description A stable code and a sentence for people. */
         ErrorDetail: {
             /**
@@ -1090,6 +1216,43 @@ export interface components {
             key_cards: components["schemas"]["SignedStatement"][];
         };
         /**
+         * @description What the service can say of a printed letter's code: whether a facilitator of the service
+         *     approved and printed a letter with it, when, and the letter's fingerprint. Never content.
+         */
+        LetterCheck: {
+            /**
+             * Format: int64
+             * @description When a facilitator approved it to be passed on (Unix seconds).
+             */
+            approved_at: number;
+            /**
+             * Format: int64
+             * @description The log event of the printing.
+             */
+            event: number;
+            /** @description The printing facilitator's key card. */
+            facilitator_card: components["schemas"]["SignedStatement"];
+            /**
+             * @description What a message is.
+             * @enum {string}
+             */
+            kind: "letter" | "question" | "answer";
+            /**
+             * Format: int64
+             * @description When it was printed (Unix seconds).
+             */
+            printed_at: number;
+            /** @description The facilitator's signed `printing` statement. */
+            printing: components["schemas"]["SignedStatement"];
+            /** @description The printed text's salted SHA-256, hex: its fingerprint. */
+            text_sha256: string;
+        };
+        /** @description A printed letter's code, to be checked. */
+        LetterCheckRequest: {
+            /** @description The code as printed on the letter (any case; dashes and spaces do not matter). */
+            code: string;
+        };
+        /**
          * @description A range of the log's leaves, in order, for an audit of the whole log (which recomputes the
          *     tree instead of checking one proof per event).
          */
@@ -1140,6 +1303,8 @@ export interface components {
             consent?: null | components["schemas"]["Consent"];
             /** @description Display name. */
             display_name: string;
+            /** @description True for a person who takes part on paper: the case's facilitators act for them. */
+            on_paper?: boolean;
             /**
              * @description A role in a case.
              * @enum {string}
@@ -1163,7 +1328,10 @@ export interface components {
         };
         /** @description A message with its sealed content, for its facilitators and its author. */
         MessageDetail: {
-            /** @description The author's key card. */
+            /**
+             * @description The key card of whoever signed the envelope: the author, or the facilitator who
+             *     entered it for a person on paper.
+             */
             author_card: components["schemas"]["SignedStatement"];
             /** @description The age ciphertext, base64. */
             ciphertext: string;
@@ -1200,6 +1368,11 @@ export interface components {
              * @description When it was submitted (Unix seconds).
              */
             created_at: number;
+            /**
+             * @description For a person on paper: the facilitator who typed up their handwritten original (its
+             *     scan is the first attachment).
+             */
+            entered_by?: string | null;
             /** @description The question it answers. */
             in_reply_to?: string | null;
             /**
@@ -1258,6 +1431,41 @@ export interface components {
             state: components["schemas"]["MailState"];
             /** @description The recipient, partly hidden. */
             to: string;
+        };
+        /** @description A person added to a case on paper, or their consent recorded from paper. */
+        PaperConsentRequest: {
+            /** @description The sealed scan of the signed form, base64 (required on paper). */
+            scan?: string | null;
+            /** @description The facilitator's signed `paper-consent` statement. */
+            statement: components["schemas"]["SignedStatement"];
+        };
+        /** @description A letter passed on to a person on paper, for the case's facilitators to print. */
+        PaperLetter: {
+            /** @description The delivery. */
+            delivery_id: string;
+            /**
+             * @description What a message is.
+             * @enum {string}
+             */
+            kind: "letter" | "question" | "answer";
+            /** @description The message passed on. */
+            message_id: string;
+            /**
+             * Format: int64
+             * @description When it was passed on (Unix seconds).
+             */
+            passed_on_at: number;
+            /**
+             * Format: int64
+             * @description How many times it was printed.
+             */
+            printed: number;
+            /** @description The person on paper. */
+            recipient: string;
+            /** @description Their name. */
+            recipient_name: string;
+            /** @description held, released (ready to print) or read. */
+            state: components["schemas"]["DeliveryState"];
         };
         /** @description An RFC 6962 proof: hashes in hex, in the order tlog lists them. */
         Proof: {
@@ -1319,8 +1527,15 @@ export interface components {
         ServerInfo: {
             /** @description The server's key card (signs the bootstrap invitation and, later, checkpoints). */
             key_card: components["schemas"]["SignedStatement"];
+            /**
+             * @description The address people reach this server at, if set (printed letters point to its
+             *     `/verify` page).
+             */
+            public_url?: string | null;
             /** @description Whether a case becomes active only once every participant's key was checked. */
             require_key_checks?: boolean;
+            /** @description The service's name, printed at the head of letters for people on paper. */
+            service_name?: string;
             /** @description Software version. */
             version: string;
         };
@@ -1354,7 +1569,7 @@ export interface components {
              * @description A kind of signed statement.
              * @enum {string}
              */
-            kind: "key-card" | "key-verification" | "letter" | "redacted-letter" | "submission" | "forward" | "return" | "withhold" | "escalate" | "read-receipt" | "consent" | "withdrawal" | "hold" | "case-open" | "allocation" | "invitation" | "enrolment" | "risk-assessment" | "case-state" | "session" | "note";
+            kind: "key-card" | "key-verification" | "letter" | "redacted-letter" | "submission" | "forward" | "return" | "withhold" | "escalate" | "read-receipt" | "consent" | "withdrawal" | "hold" | "case-open" | "allocation" | "invitation" | "enrolment" | "risk-assessment" | "case-state" | "session" | "note" | "paper-member" | "paper-consent" | "entered-letter" | "entered-submission" | "printing";
             /**
              * Format: byte
              * @description Standard base64 of the 64-byte Ed25519 signature.
@@ -1752,6 +1967,66 @@ export interface operations {
             };
             /** @description No live session for the bearer token: missing, unknown or expired */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    enter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Case id */
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubmitRequest"];
+            };
+        };
+        responses: {
+            /** @description Stored and on disk */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No live session for the bearer token: missing, unknown or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2404,6 +2679,198 @@ export interface operations {
             };
         };
     };
+    consent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Case id */
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PaperConsentRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No live session for the bearer token: missing, unknown or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    letters: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Case id */
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaperLetter"][];
+                };
+            };
+            /** @description No live session for the bearer token: missing, unknown or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    add_member: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Case id */
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StatementRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No live session for the bearer token: missing, unknown or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    print: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Case id */
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StatementRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No live session for the bearer token: missing, unknown or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     risk_assessment: {
         parameters: {
             query?: never;
@@ -2869,6 +3336,54 @@ export interface operations {
             };
             /** @description No live session for the bearer token: missing, unknown or expired */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    check_letter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LetterCheckRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LetterCheck"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No letter has that code */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

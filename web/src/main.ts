@@ -10,31 +10,39 @@ import { h } from "./ui/dom.ts";
 import { showJoin } from "./ui/join.ts";
 import { guard } from "./ui/safety.ts";
 import { showUnlock } from "./ui/unlock.ts";
+import { showVerify } from "./ui/verify.ts";
 
 async function start(): Promise<void> {
   const lang = chooseLanguage(navigator.languages);
   document.documentElement.lang = lang;
-  const code =
-    window.location.pathname === "/join" && window.location.hash.length > 1 ? window.location.hash.slice(1) : null;
-  // The code never reaches the server; it should not stay in the address bar or history either.
+  const path = window.location.pathname;
+  const code = window.location.hash.length > 1 ? decoded(window.location.hash.slice(1)) : null;
+  // A join code never reaches the server; no code should stay in the address bar or history.
   if (window.location.hash !== "") history.replaceState(null, "", window.location.pathname);
 
-  const leaveButton = h("button", { type: "button", class: "leave" }, t("leave.button"));
   const main = h("main", { id: "main" });
+  const service = h(
+    "p",
+    { class: "service" },
+    h("strong", {}, t("page.service")),
+    " ",
+    h("span", {}, t("page.tagline")),
+  );
+  // Checking a printed letter needs no keys, no account, and nothing to leave quickly from.
+  if (path === "/verify") {
+    document.body.replaceChildren(h("header", {}, service), main);
+    return showVerify(new App(main), code);
+  }
+  const leaveButton = h("button", { type: "button", class: "leave" }, t("leave.button"));
   document.body.replaceChildren(
-    h(
-      "header",
-      {},
-      h("p", { class: "service" }, h("strong", {}, t("page.service")), " ", h("span", {}, t("page.tagline"))),
-      h("div", { class: "leave-box" }, leaveButton, h("p", { class: "hint" }, t("leave.hint"))),
-    ),
+    h("header", {}, service, h("div", { class: "leave-box" }, leaveButton, h("p", { class: "hint" }, t("leave.hint")))),
     main,
   );
   const app = new App(main);
   guard(app, leaveButton);
   app.onLock = (why) => showUnlock(app, why);
   app.stored = await load();
-  const invitation = code === null ? null : decoded(code);
+  const invitation = path === "/join" ? code : null;
   if (app.stored === undefined) {
     showJoin(app, invitation);
   } else {

@@ -185,6 +185,12 @@ export interface Delivered {
   attachments: AttachmentRef[];
   /** The facilitator changed the text or an attachment; the author's own signature is not on it. */
   redacted: boolean;
+  /**
+   * For a person on paper: the facilitator who typed up their handwritten original (whose scan
+   * was the first attachment: `scanPassed` says whether it came too).
+   */
+  enteredBy: string | null;
+  scanPassed: boolean;
 }
 
 /** The message's header fields the forward binds, checked on the inner letter. */
@@ -203,12 +209,19 @@ function checkSame(fwd: Forward, inner: Record<string, unknown>): void {
   }
 }
 
-function checkDecisions(fwd: Forward): void {
+/**
+ * The decisions against the rest of the forward: dropping or replacing an attachment makes it
+ * redacted, except leaving out the scan of a handwritten original (`scanFirst`: attachment 0 of
+ * a letter typed up for a person on paper).
+ */
+function checkDecisions(fwd: Forward, scanFirst: boolean): void {
   const decisions = fwd.attachment_decisions ?? [];
   if (decisions.length === 0) return;
   const passed = decisions.filter((d) => d !== "dropped").length;
   if (passed !== fwd.attachments.length) throw new StatementError("the forward's attachments do not add up");
-  if (!fwd.redacted && decisions.some((d) => d !== "kept")) {
+  const changes = (d: AttachmentDecision, i: number) =>
+    d === "replaced" || (d === "dropped" && !(scanFirst && i === 0));
+  if (!fwd.redacted && decisions.some(changes)) {
     throw new StatementError("an attachment was changed but the forward does not say so");
   }
 }
@@ -217,6 +230,8 @@ function checkDecisions(fwd: Forward): void {
  * Opens what a facilitator passed on: their forward, signed by `facilitator`, over exactly
  * these bytes, for `reader` in `caseId`; inside, the author's own signed letter or, when the
  * forward says redacted, the facilitator's signed redacted version of the author's letter.
+ * `author` is the card of whoever signed the original: its author, or, for a person on paper,
+ * the facilitator who typed it up (the caller checks they are one of the case's).
  */
 export async function openForwarded(
   identity: AgeIdentity,
@@ -231,7 +246,6 @@ export async function openForwarded(
     throw new StatementError("the forward is not signed by the facilitator named");
   }
   const fwd = open<Forward>(statement, "forward", facilitator.signingKey, "facilitator");
-  checkDecisions(fwd);
   if (fwd.case_id !== caseId) throw new StatementError("the forward belongs to another case");
   if (fwd.recipient !== reader) throw new StatementError("the forward is for someone else");
   checkCiphertext(ciphertext, fwd.forwarded_sha256, fwd.forwarded_size);
@@ -240,17 +254,31 @@ export async function openForwarded(
   if (!fwd.redacted && inner.kind === "letter") {
     if (inner.signer !== author.accountId) throw new StatementError("the letter is not signed by its author");
     body = open(inner, "letter", author.signingKey, "author");
+    if (body.entered_by !== undefined) throw new StatementError("a letter in its author's hand names a typist");
+  } else if (!fwd.redacted && inner.kind === "entered-letter") {
+    if (inner.signer !== author.accountId) throw new StatementError("the letter is not signed by who typed it up");
+    body = open(inner, "entered-letter", author.signingKey, "entered_by");
   } else if (fwd.redacted && inner.kind === "redacted-letter") {
     if (inner.signer !== facilitator.accountId) {
       throw new StatementError("the edited letter is not signed by the facilitator who passed it on");
     }
     body = open(inner, "redacted-letter", facilitator.signingKey, "redacted_by");
-    if (body.author !== author.accountId) throw new StatementError("the edited letter names another author");
+    const signedBy = body.entered_by ?? body.author;
+    if (signedBy !== author.accountId) throw new StatementError("the edited letter names another author");
   } else {
     throw new StatementError("the forward and the letter inside disagree about whether it was edited");
   }
   checkSame(fwd, body);
-  const attachments = body.attachments as AttachmentRef[];
+  const enteredBy = typeof body.entered_by === "string" ? body.entered_by : null;
+  const scanFirst = enteredBy !== null && !fwd.redacted;
+  checkDecisions(fwd, scanFirst);
+  const decisions = fwd.attachment_decisions ?? [];
+  const written = body.attachments as AttachmentRef[];
+  if (!fwd.redacted && written.length !== decisions.length) {
+    throw new StatementError("the forward does not decide about every attachment");
+  }
+  // What came: every attachment but a scan left with the facilitator.
+  const attachments = fwd.redacted ? written : written.filter((_, i) => decisions[i] !== "dropped");
   if (attachments.length !== fwd.attachments.length) throw new StatementError("the attachments do not add up");
   if (!attachments.every((a) => typeof a?.name === "string" && isPlainFileName(a.name))) {
     throw new StatementError("an attachment's name is not a plain file name");
@@ -258,12 +286,14 @@ export async function openForwarded(
   return {
     forward: fwd,
     kind: body.kind as MessageKind,
-    author: author.accountId,
+    author: body.author as string,
     inReplyTo: (body.in_reply_to as string | null | undefined) ?? null,
     createdAt: Number(body.created_at),
     body: body.body as string,
     attachments,
     redacted: fwd.redacted,
+    enteredBy,
+    scanPassed: enteredBy !== null && decisions[0] !== undefined && decisions[0] !== "dropped",
   };
 }
 

@@ -35,6 +35,11 @@ const KINDS: Record<StatementKind, true> = {
   "case-state": true,
   session: true,
   note: true,
+  "paper-member": true,
+  "paper-consent": true,
+  "entered-letter": true,
+  "entered-submission": true,
+  printing: true,
 };
 
 /** The kinds, as a set (the record above fails to compile when the server's list changes). */

@@ -67,6 +67,7 @@ export function showRead(app: App, d: Summary, c: MyCase): void {
 async function open(app: App, d: Summary, c: MyCase): Promise<[Delivered, KeyCard, KeyCard, string]> {
   const detail = await app.client.get<Schemas["DeliveryDetail"]>(`/v1/deliveries/${d.delivery_id}`);
   const facilitator = facilitatorOf(detail, c);
+  // Whoever signed the original: its author, or the facilitator who typed it up.
   const author = verifyKeyCard(detail.author_card);
   const ciphertext = fromBase64(detail.ciphertext);
   const delivered = await openForwarded(
@@ -79,6 +80,13 @@ async function open(app: App, d: Summary, c: MyCase): Promise<[Delivered, KeyCar
     c.view.case_id,
   );
   if (delivered.forward.message_id !== d.message_id) throw new StatementError("the message is not the one listed");
+  if (delivered.enteredBy !== null) {
+    // Typed up for a person on paper: only by a facilitator of the case, for someone on paper.
+    const member = (id: string) => c.view.members.find((m) => m.account_id === id);
+    if (member(delivered.enteredBy)?.role !== "facilitator" || member(delivered.author)?.on_paper !== true) {
+      throw new StatementError("this was typed up by someone who may not act for its author");
+    }
+  }
   return [delivered, facilitator, author, sha256Hex(ciphertext)];
 }
 
@@ -103,19 +111,31 @@ function showMessage(app: App, d: Summary, c: MyCase, m: Delivered, facilitator:
     });
     return h("li", {}, save, replaced[i] === true ? h("p", {}, t("read.attachment.replaced")) : null, problem);
   });
-  const removed = decisions.filter((x) => x === "dropped").length;
+  // Leaving the handwritten page with the facilitator is not a removal.
+  const removed = decisions.filter((x, i) => x === "dropped" && !(m.enteredBy !== null && i === 0)).length;
+  const authorName = c.view.members.find((x) => x.account_id === m.author)?.display_name ?? author.displayName;
+  const checkedWords =
+    m.enteredBy !== null
+      ? [
+          t("read.checked.entered", { author: shown(authorName), typist: shown(author.displayName) }),
+          t(m.scanPassed ? "read.scan.passed" : "read.scan.kept"),
+        ]
+      : [];
   app.show(
     t("read.title"),
     h(
       "div",
       { class: "checked", role: "status" },
       h("p", {}, t("read.checked", { facilitator: shown(facilitator.displayName) })),
+      ...checkedWords.map((words) => h("p", {}, words)),
       h(
         "p",
         {},
         m.redacted
           ? t("read.checked.redacted", { facilitator: shown(facilitator.displayName) })
-          : t("read.checked.own", { author: shown(author.displayName) }),
+          : m.enteredBy !== null
+            ? t("read.checked.typed", { author: shown(authorName) })
+            : t("read.checked.own", { author: shown(author.displayName) }),
       ),
     ),
     m.inReplyTo !== null ? h("p", {}, t("read.in-answer")) : null,
