@@ -391,7 +391,12 @@ fn enter(
     }
     let facilitators = sealing::facilitators(account, &case)?;
     let recipients: Vec<_> = facilitators.iter().map(|c| c.recipient().clone()).collect();
-    let files = SealedFiles::seal(env, &account.identity, &recipients, std::slice::from_ref(&e.scan))?;
+    let files = SealedFiles::seal(
+        env,
+        &account.identity,
+        &recipients,
+        std::slice::from_ref(&e.scan),
+    )?;
     let message_id = Id::random();
     let letter = Letter {
         v: FORMAT_VERSION,
