@@ -351,7 +351,14 @@ fn preview(
     for line in sent.lines() {
         out.line(format!("  | {line}"))?;
     }
+    let entered = r.opened.letter.entered_by.is_some();
     match text {
+        Text::AsWritten if entered => out.line(format!(
+            "The text is as {} typed it up from {author}'s handwriting, carrying their signature; \
+             {} is told it was written by hand and typed up.",
+            r.author.display_name(),
+            to.display_name
+        ))?,
         Text::AsWritten => out.line(format!(
             "The text is as {author} wrote it, carrying {author}'s own signature."
         ))?,
@@ -363,8 +370,13 @@ fn preview(
         }
     }
     for (i, (a, c)) in r.opened.letter.attachments.iter().zip(choices).enumerate() {
+        let scan = entered && i == 0;
         let what = match c {
+            Choice::Keep if scan => "the scan of the handwritten page, passed on".to_owned(),
             Choice::Keep => format!("passed on as {author} sent it"),
+            Choice::Drop if scan => {
+                "the scan of the handwritten page, NOT passed on (it stays with you)".to_owned()
+            }
             Choice::Drop => "NOT passed on".to_owned(),
             Choice::Replace(file) => format!("replaced by your file {}", file.display()),
             Choice::Redacted(t) => {
