@@ -164,6 +164,8 @@ pub struct Participant {
     pub role: Role,
     /// Their name.
     pub name: String,
+    /// Whether they take part on paper (their facilitator records their consent).
+    pub on_paper: bool,
 }
 
 impl std::fmt::Display for Participant {
@@ -183,6 +185,10 @@ impl std::fmt::Display for Waiting {
             Waiting::RiskToProceed => f.write_str("a risk assessment that says proceed"),
             Waiting::Facilitator => f.write_str("a facilitator"),
             Waiting::Enrolment(role) => write!(f, "the {} to enrol", role.person()),
+            Waiting::Consent(who) if who.on_paper => write!(
+                f,
+                "consent from {who} (on paper: a facilitator records it with `ferry paper consent`)"
+            ),
             Waiting::Consent(who) => write!(f, "consent from {who}"),
             Waiting::KeyCheck(who) => write!(f, "key check of {who}"),
         }
@@ -232,12 +238,13 @@ pub async fn waiting_for(
     let mut members = rows
         .iter()
         .map(|row| {
+            let on_paper = row.try_get::<i64, _>(4)? == 1;
             let person = Participant {
                 account: row.try_get(0)?,
                 role: parsed(row, 1)?,
                 name: row.try_get(3)?,
+                on_paper,
             };
-            let on_paper = row.try_get::<i64, _>(4)? == 1;
             Ok((person, parsed::<Consent>(row, 2)?, on_paper))
         })
         .collect::<ApiResult<Vec<_>>>()?;

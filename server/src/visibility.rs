@@ -1,7 +1,8 @@
 //! What a participant may see of their case's record: their own actions, what was forwarded
 //! to them, and the facts of the case everyone in it shares (it was opened, who facilitates it,
-//! when it paused or resumed). Never the other party's submissions, consent or withdrawal,
-//! nor any decision the facilitator made about the other party's messages.
+//! when it paused or resumed, who takes part on paper). Never the other party's submissions,
+//! consent or withdrawal (on paper too), nor any decision the facilitator made about the other
+//! party's messages or letter printed for them.
 
 use std::collections::HashSet;
 
@@ -19,7 +20,11 @@ pub fn concerns(account: &str, own: &HashSet<String>, statement: &SignedStatemen
         serde_json::from_slice(&s.body).ok()
     }
     match statement.kind {
-        StatementKind::CaseOpen | StatementKind::Allocation | StatementKind::CaseState => true,
+        // Who takes part on paper is a fact of the case everyone in it shares.
+        StatementKind::CaseOpen
+        | StatementKind::Allocation
+        | StatementKind::CaseState
+        | StatementKind::PaperMember => true,
         StatementKind::Forward => {
             body::<Forward>(statement).is_some_and(|f| f.recipient.as_str() == account)
         }

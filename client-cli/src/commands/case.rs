@@ -395,8 +395,12 @@ pub fn show(out: &mut Out<'_>, view: &CaseView) -> Result<()> {
             Some(c) => format!("  consent: {c}"),
             None => String::new(),
         };
+        let paper = match m.on_paper {
+            true => "  on paper: the case's facilitators act for them",
+            false => "",
+        };
         out.line(format!(
-            "  {:<12} {} ({}){consent}",
+            "  {:<12} {} ({}){consent}{paper}",
             m.role, m.display_name, m.account_id
         ))?;
     }
