@@ -457,6 +457,158 @@ impl Cmd {
             &["audit", "export", "--case", &case, "-o", &bundle],
         )?;
         show(out, &auditor, &["audit", "verify-bundle", &bundle])?;
-        Ok(())
+        let staff = Staff {
+            coordinator: &coordinator,
+            facilitator: &facilitator,
+            auditor: &auditor,
+            fid: &fid,
+        };
+        play_paper(out, dir, url, &staff)
     }
+}
+
+/// The demo's staff, for a second case.
+struct Staff<'a> {
+    coordinator: &'a Person,
+    facilitator: &'a Person,
+    auditor: &'a Person,
+    fid: &'a str,
+}
+
+/// A second case, on paper: Dan is in prison with no device, so Fiona acts for him openly.
+fn play_paper(out: &mut Out<'_>, dir: &Path, url: &str, staff: &Staff<'_>) -> Result<()> {
+    let (coordinator, facilitator) = (staff.coordinator, staff.facilitator);
+    let maya = Person::new(dir, "harmed-2");
+    let prison = Person::new(dir, "prison-staff");
+    out.line("")?;
+    out.line("A second case. Maya (harmed) has a question for Dan (responsible), who is in")?;
+    out.line("prison with no device: he takes part on paper, and Fiona acts for him openly.")?;
+    let case = open_case(
+        out,
+        coordinator,
+        staff.fid,
+        "RJ-2026-0150",
+        "Opened a second case.",
+    )?;
+    show(
+        out,
+        coordinator,
+        &[
+            "paper",
+            "add",
+            &case,
+            "--name",
+            "Dan",
+            "--role",
+            "responsible",
+        ],
+    )?;
+    let v = quiet(
+        out,
+        coordinator,
+        &["case", "invite", &case, "--role", Role::Harmed.as_str()],
+        "(one-time code for Maya)",
+    )?;
+    show(
+        out,
+        &maya,
+        &["enrol", url, &field(&v, &["code"])?, "--name", "Maya"],
+    )?;
+    show(
+        out,
+        facilitator,
+        &["verify-key", "Maya", "--case", &case, "--yes"],
+    )?;
+    show(out, &maya, &["consent"])?;
+    let form = facilitator.file(
+        "dan-consent-form-scan.txt",
+        "(the scan of the consent form Dan signed on the visit would be here)",
+    )?;
+    show(
+        out,
+        facilitator,
+        &[
+            "paper",
+            "consent",
+            "--for",
+            "Dan",
+            "--scan",
+            &form,
+            "--place",
+            "prison visit, HMP Northshire",
+            "--case",
+            &case,
+        ],
+    )?;
+    let q = maya.file(
+        "question.txt",
+        "Dan, I still check the locks three times every night. Did you ever think about who lived there?",
+    )?;
+    let v = quiet(
+        out,
+        &maya,
+        &["write", MessageKind::Question.as_str(), "--file", &q],
+        "Maya's question is sealed to Fiona and waiting for review.",
+    )?;
+    let qid = field(&v, &["message_id"])?;
+    show(out, facilitator, &["review", &qid, "--case", &case])?;
+    show(
+        out,
+        facilitator,
+        &["forward", &qid, "--yes", "--case", &case],
+    )?;
+    let pdf = dir.join("letter-for-dan.pdf").display().to_string();
+    let v = quiet(
+        out,
+        facilitator,
+        &["paper", "print", &qid, "--out", &pdf, "--case", &case],
+        "Fiona prints Maya's question for Dan; it goes in by post.",
+    )?;
+    let code = field(&v, &["code"])?;
+    out.line(format!("    The letter is {pdf}; its code is {code}."))?;
+    out.line("")?;
+    out.line("The prison's post room checks the letter, with no account:")?;
+    show(
+        out,
+        &prison,
+        &["--server", url, "verify-letter", &code, "--pdf", &pdf],
+    )?;
+    let scan = facilitator.file(
+        "dan-answer-scan.txt",
+        "(the scan of Dan's handwritten answer would be here)",
+    )?;
+    let typed = facilitator.file(
+        "dan-answer.txt",
+        "I didn't think about anyone. I do now. I am sorry you still check the locks.",
+    )?;
+    let v = quiet(
+        out,
+        facilitator,
+        &[
+            "paper",
+            "enter",
+            MessageKind::Answer.as_str(),
+            "--for",
+            "Dan",
+            "--in-reply-to",
+            &qid,
+            "--scan",
+            &scan,
+            "--file",
+            &typed,
+            "--case",
+            &case,
+        ],
+        "Dan answered by hand; Fiona typed it up, with the scan of his page.",
+    )?;
+    let aid = field(&v, &["message_id"])?;
+    show(out, facilitator, &["review", &aid, "--case", &case])?;
+    show(
+        out,
+        facilitator,
+        &["forward", &aid, "--drop", "0", "--yes", "--case", &case],
+    )?;
+    show(out, &maya, &["read", &aid])?;
+    show(out, staff.auditor, &["audit", "verify", "--case", &case])?;
+    Ok(())
 }
