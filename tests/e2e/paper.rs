@@ -531,6 +531,36 @@ fn only_a_facilitator_of_the_case_acts_for_a_person_on_paper() {
         .unwrap_err();
     assert_eq!(code(&err), "not_on_paper");
 
+    // Harriet cannot pass a message off as Rory's: not as a submission of hers naming him as
+    // its author and herself as its typist, nor as an entry.
+    let harriet = w.harriet.account();
+    let forged = forged_entry(&harriet, &w.case, &w.rory);
+    let before = (w.server.snapshot(), w.server.states());
+    for path in ["messages", "entries"] {
+        let err = harriet
+            .client
+            .post::<_, ferry_protocol::Accepted>(&format!("/v1/cases/{}/{path}", w.case), &forged)
+            .unwrap_err();
+        let code = code(&err);
+        assert!(
+            ["not_your_statement", "wrong_role"].contains(&code.as_str()),
+            "{path}: {err:#}"
+        );
+    }
+    // Nor can Gary, a facilitator of another case, enter one for Rory.
+    let gary = w.gary.account();
+    let entry = forged_entry(&gary, &w.case, &w.rory);
+    let err = gary
+        .client
+        .post::<_, ferry_protocol::Accepted>(&format!("/v1/cases/{}/entries", w.case), &entry)
+        .unwrap_err();
+    assert_eq!(code(&err), "not_found");
+    assert_eq!(
+        (w.server.snapshot(), w.server.states()),
+        before,
+        "a forgery changed something"
+    );
+
     // A withdrawal by telephone takes effect at once: the case pauses.
     let withdrawn = w.fiona.json(&[
         "paper",
@@ -550,6 +580,44 @@ fn only_a_facilitator_of_the_case_acts_for_a_person_on_paper() {
         audit.contains("consent withdrawn (the case pauses) by Rory on telephone"),
         "{audit}"
     );
+}
+
+/// A message typed up "for" `person` by `typist`, sealed to the typist alone, as a request.
+fn forged_entry(
+    typist: &ferry_cli::account::Account,
+    case: &str,
+    person: &str,
+) -> ferry_protocol::SubmitRequest {
+    let me = typist.identity.account_id().clone();
+    let mut sealed_scan = vec![];
+    let scan = ferry_crypto::attachment::seal_attachment(
+        &typist.identity,
+        &[],
+        "page.png",
+        &fake_scan("forged")[..],
+        &mut sealed_scan,
+    )
+    .unwrap();
+    let letter = ferry_crypto::seal::Letter {
+        v: 1,
+        case_id: ferry_crypto::Id::try_from(case).unwrap(),
+        message_id: ferry_crypto::Id::random(),
+        kind: MessageKind::Letter,
+        author: ferry_crypto::AccountId::try_from(person.to_owned()).unwrap(),
+        recipient_role: Role::Harmed,
+        in_reply_to: None,
+        created_at: ferry_protocol::now(),
+        body: "I take it all back.".into(),
+        attachments: vec![scan.plaintext],
+        entered_by: Some(me),
+    };
+    let seq = typist.me().unwrap().next_seq;
+    let sealed =
+        ferry_crypto::seal::seal(&typist.identity, &letter, seq, vec![scan.blob], &[]).unwrap();
+    ferry_protocol::SubmitRequest {
+        envelope: sealed.envelope,
+        ciphertext: ferry_cli::client::to_b64(&sealed.ciphertext),
+    }
 }
 
 #[test]

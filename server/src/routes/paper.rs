@@ -115,7 +115,7 @@ pub async fn consent(
             check_ciphertext(&bytes, &scan.sealed.sha256, scan.sealed.size)?;
             sqlx::query(
                 "INSERT INTO paper_scans (case_id, sha256, participant, ciphertext, created_at) \
-                 VALUES ($1, $2, $3, $4, $5)",
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
             )
             .bind(&case_id)
             .bind(scan.sealed.sha256.to_hex())
@@ -180,6 +180,13 @@ pub async fn enter(
         return Err(ApiError::new(
             ErrorCode::Invalid,
             "a message entered for a person on paper names the facilitator who entered it",
+        ));
+    }
+    if env.scan_sha256.is_none() || env.attachments.is_empty() {
+        return Err(ApiError::new(
+            ErrorCode::Invalid,
+            "a message entered for a person on paper carries the scan of their handwritten page \
+             as its first attachment",
         ));
     }
     submit::check_envelope(&app, &case_id, &env, &ciphertext)?;

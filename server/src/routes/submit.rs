@@ -99,6 +99,15 @@ fn check_request(
 ) -> ApiResult<(Envelope, Vec<u8>)> {
     let ciphertext = decode_b64("ciphertext", &req.ciphertext, MAX_MESSAGE_BYTES)?;
     let env: Envelope = intake::verify_as(account, card, &req.envelope)?;
+    // A participant writes as themself; only a facilitator enters a message for a person on
+    // paper, and not here.
+    if env.entered_by.is_some() || &env.author != account {
+        return Err(ApiError::new(
+            ErrorCode::NotYourStatement,
+            "a message is submitted by its own author; a facilitator enters one for a person on \
+             paper at /v1/cases/{case_id}/entries",
+        ));
+    }
     check_envelope(app, case_id, &env, &ciphertext)?;
     Ok((env, ciphertext))
 }
