@@ -67,6 +67,8 @@ impl Medium {
 pub struct Scan {
     /// SHA-256 of the scan file as scanned (before encryption).
     pub sha256: Sha256Hash,
+    /// Its size in bytes.
+    pub size: u64,
     /// The sealed scan as the server keeps it.
     pub sealed: AttachmentBlob,
 }

@@ -743,3 +743,16 @@ pub struct PaperLetter {
     /// How many times it was printed.
     pub printed: u64,
 }
+
+/// A paper consent or withdrawal as recorded, with the sealed scan of the form, for the case's
+/// facilitators.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PaperForm {
+    /// The log event that recorded it.
+    pub event: u64,
+    /// The facilitator's signed `paper-consent` statement.
+    #[schema(value_type = SignedStatementDoc)]
+    pub statement: SignedStatement,
+    /// The sealed scan of the form, base64 (none for a withdrawal by telephone).
+    pub scan: Option<String>,
+}

@@ -214,6 +214,38 @@ fn a_person_on_paper_takes_part_through_their_facilitator() {
     // Their consent form, signed on a prison visit, makes the case active.
     let consent = w.paper_consent("Rory");
     assert_eq!(field(&consent, "case_state"), "active");
+    // The scan of the form is kept for the case's facilitators, checked against its record.
+    let forms = w.fiona.env.home.join("forms");
+    let saved = w.fiona.json(&[
+        "paper",
+        "forms",
+        "--for",
+        "Rory",
+        "--out",
+        forms.to_str().unwrap(),
+        "--case",
+        &w.case,
+    ]);
+    let file = saved[0]["file"].as_str().unwrap();
+    assert_eq!(std::fs::read(file).unwrap(), fake_scan("Rory"));
+    assert!(file.ends_with(".png"), "{file}");
+    let listed = w.fiona.ok(&[
+        "paper",
+        "forms",
+        "--out",
+        forms.to_str().unwrap(),
+        "--case",
+        &w.case,
+    ]);
+    assert!(
+        listed.contains("consent of Rory, paper 1 December 2026, at prison visit, HMP Northshire"),
+        "{listed}"
+    );
+    // Nobody else gets them.
+    let (_, result) = w
+        .harriet
+        .ferry_out(&["paper", "forms", "--out", "x", "--case", &w.case]);
+    assert_eq!(code(&result.unwrap_err()), "wrong_role");
 
     // Two questions from Harriet, each printed for Rory and answered by hand.
     let mut letters = vec![];

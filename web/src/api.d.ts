@@ -364,7 +364,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * The paper consents and withdrawals recorded in a case, each with the sealed scan of its
+         *     form (facilitators of the case, who alone can open the scans).
+         */
+        get: operations["forms"];
         put?: never;
         /**
          * Records the consent or withdrawal of a person on paper (facilitators of the case): on
@@ -1435,6 +1439,21 @@ export interface components {
         /** @description A person added to a case on paper, or their consent recorded from paper. */
         PaperConsentRequest: {
             /** @description The sealed scan of the signed form, base64 (required on paper). */
+            scan?: string | null;
+            /** @description The facilitator's signed `paper-consent` statement. */
+            statement: components["schemas"]["SignedStatement"];
+        };
+        /**
+         * @description A paper consent or withdrawal as recorded, with the sealed scan of the form, for the case's
+         *     facilitators.
+         */
+        PaperForm: {
+            /**
+             * Format: int64
+             * @description The log event that recorded it.
+             */
+            event: number;
+            /** @description The sealed scan of the form, base64 (none for a withdrawal by telephone). */
             scan?: string | null;
             /** @description The facilitator's signed `paper-consent` statement. */
             statement: components["schemas"]["SignedStatement"];
@@ -2670,6 +2689,45 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    forms: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Case id */
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaperForm"][];
+                };
+            };
+            /** @description No live session for the bearer token: missing, unknown or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -5,16 +5,16 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use ferry_crypto::attachment::seal_attachment;
+use ferry_crypto::attachment::{open_attachment, seal_attachment};
 use ferry_crypto::forward::{DeliveredMessage, Forward, read_forwarded};
 use ferry_crypto::paper::{
     LetterCode, LetterCodeError, Medium, PaperConsent, PaperMember, Printing, Scan,
 };
-use ferry_crypto::seal::{self, Letter};
+use ferry_crypto::seal::{self, AttachmentRef, Letter};
 use ferry_crypto::{AccountId, FORMAT_VERSION, Id, KeyCard, MessageKind, Role};
 use ferry_protocol::{
     Accepted, CaseView, DeliveryDetail, DeliveryState, LetterCheck, LetterCheckRequest, MemberView,
-    PaperConsentRequest, PaperLetter, ServerInfo, SubmitRequest,
+    PaperConsentRequest, PaperForm, PaperLetter, ServerInfo, SubmitRequest,
 };
 
 use super::sealing::{self, SealedFiles};
@@ -79,6 +79,19 @@ pub enum PaperCmd {
         /// The day they withdrew, YYYY-MM-DD (default: today).
         #[arg(long)]
         on: Option<String>,
+        /// The case (your only case if omitted).
+        #[arg(long)]
+        case: Option<String>,
+    },
+    /// Facilitators: saves the scans of the consent and withdrawal forms recorded in a case,
+    /// each checked against its signed record.
+    Forms {
+        /// Only theirs: their name in the case, or their account id.
+        #[arg(long = "for")]
+        person: Option<String>,
+        /// The folder to save the scans in.
+        #[arg(long)]
+        out: PathBuf,
         /// The case (your only case if omitted).
         #[arg(long)]
         case: Option<String>,
@@ -191,6 +204,11 @@ impl PaperCmd {
                 };
                 enter(env, &account, out, case.as_deref(), &person, entry)
             }
+            PaperCmd::Forms {
+                person,
+                out: dir,
+                case,
+            } => forms(&account, out, case.as_deref(), person.as_deref(), &dir),
             PaperCmd::Letters { case } => letters(&account, out, case.as_deref()),
             PaperCmd::Print {
                 message,
@@ -346,10 +364,113 @@ fn seal_scan(account: &Account, case: &Id, path: &Path) -> Result<(Scan, Vec<u8>
     Ok((
         Scan {
             sha256: s.plaintext.sha256,
+            size: s.plaintext.size,
             sealed: s.blob,
         },
         sealed,
     ))
+}
+
+fn forms(
+    account: &Account,
+    out: &mut Out<'_>,
+    case: Option<&str>,
+    who: Option<&str>,
+    dir: &Path,
+) -> Result<()> {
+    let case = account.case(case)?;
+    let view: CaseView = account.client.get(&format!("/v1/cases/{case}"))?;
+    let only = who.map(|w| on_paper(&view, w)).transpose()?;
+    let forms: Vec<PaperForm> = account
+        .client
+        .get(&format!("/v1/cases/{case}/paper-consent"))?;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut saved = vec![];
+    for form in forms {
+        let signer = form.statement.signer.as_str();
+        anyhow::ensure!(
+            view.members
+                .iter()
+                .any(|m| m.role == Role::Facilitator && m.account_id == signer),
+            "event #{} was recorded by someone who is not a facilitator of the case",
+            form.event
+        );
+        let card = account.card(signer)?;
+        let pc: PaperConsent = form
+            .statement
+            .open(&card)
+            .with_context(|| format!("the signature on event #{} does not verify", form.event))?;
+        if only.is_some_and(|m| m.account_id != pc.participant.as_str()) {
+            continue;
+        }
+        let name = view
+            .members
+            .iter()
+            .find(|m| m.account_id == pc.participant.as_str())
+            .map_or_else(|| pc.participant.to_string(), |m| m.display_name.clone());
+        let what = if pc.given { "consent" } else { "withdrawal" };
+        let file = match (&pc.scan, &form.scan) {
+            (Some(scan), Some(sealed)) => {
+                let mut plain = vec![];
+                let expected = AttachmentRef {
+                    name: "scan".into(),
+                    size: scan.size,
+                    sha256: scan.sha256,
+                };
+                open_attachment(
+                    &account.identity,
+                    &scan.sealed,
+                    &expected,
+                    &b64(sealed)?[..],
+                    &mut plain,
+                )
+                .with_context(|| {
+                    format!("the scan of event #{} is not the one recorded", form.event)
+                })?;
+                // Named by the event, never by anything a person wrote.
+                let path = dir.join(format!("{what}-event-{}.{}", form.event, extension(&plain)));
+                crate::store::write_private(&path, &plain)?;
+                Some(path)
+            }
+            (Some(_), None) => bail!("the service did not send the scan of event #{}", form.event),
+            (None, _) => None,
+        };
+        out.line(format!(
+            "#{}  {what} of {name}, {} {}, at {} — recorded by {} (signature verified){}",
+            form.event,
+            pc.medium.as_str(),
+            ferry_protocol::format_date(pc.given_at),
+            pc.place,
+            card.display_name(),
+            file.as_ref()
+                .map(|p| format!("; scan saved as {}", p.display()))
+                .unwrap_or_default()
+        ))?;
+        saved.push(serde_json::json!({
+            "event": form.event, "participant": pc.participant, "given": pc.given,
+            "medium": pc.medium.as_str(), "file": file,
+        }));
+    }
+    out.json(&saved)?;
+    if saved.is_empty() {
+        out.line("No consent or withdrawal on paper is recorded for them in this case.")?;
+    }
+    Ok(())
+}
+
+/// A file extension for a scan, from its first bytes.
+fn extension(bytes: &[u8]) -> &'static str {
+    if bytes.starts_with(b"%PDF") {
+        "pdf"
+    } else if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
+        "jpg"
+    } else if bytes.starts_with(b"\x89PNG") {
+        "png"
+    } else if bytes.starts_with(b"II*\0") || bytes.starts_with(b"MM\0*") {
+        "tif"
+    } else {
+        "scan"
+    }
 }
 
 /// A handwritten message to enter.

@@ -112,7 +112,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(cases::hold))
         .routes(routes!(cases::verify_key))
         .routes(routes!(paper::add_member))
-        .routes(routes!(paper::consent))
+        .routes(routes!(paper::consent, paper::forms))
         .routes(routes!(paper::enter))
         .routes(routes!(paper::print))
         .routes(routes!(paper::letters))

@@ -6,6 +6,8 @@ use std::net::SocketAddr;
 
 use axum::Json;
 use axum::extract::{ConnectInfo, Path, State};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
 use ferry_crypto::actions::Sequenced;
 use ferry_crypto::forward::Forward;
 use ferry_crypto::paper::{
@@ -27,7 +29,7 @@ use crate::sql::Writes;
 use crate::{AppState, intake, now};
 use ferry_protocol::{
     Accepted, CaseState, Consent, ErrorCode, LetterCheck, LetterCheckRequest, PaperConsentRequest,
-    PaperLetter, Role, StatementRequest, SubmitRequest,
+    PaperForm, PaperLetter, Role, StatementRequest, SubmitRequest,
 };
 
 /// Largest scan of a signed form, in bytes of ciphertext.
@@ -426,6 +428,57 @@ pub async fn letters(
         })
         .collect::<ApiResult<_>>()?;
     Ok(Json(letters))
+}
+
+/// The paper consents and withdrawals recorded in a case, each with the sealed scan of its
+/// form (facilitators of the case, who alone can open the scans).
+#[utoipa::path(get, path = "/v1/cases/{case_id}/paper-consent", tag = "paper", security(("bearer" = [])),
+    params(("case_id" = String, Path, description = "Case id")),
+    responses((status = 200, body = Vec<PaperForm>), (status = 404, body = ferry_protocol::ErrorBody)))]
+pub async fn forms(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(case_id): Path<String>,
+) -> ApiResult<Json<Vec<PaperForm>>> {
+    cases::require_member(
+        &app.pool,
+        &case_id,
+        &caller.account_id,
+        &[Role::Facilitator],
+    )
+    .await?;
+    let rows = sqlx::query(
+        "SELECT idx, statement FROM events WHERE case_id = $1 AND kind = 'paper-consent' ORDER BY idx",
+    )
+    .bind(&case_id)
+    .fetch_all(&app.pool)
+    .await?;
+    let mut forms = vec![];
+    for row in rows {
+        let statement = SignedStatement::from_json(&row.try_get::<Vec<u8>, _>(1)?)
+            .map_err(ApiError::internal)?;
+        let pc: PaperConsent =
+            serde_json::from_slice(&statement.body).map_err(ApiError::internal)?;
+        let scan = match &pc.scan {
+            Some(scan) => {
+                sqlx::query("SELECT ciphertext FROM paper_scans WHERE case_id = $1 AND sha256 = $2")
+                    .bind(&case_id)
+                    .bind(scan.sealed.sha256.to_hex())
+                    .fetch_optional(&app.pool)
+                    .await?
+                    .map(|r| r.try_get::<Vec<u8>, _>(0))
+                    .transpose()?
+                    .map(|bytes| B64.encode(bytes))
+            }
+            None => None,
+        };
+        forms.push(PaperForm {
+            event: row.try_get::<i64, _>(0)? as u64,
+            statement,
+            scan,
+        });
+    }
+    Ok(Json(forms))
 }
 
 /// The membership of `account` in the case, who must take part on paper.
