@@ -42,6 +42,12 @@ test("a letter goes to a person on paper and their handwritten answer comes back
     ]);
 
     await harriet.visit(service);
+    await expect(
+      harriet.page.getByText(
+        "Rory takes part on paper. Your facilitator types up what they write by hand, and prints what is passed on to them.",
+      ),
+    ).toBeVisible();
+    await checkState(harriet.page, "49-home-with-someone-on-paper");
     await harriet.ask(QUESTION);
     const questionId = service.toReview()[0] ?? "";
     service.cli("facilitator", ["review", questionId]);

@@ -107,6 +107,8 @@ export const en = {
   "home.more.title": "More",
   "home.backup": "Save a copy of your keys",
   "home.withdraw": "Stop taking part",
+  "home.on-paper":
+    "{name} takes part on paper. Your facilitator types up what they write by hand, and prints what is passed on to them.",
   "home.holding":
     "You asked to hold anything new. Nothing new reaches you until you say. What your facilitator passes on meanwhile waits for you.",
   "home.hold.on": "Pause: hold anything new until I say",

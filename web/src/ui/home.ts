@@ -111,6 +111,9 @@ function caseSection(
     "section",
     { class: "case", "aria-label": c.view.reference },
     caseStatus(c),
+    ...c.view.members
+      .filter((m) => m.on_paper === true)
+      .map((m) => h("p", {}, t("home.on-paper", { name: shown(m.display_name) }))),
     c.holding ? h("p", { class: "notice" }, t("home.holding")) : null,
     h("h2", {}, t("home.inbox.title")),
     forwards.length === 0
