@@ -28,8 +28,8 @@ use crate::extract::Body;
 use crate::sql::Writes;
 use crate::{AppState, intake, now};
 use ferry_protocol::{
-    Accepted, CaseState, Consent, ErrorCode, LetterCheck, LetterCheckRequest, PaperConsentRequest,
-    PaperForm, PaperLetter, Role, StatementRequest, SubmitRequest,
+    Accepted, CaseState, Consent, DeliveryState, ErrorCode, LetterCheck, LetterCheckRequest,
+    PaperConsentRequest, PaperForm, PaperLetter, Role, StatementRequest, SubmitRequest,
 };
 
 /// Largest scan of a signed form, in bytes of ciphertext.
@@ -263,30 +263,19 @@ pub async fn print(
     let (mut tx, p, _): (_, Printing, _) =
         begin_case_act(&app, &caller, &case_id, &req.statement, By::Facilitator).await?;
     on_paper(&mut tx, &case_id, &p.recipient).await?;
-    let row = sqlx::query(
-        "SELECT d.statement, d.state, m.kind FROM deliveries d JOIN messages m ON m.message_id = d.message_id \
-         WHERE d.case_id = $1 AND d.message_id = $2 AND d.recipient = $3 AND d.kind = 'forward' \
-         AND d.state <> 'cancelled'",
-    )
-    .bind(&case_id)
-    .bind(p.message_id.as_str())
-    .bind(p.recipient.as_str())
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or_else(|| ApiError::not_found("letter passed on to that person"))?;
-    let state: String = row.try_get(1)?;
-    if !matches!(state.as_str(), "released" | "read") {
+    let passed = passed_on(&mut *tx, &p)
+        .await?
+        .ok_or_else(|| ApiError::not_found("letter passed on to that person"))?;
+    if !matches!(passed.state, DeliveryState::Released | DeliveryState::Read) {
         return Err(ApiError::of(ErrorCode::NotReleased));
     }
-    let forward =
-        SignedStatement::from_json(&row.try_get::<Vec<u8>, _>(0)?).map_err(ApiError::internal)?;
-    if forward.body_hash() != p.forward {
+    if passed.forward.body_hash() != p.forward {
         return Err(ApiError::new(
             ErrorCode::Mismatch,
             "the printing names another forward than the one that passed this letter on",
         ));
     }
-    if parsed::<MessageKind>(&row, 2)? != p.kind {
+    if passed.kind != p.kind {
         return Err(ApiError::new(
             ErrorCode::Mismatch,
             "the printing names another kind of message than the one passed on",
@@ -354,18 +343,11 @@ pub async fn check_letter(
     let printing =
         SignedStatement::from_json(&row.try_get::<Vec<u8>, _>(3)?).map_err(ApiError::internal)?;
     let p: Printing = serde_json::from_slice(&printing.body).map_err(ApiError::internal)?;
-    let forward: Vec<u8> = sqlx::query(
-        "SELECT statement FROM deliveries WHERE case_id = $1 AND message_id = $2 \
-         AND recipient = $3 AND kind = 'forward' AND state <> 'cancelled'",
-    )
-    .bind(p.case_id.as_str())
-    .bind(p.message_id.as_str())
-    .bind(p.recipient.as_str())
-    .fetch_one(&app.pool)
-    .await?
-    .try_get(0)?;
-    let forward = SignedStatement::from_json(&forward).map_err(ApiError::internal)?;
-    let approved: Forward = serde_json::from_slice(&forward.body).map_err(ApiError::internal)?;
+    let passed = passed_on(&app.pool, &p)
+        .await?
+        .ok_or_else(|| ApiError::internal("a printed letter's forward is missing"))?;
+    let approved: Forward =
+        serde_json::from_slice(&passed.forward.body).map_err(ApiError::internal)?;
     let card = app
         .key_cards
         .load(&app.pool, &printing.signer)
@@ -479,6 +461,40 @@ pub async fn forms(
         });
     }
     Ok(Json(forms))
+}
+
+/// A letter passed on to a person on paper, as its printing names it.
+struct PassedOn {
+    /// The facilitator's signed forward.
+    forward: SignedStatement,
+    state: DeliveryState,
+    kind: MessageKind,
+}
+
+/// The (not cancelled) forward of the message a printing names to the person it names.
+async fn passed_on<'e, E>(db: E, p: &Printing) -> ApiResult<Option<PassedOn>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let row = sqlx::query(
+        "SELECT d.statement, d.state, m.kind FROM deliveries d JOIN messages m ON m.message_id = d.message_id \
+         WHERE d.case_id = $1 AND d.message_id = $2 AND d.recipient = $3 AND d.kind = 'forward' \
+         AND d.state <> 'cancelled'",
+    )
+    .bind(p.case_id.as_str())
+    .bind(p.message_id.as_str())
+    .bind(p.recipient.as_str())
+    .fetch_optional(db)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    Ok(Some(PassedOn {
+        forward: SignedStatement::from_json(&row.try_get::<Vec<u8>, _>(0)?)
+            .map_err(ApiError::internal)?,
+        state: parsed(&row, 1)?,
+        kind: parsed(&row, 2)?,
+    }))
 }
 
 /// The membership of `account` in the case, who must take part on paper.
