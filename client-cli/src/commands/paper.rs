@@ -493,23 +493,14 @@ fn enter(
     let case = account.case(case)?;
     let view: CaseView = account.client.get(&format!("/v1/cases/{case}"))?;
     let person = on_paper(&view, who)?;
-    let to = match (e.to, person.role) {
-        (Some(r), _) => r,
-        (None, Role::Harmed) => Role::Responsible,
-        (None, Role::Responsible) => Role::Harmed,
-        (None, _) => bail!("say who it is for with --to harmed or --to responsible"),
-    };
-    if e.kind == MessageKind::Answer && e.in_reply_to.is_none() {
-        bail!("an answer needs --in-reply-to <question id>");
-    }
-    let body = match &e.file {
-        Some(path) => std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?,
-        None => crate::editor::edit(env, "")?,
-    };
-    if body.trim().is_empty() {
-        bail!("the typed-up text is empty; nothing was entered");
-    }
+    let (to, body) = sealing::draft(
+        env,
+        e.kind,
+        e.in_reply_to.as_deref(),
+        e.to,
+        person.role,
+        e.file.as_deref(),
+    )?;
     let facilitators = sealing::facilitators(account, &case)?;
     let recipients: Vec<_> = facilitators.iter().map(|c| c.recipient().clone()).collect();
     let files = SealedFiles::seal(

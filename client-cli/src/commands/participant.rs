@@ -202,23 +202,14 @@ impl Write {
             .find(|c| c.case_id == case.as_str())
             .context("you are not in that case")?
             .role;
-        let to = match (self.to, my_role) {
-            (Some(r), _) => r,
-            (None, Role::Harmed) => Role::Responsible,
-            (None, Role::Responsible) => Role::Harmed,
-            (None, _) => bail!("say who it is for with --to harmed or --to responsible"),
-        };
-        if self.kind == MessageKind::Answer && self.in_reply_to.is_none() {
-            bail!("an answer needs --in-reply-to <question id>");
-        }
-        let body = match &self.file {
-            Some(path) => std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {}", path.display()))?,
-            None => crate::editor::edit(env, "")?,
-        };
-        if body.trim().is_empty() {
-            bail!("the message is empty; nothing was sent");
-        }
+        let (to, body) = sealing::draft(
+            env,
+            self.kind,
+            self.in_reply_to.as_deref(),
+            self.to,
+            my_role,
+            self.file.as_deref(),
+        )?;
         let facilitators = sealing::facilitators(&account, &case)?;
         let recipients: Vec<_> = facilitators.iter().map(|c| c.recipient().clone()).collect();
         let files = SealedFiles::seal(env, &account.identity, &recipients, &self.attach)?;

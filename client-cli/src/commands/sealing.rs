@@ -2,12 +2,12 @@
 //! participant's attachments, or the scan of a handwritten original a facilitator enters.
 
 use std::io::{BufReader, Seek};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use ferry_crypto::attachment::seal_attachment;
 use ferry_crypto::seal::{AttachmentBlob, AttachmentRef};
-use ferry_crypto::{Id, Identity, KeyCard, Recipient};
+use ferry_crypto::{Id, Identity, KeyCard, MessageKind, Recipient, Role};
 use ferry_protocol::{Accepted, KeyCards};
 
 use crate::account::Account;
@@ -28,6 +28,37 @@ pub(crate) fn facilitators(account: &Account, case: &Id) -> Result<Vec<KeyCard>>
         bail!("this case has no facilitator yet; nothing was sent");
     }
     Ok(facilitators)
+}
+
+/// What a message is to say and whom it is for: the text from `file` (or the editor), who it
+/// is for (`to`, or the other party of someone in `from`'s role), checked before anything is
+/// sealed: an answer names its question, and the text is not empty.
+pub(crate) fn draft(
+    env: &Env,
+    kind: MessageKind,
+    in_reply_to: Option<&str>,
+    to: Option<Role>,
+    from: Role,
+    file: Option<&Path>,
+) -> Result<(Role, String)> {
+    let to = match (to, from) {
+        (Some(r), _) => r,
+        (None, Role::Harmed) => Role::Responsible,
+        (None, Role::Responsible) => Role::Harmed,
+        (None, _) => bail!("say who it is for with --to harmed or --to responsible"),
+    };
+    if kind == MessageKind::Answer && in_reply_to.is_none() {
+        bail!("an answer needs --in-reply-to <question id>");
+    }
+    let body = match file {
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?,
+        None => crate::editor::edit(env, "")?,
+    };
+    if body.trim().is_empty() {
+        bail!("the text is empty; nothing was sent");
+    }
+    Ok((to, body))
 }
 
 /// Files sealed on this machine, waiting to be uploaded once their message is accepted.
