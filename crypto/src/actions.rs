@@ -8,19 +8,19 @@ use serde::{Deserialize, Serialize};
 use crate::hash::Sha256Hash;
 use crate::ids::{AccountId, Id, Role};
 use crate::keycard::{CROCKFORD, grouped};
-use crate::statement::{Statement, StatementKind};
 
 macro_rules! signed_by {
     ($ty:ty, $kind:ident, $field:ident) => {
-        impl Statement for $ty {
-            const KIND: StatementKind = StatementKind::$kind;
+        impl $crate::statement::Statement for $ty {
+            const KIND: $crate::statement::StatementKind = $crate::statement::StatementKind::$kind;
 
-            fn signer(&self) -> &AccountId {
+            fn signer(&self) -> &$crate::ids::AccountId {
                 &self.$field
             }
         }
     };
 }
+pub(crate) use signed_by;
 
 /// A person accepting an invitation: binds their key card to the invitation's role.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -565,7 +565,10 @@ sequenced!(
     ReadReceipt,
     KeyVerification,
     crate::seal::Envelope,
-    crate::forward::Forward
+    crate::forward::Forward,
+    crate::paper::PaperMember,
+    crate::paper::PaperConsent,
+    crate::paper::Printing
 );
 
 #[cfg(test)]

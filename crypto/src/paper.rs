@@ -11,12 +11,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::actions::Sequenced;
+use crate::actions::signed_by;
 use crate::hash::Sha256Hash;
 use crate::ids::{AccountId, Id, MessageKind, Role};
 use crate::keycard::{CROCKFORD, grouped};
 use crate::seal::AttachmentBlob;
-use crate::statement::{Statement, StatementKind};
 
 /// A coordinator adding to a case a person who takes part on paper: they have no keys, and
 /// the case's facilitators act for them. `person` is a new account id for them.
@@ -129,24 +128,6 @@ pub struct Printing {
     pub seq: u64,
     /// When it was printed (Unix seconds).
     pub created_at: i64,
-}
-
-macro_rules! signed_by {
-    ($ty:ty, $kind:ident, $field:ident) => {
-        impl Statement for $ty {
-            const KIND: StatementKind = StatementKind::$kind;
-
-            fn signer(&self) -> &AccountId {
-                &self.$field
-            }
-        }
-
-        impl Sequenced for $ty {
-            fn seq(&self) -> u64 {
-                self.seq
-            }
-        }
-    };
 }
 
 signed_by!(PaperMember, PaperMember, coordinator);
