@@ -534,23 +534,7 @@ fn only_a_facilitator_of_the_case_acts_for_a_person_on_paper() {
     );
     // The API refuses it too, whatever a client sends.
     let account = w.fiona.account();
-    let me = account.me().unwrap();
-    let harriet_id = w.harriet.account_id();
-    let statement = account
-        .sign(&ferry_crypto::paper::PaperConsent {
-            v: 1,
-            facilitator: account.identity.account_id().clone(),
-            case_id: ferry_crypto::Id::try_from(w.case.as_str()).unwrap(),
-            participant: ferry_crypto::AccountId::try_from(harriet_id).unwrap(),
-            given: false,
-            medium: ferry_crypto::paper::Medium::Telephone,
-            given_at: ferry_protocol::now(),
-            place: "telephone".into(),
-            scan: None,
-            seq: me.next_seq,
-            created_at: ferry_protocol::now(),
-        })
-        .unwrap();
+    let statement = telephone_withdrawal(&account, &w.case, &w.harriet.account_id());
     let err = account
         .client
         .post::<_, ferry_protocol::Accepted>(
@@ -614,6 +598,29 @@ fn only_a_facilitator_of_the_case_acts_for_a_person_on_paper() {
     );
 }
 
+/// A withdrawal by telephone for `person`, signed by `facilitator` with their next number.
+fn telephone_withdrawal(
+    facilitator: &ferry_cli::account::Account,
+    case: &str,
+    person: &str,
+) -> ferry_crypto::SignedStatement {
+    facilitator
+        .sign(&ferry_crypto::paper::PaperConsent {
+            v: 1,
+            facilitator: facilitator.identity.account_id().clone(),
+            case_id: ferry_crypto::Id::try_from(case).unwrap(),
+            participant: ferry_crypto::AccountId::try_from(person.to_owned()).unwrap(),
+            given: false,
+            medium: ferry_crypto::paper::Medium::Telephone,
+            given_at: ferry_protocol::now(),
+            place: "telephone".into(),
+            scan: None,
+            seq: facilitator.me().unwrap().next_seq,
+            created_at: ferry_protocol::now(),
+        })
+        .unwrap()
+}
+
 /// A message typed up "for" `person` by `typist`, sealed to the typist alone, as a request.
 fn forged_entry(
     typist: &ferry_cli::account::Account,
@@ -658,22 +665,7 @@ fn the_audit_catches_someone_acting_for_a_person_on_paper_who_may_not() {
     w.paper_consent("Rory");
     // Gary signs a paper consent for Rory, in Fiona's case, and it is put straight into the
     // log (as a compromised server could).
-    let gary = w.gary.account();
-    let statement = gary
-        .sign(&ferry_crypto::paper::PaperConsent {
-            v: 1,
-            facilitator: gary.identity.account_id().clone(),
-            case_id: ferry_crypto::Id::try_from(w.case.as_str()).unwrap(),
-            participant: ferry_crypto::AccountId::try_from(w.rory.clone()).unwrap(),
-            given: false,
-            medium: ferry_crypto::paper::Medium::Telephone,
-            given_at: ferry_protocol::now(),
-            place: "telephone".into(),
-            scan: None,
-            seq: gary.me().unwrap().next_seq,
-            created_at: ferry_protocol::now(),
-        })
-        .unwrap();
+    let statement = telephone_withdrawal(&w.gary.account(), &w.case, &w.rory);
     w.server.append_raw(&w.case, &statement);
     let (out, result) = w.auditor.ferry_out(&["audit", "verify", "--case", &w.case]);
     assert!(result.is_err(), "{out}");
