@@ -107,7 +107,7 @@ enum Command {
     #[command(subcommand)]
     Paper(commands::paper::PaperCmd),
     /// Anyone: checks a printed letter's code (and, with --pdf, its text) with the service.
-    VerifyLetter(commands::paper::VerifyLetter),
+    VerifyLetter(commands::verify_letter::VerifyLetter),
     /// Shows or sets how you are told (by e-mail) that something is waiting.
     Notifications(commands::notify::Notifications),
     /// Coordinators: the e-mail outbox.

@@ -13,3 +13,4 @@ pub mod review;
 pub mod review_files;
 pub mod sealing;
 pub mod self_check;
+pub mod verify_letter;
