@@ -57,7 +57,7 @@ Roles and their commands:
   coordinator   case open|allocate|invite|risk|pause|resume|close|show|list, staff invite|list,
                 paper add, admin outbox
   facilitator   inbox, review, forward, return, withhold, escalate, verify-key,
-                paper consent|withdraw|enter|letters|print
+                paper consent|withdraw|forms|enter|letters|print
   participant   consent, withdraw, hold, write, inbox, read, sent
   auditor       audit verify, audit export, audit verify-bundle
   anyone        enrol, import-keys, whoami, notifications, verify-letter, demo, self-check";
