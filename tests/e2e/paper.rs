@@ -132,6 +132,15 @@ impl PaperWorld {
         ])
     }
 
+    /// Harriet (with keys) writes a question; returns its id.
+    fn harriet_asks(&self, question: &str) -> String {
+        let file = self.harriet.file("q.txt", question);
+        field(
+            &self.harriet.json(&["write", "question", "--file", &file]),
+            "message_id",
+        )
+    }
+
     /// Fiona types up what `who` wrote by hand; returns the new message's id.
     fn enter(&self, who: &str, kind: &str, text: &str, reply_to: Option<&str>) -> String {
         let scan = self.scan(&format!("{kind}-{}.png", text.len()), &fake_scan(text));
@@ -259,15 +268,7 @@ fn a_person_on_paper_takes_part_through_their_facilitator() {
         "Every day. I have started a course here so it never happens again.",
     ];
     for (n, (question, reply)) in asked.iter().zip(replies).enumerate() {
-        let q = field(
-            &w.harriet.json(&[
-                "write",
-                "question",
-                "--file",
-                &w.harriet.file("q.txt", question),
-            ]),
-            "message_id",
-        );
+        let q = w.harriet_asks(question);
         let sent = w.forward(&q, &[]);
         assert_eq!(field(&sent, "state"), "released");
         let listed = w.fiona.ok(&["paper", "letters", "--case", &w.case]);
@@ -377,15 +378,7 @@ fn a_printed_letter_is_real_text_on_a4_with_its_code() {
     w.paper_consent("Rory");
     let question =
         "Dear Rory,\n\nWhy did you choose our house? I’d like to know — honestly.\n\nHarriet";
-    let q = field(
-        &w.harriet.json(&[
-            "write",
-            "question",
-            "--file",
-            &w.harriet.file("q.txt", question),
-        ]),
-        "message_id",
-    );
+    let q = w.harriet_asks(question);
     w.forward(&q, &[]);
     let (pdf, code) = w.print(&q);
     let text = pdftotext(&pdf);
@@ -682,15 +675,7 @@ fn a_printed_letter_is_checked_by_its_code_and_text() {
     let w = PaperWorld::new(false);
     w.paper_consent("Rory");
     let question = "Did you know our children were asleep upstairs?";
-    let q = field(
-        &w.harriet.json(&[
-            "write",
-            "question",
-            "--file",
-            &w.harriet.file("q.txt", question),
-        ]),
-        "message_id",
-    );
+    let q = w.harriet_asks(question);
     w.forward(&q, &[]);
     let (pdf, code) = w.print(&q);
 
