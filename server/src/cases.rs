@@ -238,19 +238,18 @@ pub async fn waiting_for(
     let mut members = rows
         .iter()
         .map(|row| {
-            let on_paper = row.try_get::<i64, _>(4)? == 1;
             let person = Participant {
                 account: row.try_get(0)?,
                 role: parsed(row, 1)?,
                 name: row.try_get(3)?,
-                on_paper,
+                on_paper: row.try_get::<i64, _>(4)? == 1,
             };
-            Ok((person, parsed::<Consent>(row, 2)?, on_paper))
+            Ok((person, parsed::<Consent>(row, 2)?))
         })
         .collect::<ApiResult<Vec<_>>>()?;
     // Harmed, then responsible, then supporters, whoever enrolled first.
-    members.sort_by_key(|(p, _, _)| Role::ALL.iter().position(|r| *r == p.role));
-    let roles: Vec<Role> = members.iter().map(|(p, _, _)| p.role).collect();
+    members.sort_by_key(|(p, _)| Role::ALL.iter().position(|r| *r == p.role));
+    let roles: Vec<Role> = members.iter().map(|(p, _)| p.role).collect();
     if !roles.contains(&Role::Facilitator) {
         waiting.push(Waiting::Facilitator);
     }
@@ -261,16 +260,16 @@ pub async fn waiting_for(
     }
     let participants: Vec<_> = members
         .into_iter()
-        .filter(|(p, _, _)| p.role.is_participant())
+        .filter(|(p, _)| p.role.is_participant())
         .collect();
-    for (p, consent, _) in &participants {
+    for (p, consent) in &participants {
         if *consent != Consent::Given {
             waiting.push(Waiting::Consent(p.clone()));
         }
     }
     // A person on paper has no key to check: their facilitators act for them.
-    for (p, _, on_paper) in participants {
-        if key_checks && !on_paper && !checked.contains(&p.account) {
+    for (p, _) in participants {
+        if key_checks && !p.on_paper && !checked.contains(&p.account) {
             waiting.push(Waiting::KeyCheck(p));
         }
     }

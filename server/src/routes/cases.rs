@@ -28,7 +28,7 @@ const MAX_INVITATION_SECONDS: i64 = 30 * 24 * 3600;
 
 const ANY_MEMBER: &[Role] = &Role::ALL;
 
-pub(super) fn same_case(path: &str, signed: &ferry_crypto::Id) -> ApiResult<()> {
+fn same_case(path: &str, signed: &ferry_crypto::Id) -> ApiResult<()> {
     if signed.as_str() == path {
         Ok(())
     } else {
