@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::hash::Sha256Hash;
 use crate::ids::{AccountId, Id, Role};
-use crate::keycard::{CROCKFORD, grouped};
+use crate::keycard::{CROCKFORD, grouped, typed_symbol};
 
 macro_rules! signed_by {
     ($ty:ty, $kind:ident, $field:ident) => {
@@ -128,15 +128,7 @@ fn typed_groups(text: &str) -> Option<Vec<String>> {
     let groups: Vec<String> = text
         .split(|c: char| c == '-' || c.is_whitespace())
         .filter(|g| !g.is_empty())
-        .map(|g| {
-            g.chars()
-                .map(|c| match c.to_ascii_uppercase() {
-                    'O' => '0',
-                    'I' | 'L' => '1',
-                    other => other,
-                })
-                .collect()
-        })
+        .map(|g| g.chars().map(typed_symbol).collect())
         .collect();
     groups
         .iter()

@@ -201,6 +201,15 @@ impl Fingerprint {
     }
 }
 
+/// A Crockford symbol as someone typed it: any case, O read as 0 and I or L as 1.
+pub(crate) fn typed_symbol(c: char) -> char {
+    match c.to_ascii_uppercase() {
+        'O' => '0',
+        'I' | 'L' => '1',
+        other => other,
+    }
+}
+
 /// Symbols of [`CROCKFORD`] in dash-separated groups of five, for reading aloud or writing
 /// down.
 pub(crate) fn grouped(symbols: impl Iterator<Item = u8>) -> String {

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::actions::signed_by;
 use crate::hash::Sha256Hash;
 use crate::ids::{AccountId, Id, MessageKind, Role};
-use crate::keycard::{CROCKFORD, grouped};
+use crate::keycard::{CROCKFORD, grouped, typed_symbol};
 use crate::seal::AttachmentBlob;
 
 /// A coordinator adding to a case a person who takes part on paper: they have no keys, and
@@ -171,11 +171,7 @@ impl LetterCode {
         let symbols: String = text
             .chars()
             .filter(|c| *c != '-' && !c.is_whitespace())
-            .map(|c| match c.to_ascii_uppercase() {
-                'O' => '0',
-                'I' | 'L' => '1',
-                other => other,
-            })
+            .map(typed_symbol)
             .collect();
         let well_formed =
             symbols.len() == CODE_SYMBOLS + 1 && symbols.bytes().all(|b| CROCKFORD.contains(&b));
