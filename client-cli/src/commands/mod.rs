@@ -6,6 +6,7 @@ pub mod case;
 pub mod demo;
 pub mod enrol;
 pub mod forward;
+pub mod members;
 pub mod notify;
 pub mod paper;
 pub mod participant;

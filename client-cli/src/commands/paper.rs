@@ -15,6 +15,7 @@ use ferry_protocol::{
     PaperLetter, ServerInfo, SubmitRequest,
 };
 
+use super::members;
 use super::sealing::{self, SealedFiles};
 use crate::account::Account;
 use crate::client::{b64, now, to_b64};
@@ -387,9 +388,7 @@ fn forms(
     for form in forms {
         let signer = form.statement.signer.as_str();
         anyhow::ensure!(
-            view.members
-                .iter()
-                .any(|m| m.role == Role::Facilitator && m.account_id == signer),
+            members::is_facilitator(&view, signer),
             "event #{} was recorded by someone who is not a facilitator of the case",
             form.event
         );
@@ -680,14 +679,9 @@ fn open_for_print(
 ) -> Result<DeliveredMessage> {
     let facilitator = KeyCard::verify(detail.facilitator_card.clone())?;
     let author = KeyCard::verify(detail.author_card.clone())?;
-    let is_facilitator = |id: &AccountId| {
-        view.members
-            .iter()
-            .any(|m| m.role == Role::Facilitator && m.account_id == id.as_str())
-    };
     anyhow::ensure!(
         facilitator.account_id() == &detail.statement.signer
-            && is_facilitator(facilitator.account_id()),
+            && members::is_facilitator(view, facilitator.account_id().as_str()),
         "this was approved by someone who is not a facilitator of the case; it is not printed"
     );
     let ciphertext = b64(&detail.ciphertext)?;
@@ -702,15 +696,13 @@ fn open_for_print(
     .context("this letter failed verification and is not printed")?;
     if let Some(by) = &delivered.entered_by {
         anyhow::ensure!(
-            is_facilitator(by),
-            "this was typed up by someone who is not a facilitator of the case; it is not printed"
+            members::may_type_up_for(view, by.as_str(), delivered.author.as_str()),
+            "this was typed up by someone who may not act for its author; it is not printed"
         );
     }
     let fwd: Forward = serde_json::from_slice(&detail.statement.body)?;
     anyhow::ensure!(
-        view.members
-            .iter()
-            .any(|m| m.on_paper && m.account_id == fwd.recipient.as_str()),
+        members::is_on_paper(view, fwd.recipient.as_str()),
         "this letter is not for a person on paper"
     );
     Ok(delivered)

@@ -14,6 +14,7 @@ use ferry_protocol::{
     SentMessage, SentState, SubmitRequest,
 };
 
+use super::members;
 use super::sealing::{self, SealedFiles};
 use crate::account::Account;
 use crate::client::{b64, now, to_b64};
@@ -277,8 +278,7 @@ impl Read {
         // Only a facilitator allocated to this case may approve anything for it.
         let view: CaseView = account.client.get(&format!("/v1/cases/{case}"))?;
         anyhow::ensure!(
-            view.members.iter().any(|m| m.role == Role::Facilitator
-                && m.account_id == facilitator.account_id().as_str()),
+            members::is_facilitator(&view, facilitator.account_id().as_str()),
             "this was approved by someone who is not a facilitator of the case; it is not shown"
         );
         let author = KeyCard::verify(detail.author_card.clone())?;
@@ -319,10 +319,7 @@ impl Read {
             // Written by hand: typed up by a facilitator of the case, for a person on paper.
             if let Some(by) = &delivered.entered_by {
                 anyhow::ensure!(
-                    view.members
-                        .iter()
-                        .any(|m| m.role == Role::Facilitator && m.account_id == by.as_str())
-                        && author_member.is_some_and(|m| m.on_paper),
+                    members::may_type_up_for(&view, by.as_str(), delivered.author.as_str()),
                     "this was typed up by someone who may not act for its author; it is not shown"
                 );
             }

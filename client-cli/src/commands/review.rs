@@ -6,10 +6,11 @@ use ferry_crypto::actions::{Escalate, KeyVerification, Note, Return, Withhold, W
 use ferry_crypto::seal::{self, Expect, OpenedMessage};
 use ferry_crypto::{FORMAT_VERSION, Id, KeyCard, Role, Sha256Hash};
 use ferry_protocol::{
-    Accepted, CaseView, DecisionRequest, DeliveryKind, DeliveryState, DeliverySummary, MemberView,
+    Accepted, CaseView, DecisionRequest, DeliveryKind, DeliveryState, DeliverySummary,
     MessageDetail, MessageSummary, WithholdRequest,
 };
 
+use super::members;
 use super::review_files::{self, ReviewFile};
 use crate::account::Account;
 use crate::client::{b64, now, to_b64};
@@ -130,14 +131,8 @@ pub fn open_message(
         // Entered for a person on paper: only by a facilitator of the case, for a member of it
         // who takes part on paper.
         let view: CaseView = account.client.get(&format!("/v1/cases/{case}"))?;
-        let is = |account: &str, ok: &dyn Fn(&MemberView) -> bool| {
-            view.members
-                .iter()
-                .any(|m| m.account_id == account && ok(m))
-        };
         anyhow::ensure!(
-            is(signer, &|m| m.role == Role::Facilitator)
-                && is(&detail.summary.author, &|m| m.on_paper),
+            members::may_type_up_for(&view, signer, &detail.summary.author),
             "this message was entered by someone who may not act for its author; it is not shown"
         );
     }
